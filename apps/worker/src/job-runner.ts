@@ -1,0 +1,201 @@
+import { hostname } from 'node:os';
+import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
+import type { JobManager, JobRow } from '@jobs/db';
+import { jobDuration, type Logger } from '@jobs/observability';
+import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
+import type { TaskClients, TaskRegistry } from '@jobs/tasks';
+import { fullJitterBackoff } from './backoff';
+
+export interface JobRunnerOptions {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  workerId?: string;
+}
+
+type AbortCause = 'cancelled' | 'timeout' | 'shutdown';
+
+interface RunningAttempt {
+  attempt: number;
+  controller: AbortController;
+}
+
+class AttemptAborted extends Error {
+  constructor(readonly why: AbortCause) {
+    super(`attempt aborted: ${why}`);
+  }
+}
+
+/**
+ * Takes jobs off the `jobs` queue and drives each row through pending → running → terminal.
+ * Every write is fenced by the attempt number, so a stalled worker that wakes up late changes nothing.
+ */
+export class JobRunner {
+  readonly workerId: string;
+  private worker?: Worker<JobQueueData>;
+  private readonly running = new Map<string, RunningAttempt>();
+
+  constructor(
+    private readonly jobs: JobManager,
+    private readonly tasks: TaskRegistry,
+    private readonly bus: JobBus,
+    private readonly clients: TaskClients,
+    private readonly logger: Logger,
+    private readonly opts: JobRunnerOptions,
+  ) {
+    this.workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
+    bus.on('cancel', (m: CancelMessage) => this.abort(m.job_id, 'cancelled'));
+  }
+
+  start(): void {
+    this.worker = new Worker<JobQueueData>(JOBS_QUEUE, (job, token) => this.process(job, token), {
+      connection: this.opts.connection,
+      prefix: this.opts.prefix,
+      concurrency: this.opts.concurrency,
+      lockDuration: this.opts.lockDurationMs,
+      stalledInterval: this.opts.stalledIntervalMs,
+      // A stall is a crashed worker, not a bad job: the row's attempt fence keeps re-runs safe.
+      maxStalledCount: 1000,
+      skipVersionCheck: true,
+    });
+    this.worker.on('error', (err) => this.logger.error('job worker error', { err: err.message }));
+  }
+
+  runningJobIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Stops taking jobs; running ones get `graceMs` to finish, then are aborted and handed back to the queue. */
+  async close(graceMs: number): Promise<void> {
+    if (!this.worker) return;
+    const closing = this.worker.close();
+    const timer = setTimeout(() => {
+      for (const id of this.running.keys()) this.abort(id, 'shutdown');
+    }, graceMs);
+    try {
+      await closing;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private abort(jobId: string, cause: AbortCause): void {
+    const r = this.running.get(jobId);
+    if (r && !r.controller.signal.aborted) r.controller.abort(new AttemptAborted(cause));
+  }
+
+  private async process(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
+    const id = bullJob.id!;
+    let row = await this.jobs.findById(id);
+    if (!row || isTerminal(row.status)) return; // deleted, cancelled or finished elsewhere
+    const log = this.logger.child({ job_id: id, worker_id: this.workerId });
+
+    if (row.status === 'running') {
+      // The previous attempt's worker died (BullMQ found the lock expired): close that attempt first.
+      row = await this.jobs.transition(id, 'pending', { from: ['running'], attempt: row.attempts, workerId: this.workerId, reason: 'stalled attempt recovered' });
+      if (!row) return;
+      log.warn('recovered stalled attempt', { attempt: row.attempts });
+    }
+    if (row.expires_at && row.expires_at.getTime() <= Date.now()) {
+      await this.jobs.transition(id, 'expired', { from: ['created', 'pending'], stopReason: 'expired', workerId: this.workerId, reason: 'expires_at passed before start' });
+      return;
+    }
+    const started = await this.jobs.transition(id, 'running', { from: ['created', 'pending'], attempt: row.attempts, workerId: this.workerId });
+    if (!started) return;
+    await this.runAttempt(started, bullJob, token, log.child({ attempt: started.attempts }));
+  }
+
+  private async runAttempt(job: JobRow, bullJob: BullJob<JobQueueData>, token: string | undefined, log: Logger): Promise<void> {
+    const attempt = job.attempts;
+    const fence = { attempt, workerId: this.workerId };
+    const task = this.tasks.get(job.task);
+    if (!task) {
+      await this.jobs.transition(job.id, 'failed', { ...fence, error: { message: `unknown task "${job.task}"`, code: 'unknown_task' }, stopReason: 'error' });
+      return;
+    }
+    const parsed = task.input.safeParse(job.input);
+    if (!parsed.success) {
+      const detail = fieldErrorsFromIssues(parsed.error.issues, ['input']).map((e) => `${e.path}: ${e.message}`).join('; ');
+      await this.jobs.transition(job.id, 'failed', { ...fence, error: { message: detail, code: 'invalid_input' }, stopReason: 'error' });
+      return;
+    }
+
+    const controller = new AbortController();
+    this.running.set(job.id, { attempt, controller });
+    const timer = job.timeout_ms ? setTimeout(() => this.abort(job.id, 'timeout'), job.timeout_ms) : undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    aborted.catch(() => undefined);
+    const startedAt = process.hrtime.bigint();
+
+    try {
+      const output = await Promise.race([
+        task.run({
+          jobId: job.id,
+          attempt,
+          input: parsed.data,
+          signal: controller.signal,
+          logger: log,
+          clients: this.clients,
+          reportProgress: async (percent, message) => {
+            const p = { percent: Math.max(0, Math.min(100, percent)), message: message ?? null };
+            await this.jobs.reportProgress(job.id, attempt, p);
+          },
+        }),
+        aborted,
+      ]);
+      const done = await this.jobs.transition(job.id, 'completed', { ...fence, from: ['running'], result: output.result ?? null, stopReason: output.stopReason ?? 'end_turn' });
+      if (done) jobDuration.observe({ task: job.task, status: 'completed' }, seconds(startedAt));
+      else log.info('late result discarded: the job moved on without this attempt');
+    } catch (err) {
+      const cause = err instanceof AttemptAborted ? err.why : controller.signal.aborted ? (controller.signal.reason as AttemptAborted).why : undefined;
+      await this.settleFailure(job, bullJob, token, err, cause, log);
+      jobDuration.observe({ task: job.task, status: cause ?? 'failed' }, seconds(startedAt));
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (this.running.get(job.id)?.controller === controller) this.running.delete(job.id);
+    }
+  }
+
+  private async settleFailure(job: JobRow, bullJob: BullJob<JobQueueData>, token: string | undefined, err: unknown, cause: AbortCause | undefined, log: Logger): Promise<void> {
+    const fence = { attempt: job.attempts, workerId: this.workerId, from: ['running'] as const };
+    if (cause === 'cancelled') return; // the canceller already wrote `cancelled`
+    if (cause === 'timeout') {
+      await this.jobs.transition(job.id, 'expired', { ...fence, stopReason: 'timeout', error: { message: `attempt exceeded timeout_ms (${job.timeout_ms} ms)`, code: 'timeout' }, reason: 'timeout' });
+      return;
+    }
+    if (cause === 'shutdown') {
+      const back = await this.jobs.transition(job.id, 'pending', { ...fence, reason: 'worker shutting down' });
+      if (back && token) {
+        await bullJob.moveToWait(token);
+        throw new WaitingError();
+      }
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown }).code;
+    const error = { message, code: typeof code === 'string' ? code : isPermanent(err) ? 'permanent_error' : 'task_error' };
+    if (!isPermanent(err) && job.attempts < job.max_attempts) {
+      const delay = fullJitterBackoff(job.backoff_ms, job.attempts);
+      const runAt = new Date(Date.now() + delay);
+      const back = await this.jobs.transition(job.id, 'pending', { ...fence, error, runAt, reason: `retry in ${delay} ms: ${message}` });
+      if (back && token) {
+        log.info('attempt failed; retrying', { delay_ms: delay, error: message });
+        await bullJob.moveToDelayed(runAt.getTime(), token);
+        throw new DelayedError();
+      }
+      return;
+    }
+    await this.jobs.transition(job.id, 'failed', { ...fence, error, stopReason: 'error', reason: message });
+    log.info('job failed', { error: message });
+  }
+}
+
+function seconds(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e9;
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { JOB_STATUSES } from './status';
+import { isId, type IdPrefix } from './ids';
+
+export const MAX_METADATA_BYTES = 16 * 1024;
+export const JOB_TYPES = ['job', 'run', 'batch'] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+export const ROLES = ['member', 'admin', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const idSchema = (prefix: IdPrefix) =>
+  z.string().refine((v) => isId(prefix, v), { message: `must be an id of the form ${prefix}-<uuid4>` });
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+const httpUrl = z
+  .string()
+  .max(2048)
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an absolute http or https URL' },
+  );
+
+const nullable = <T extends z.ZodTypeAny>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+export const createJobBodySchema = z
+  .strictObject({
+    task: z.string().min(1).max(200),
+    input: jsonObject.nullish().transform((v) => v ?? {}),
+    background: z.boolean().nullish().transform((v) => v ?? true),
+    metadata: jsonObject
+      .nullish()
+      .transform((v) => v ?? {})
+      .refine((v) => Buffer.byteLength(JSON.stringify(v), 'utf8') <= MAX_METADATA_BYTES, {
+        message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+      }),
+    agent_id: nullable(z.string().min(1).max(255)),
+    callback_url: nullable(httpUrl),
+    priority: nullable(z.number().int().min(1).max(100)),
+    max_attempts: z.number().int().min(1).max(25).nullish().transform((v) => v ?? 1),
+    backoff_ms: z.number().int().min(1).max(3_600_000).nullish().transform((v) => v ?? 1000),
+    timeout_ms: nullable(z.number().int().min(1).max(86_400_000)),
+    delay_ms: nullable(z.number().int().min(0).max(2_592_000_000)),
+    expires_at: nullable(
+      z.iso
+        .datetime({ offset: true, message: 'must be an ISO 8601 timestamp' })
+        .refine((v) => Date.parse(v) > Date.now(), { message: 'must be in the future' }),
+    ),
+    idempotency_key: nullable(z.string().min(1).max(255)),
+    wait_ms: nullable(z.number().int().min(0).max(300_000)),
+  })
+  .superRefine((body, ctx) => {
+    if (body.wait_ms !== undefined && body.background) {
+      ctx.addIssue({ code: 'custom', path: ['wait_ms'], message: 'is only allowed with background: false' });
+    }
+  });
+export type CreateJobBody = z.output<typeof createJobBodySchema>;
+
+const csvList = <T extends string>(item: z.ZodType<T, string>) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(item));
+
+const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const listJobsQuerySchema = z.object({
+  status: csvList(z.enum(JOB_STATUSES)).optional(),
+  job_type: z.enum(JOB_TYPES).default('job'),
+  task: z.string().min(1).optional(),
+  agent_id: z.string().min(1).optional(),
+  source_id: z.string().min(1).optional(),
+  background: boolParam.optional(),
+  stop_reason: z.string().min(1).optional(),
+  user_id: z.string().min(1).optional(),
+  organization_id: idSchema('org').optional(),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(1000))
+    .default(100),
+  after: idSchema('job').optional(),
+  before: idSchema('job').optional(),
+});
+export type ListJobsQuery = z.output<typeof listJobsQuerySchema>;
+
+export const createOrganizationBodySchema = z.strictObject({ name: z.string().min(1).max(200) });
+export const createUserBodySchema = z.strictObject({ organization_id: idSchema('org'), name: z.string().min(1).max(200) });
+export const createApiKeyBodySchema = z.strictObject({ user_id: idSchema('user'), role: z.enum(ROLES) });
+
+/** Finds the first string (key or value) holding a NUL character or a lone surrogate. */
+export function findUnsafeString(value: unknown, path: string[] = []): string[] | null {
+  if (typeof value === 'string') return isUnsafeString(value) ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = findUnsafeString(value[i], [...path, String(i)]);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (isUnsafeString(k)) return [...path, k];
+      const p = findUnsafeString(v, [...path, k]);
+      if (p) return p;
+    }
+  }
+  return null;
+}
+
+function isUnsafeString(s: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /\u0000/.test(s) || !s.isWellFormed();
+}

@@ -1,0 +1,96 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const intValue = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => intValue(min, max).default(def);
+const optionalInt = (min: number, max = Number.MAX_SAFE_INTEGER) => intValue(min, max).optional();
+
+/** Every setting of SPEC F11, with its default. Environment values are strings; this parses them once. */
+export const settingsSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/jobs'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9_{}:.-]+$/, 'may hold letters, digits and _{}:.- only')
+    .default('jobsvc'),
+  PORT: int(8283, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  WORKER_CONCURRENCY: int(50, 1, 10000),
+  WORKER_ID: z.string().min(1).optional(),
+  CALLBACK_CONCURRENCY: int(20, 1, 10000),
+  CALLBACK_TIMEOUT_MS: int(10000, 1),
+  CALLBACK_MAX_ATTEMPTS: int(10, 1, 100),
+  CALLBACK_BACKOFF_MS: int(30000, 1),
+  CALLBACK_ALLOW_PRIVATE_NETWORKS: bool(false),
+  CALLBACK_MAX_RESPONSE_BYTES: int(65536, 0),
+  LOCK_DURATION_MS: int(30000, 1000),
+  STALLED_INTERVAL_MS: int(30000, 1000),
+  SWEEP_INTERVAL_MS: int(30000, 100),
+  SHUTDOWN_GRACE_MS: int(30000, 0),
+  RATE_LIMIT_PER_SECOND: int(1000, 0),
+  METRICS_PUBLIC: bool(false),
+  MAX_BODY_BYTES: int(1024 * 1024, 1024),
+  MAX_UPLOAD_BYTES: int(25 * 1024 * 1024, 1),
+  BOOTSTRAP_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  ENABLE_BATCH_JOB_POLLING: bool(false),
+  POLL_RUNNING_LLM_BATCHES_INTERVAL_SECONDS: int(300, 1),
+  POLL_LOCK_RETRY_INTERVAL_SECONDS: int(480, 1),
+  POLL_LOCK_TTL_MS: int(30000, 100),
+  BATCH_JOB_POLLING_LOOKBACK_WEEKS: int(2, 0),
+  BATCH_JOB_POLLING_BATCH_SIZE: optionalInt(1),
+  BATCH_JOB_POLLING_CONCURRENCY: int(10, 1, 1000),
+  EVENT_LOOP_THREADPOOL_MAX_WORKERS: int(43, 1),
+  FILE_PROCESSING_TIMEOUT_MINUTES: int(30, 1),
+  FILE_PROCESSING_TIMEOUT_ERROR_MESSAGE: z.string().default('File processing timed out after {} minutes. Please try again.'),
+  DB_POOL_SIZE: int(20, 1, 1000),
+});
+
+export type Settings = z.infer<typeof settingsSchema> & { effectiveThreadpoolWorkers: number };
+
+export class SettingsError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`Invalid setting ${variable}: ${reason}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Parses the environment; empty strings count as unset. Throws a SettingsError naming the first bad variable. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(settingsSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const parsed = settingsSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SettingsError(String(issue.path[0] ?? '(environment)'), `${issue.message} (got ${JSON.stringify(cleaned[String(issue.path[0])] ?? null)})`);
+  }
+  const s = parsed.data;
+  return {
+    ...s,
+    effectiveThreadpoolWorkers: Math.max(1, Math.min(s.EVENT_LOOP_THREADPOOL_MAX_WORKERS, os.availableParallelism())),
+  };
+}
+
+/** The public base URL of the API, used in callback bodies and Link headers. */
+export function publicUrl(s: Settings): string {
+  return (s.PUBLIC_URL ?? `http://127.0.0.1:${s.PORT}`).replace(/\/+$/, '');
+}

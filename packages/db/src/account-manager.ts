@@ -1,0 +1,158 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { NotFoundError, canSeeOrganization, newId, type Actor, type Role } from '@jobs/core';
+import type { Db } from './client';
+
+export interface ApiOrganization {
+  id: string;
+  name: string;
+  created_at: string;
+  webhook_secret: string;
+}
+export interface ApiUser {
+  id: string;
+  organization_id: string;
+  name: string;
+  created_at: string;
+}
+export interface ApiKeyObject {
+  id: string;
+  key?: string;
+  prefix: string;
+  user_id: string;
+  organization_id: string;
+  role: Role;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** How long a rotated-out webhook secret keeps signing beside the new one. */
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+export const newApiKey = (): string => `jsk_${randomBytes(32).toString('base64url')}`;
+export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+const KEY_PREFIX_LENGTH = 12;
+
+/** Organizations, users and API keys (Prisma's typed client: none of this is on a hot path). */
+export class AccountManager {
+  constructor(private readonly db: Db) {}
+
+  async createOrganization(name: string, id = newId('org')): Promise<ApiOrganization> {
+    const org = await this.db.organization.create({ data: { id, name, webhookSecret: newWebhookSecret() } });
+    return toOrg(org);
+  }
+
+  async getOrganization(actor: Actor, id: string): Promise<ApiOrganization> {
+    if (!canSeeOrganization(actor, id)) throw new NotFoundError(`Organization ${id} not found`);
+    const org = await this.db.organization.findUnique({ where: { id } });
+    if (!org) throw new NotFoundError(`Organization ${id} not found`);
+    return toOrg(org);
+  }
+
+  /** Secrets that sign callbacks now: the current one, and the previous one during its overlap. */
+  async signingSecrets(organizationId: string): Promise<string[]> {
+    const org = await this.db.organization.findUnique({ where: { id: organizationId } });
+    if (!org) return [];
+    const secrets = [org.webhookSecret];
+    if (org.previousWebhookSecret && org.previousSecretExpiresAt && org.previousSecretExpiresAt > new Date()) {
+      secrets.push(org.previousWebhookSecret);
+    }
+    return secrets;
+  }
+
+  async rotateWebhookSecret(actor: Actor, id: string): Promise<ApiOrganization> {
+    const current = await this.getOrganization(actor, id);
+    const org = await this.db.organization.update({
+      where: { id },
+      data: {
+        webhookSecret: newWebhookSecret(),
+        previousWebhookSecret: current.webhook_secret,
+        previousSecretExpiresAt: new Date(Date.now() + SECRET_OVERLAP_MS),
+      },
+    });
+    return toOrg(org);
+  }
+
+  async createUser(actor: Actor, organizationId: string, name: string): Promise<ApiUser> {
+    await this.getOrganization(actor, organizationId);
+    const user = await this.db.user.create({ data: { id: newId('user'), organizationId, name } });
+    return toUser(user);
+  }
+
+  async createApiKey(actor: Actor, userId: string, role: Role, clearKey = newApiKey()): Promise<ApiKeyObject> {
+    const user = await this.db.user.findUnique({ where: { id: userId } });
+    if (!user || !canSeeOrganization(actor, user.organizationId)) throw new NotFoundError(`User ${userId} not found`);
+    if (role === 'operator' && actor.role !== 'operator') throw new NotFoundError(`User ${userId} not found`);
+    return this.insertKey(user.id, user.organizationId, role, clearKey);
+  }
+
+  async insertKey(userId: string, organizationId: string, role: Role, clearKey: string): Promise<ApiKeyObject> {
+    const key = await this.db.apiKey.create({
+      data: { id: newId('key'), userId, organizationId, role, keyHash: hashKey(clearKey), prefix: clearKey.slice(0, KEY_PREFIX_LENGTH) },
+    });
+    return { ...toKey(key), key: clearKey };
+  }
+
+  async listApiKeys(actor: Actor, organizationId?: string): Promise<ApiKeyObject[]> {
+    const org = organizationId && actor.role === 'operator' ? organizationId : actor.organizationId;
+    const keys = await this.db.apiKey.findMany({ where: { organizationId: org }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return keys.map(toKey);
+  }
+
+  async revokeApiKey(actor: Actor, id: string): Promise<ApiKeyObject> {
+    const key = await this.db.apiKey.findUnique({ where: { id } });
+    if (!key || !canSeeOrganization(actor, key.organizationId)) throw new NotFoundError(`API key ${id} not found`);
+    const updated = await this.db.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+    return toKey(updated);
+  }
+
+  /** The actor behind a clear-text key, or null for unknown or revoked keys. */
+  async authenticate(clearKey: string): Promise<Actor | null> {
+    const key = await this.db.apiKey.findUnique({ where: { keyHash: hashKey(clearKey) } });
+    if (!key || key.revokedAt) return null;
+    return { keyId: key.id, userId: key.userId, organizationId: key.organizationId, role: key.role as Role };
+  }
+
+  /**
+   * Makes sure organization `default`, user `admin` and an operator key with this exact value exist.
+   * Idempotent, and safe when several API processes start at once.
+   */
+  async bootstrap(clearKey: string): Promise<Actor> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(724011932)');
+      const existing = await tx.apiKey.findUnique({ where: { keyHash: hashKey(clearKey) } });
+      if (existing) {
+        if (existing.revokedAt || existing.role !== 'operator') {
+          await tx.apiKey.update({ where: { id: existing.id }, data: { revokedAt: null, role: 'operator' } });
+        }
+        return { keyId: existing.id, userId: existing.userId, organizationId: existing.organizationId, role: 'operator' };
+      }
+      let org = await tx.organization.findFirst({ where: { name: 'default' }, orderBy: { createdAt: 'asc' } });
+      org ??= await tx.organization.create({ data: { id: newId('org'), name: 'default', webhookSecret: newWebhookSecret() } });
+      let user = await tx.user.findFirst({ where: { organizationId: org.id, name: 'admin' }, orderBy: { createdAt: 'asc' } });
+      user ??= await tx.user.create({ data: { id: newId('user'), organizationId: org.id, name: 'admin' } });
+      const key = await tx.apiKey.create({
+        data: { id: newId('key'), userId: user.id, organizationId: org.id, role: 'operator', keyHash: hashKey(clearKey), prefix: clearKey.slice(0, KEY_PREFIX_LENGTH) },
+      });
+      return { keyId: key.id, userId: user.id, organizationId: org.id, role: 'operator' };
+    });
+  }
+}
+
+function toOrg(o: { id: string; name: string; createdAt: Date; webhookSecret: string }): ApiOrganization {
+  return { id: o.id, name: o.name, created_at: o.createdAt.toISOString(), webhook_secret: o.webhookSecret };
+}
+function toUser(u: { id: string; organizationId: string; name: string; createdAt: Date }): ApiUser {
+  return { id: u.id, organization_id: u.organizationId, name: u.name, created_at: u.createdAt.toISOString() };
+}
+function toKey(k: { id: string; prefix: string; userId: string; organizationId: string; role: string; createdAt: Date; revokedAt: Date | null }): ApiKeyObject {
+  return {
+    id: k.id,
+    prefix: k.prefix,
+    user_id: k.userId,
+    organization_id: k.organizationId,
+    role: k.role as Role,
+    created_at: k.createdAt.toISOString(),
+    revoked_at: k.revokedAt ? k.revokedAt.toISOString() : null,
+  };
+}

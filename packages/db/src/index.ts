@@ -1,0 +1,5 @@
+export * from './client';
+export * from './migrate';
+export * from './job-row';
+export * from './job-manager';
+export * from './account-manager';

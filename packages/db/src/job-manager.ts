@@ -1,0 +1,360 @@
+import { createHash } from 'node:crypto';
+import {
+  ACTIVE_STATUSES,
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  RETRYABLE_STATUSES,
+  allowedSources,
+  canonicalJson,
+  canSeeOrganization,
+  isTerminal,
+  newId,
+  type Actor,
+  type CreateJobBody,
+  type JobStatus,
+  type JobType,
+  type ListJobsQuery,
+} from '@jobs/core';
+import type { Db } from './client';
+import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
+import { iso } from './job-row';
+
+export interface CreateJobInput extends Omit<CreateJobBody, 'wait_ms'> {
+  job_type?: JobType;
+}
+
+export interface TransitionOptions {
+  /** Statuses the row may be in; defaults to every status the state machine allows into `to`. */
+  from?: readonly JobStatus[];
+  /** The attempt fence: the write happens only while `attempts` still equals this. */
+  attempt?: number;
+  workerId?: string | null;
+  reason?: string | null;
+  result?: unknown;
+  error?: JobError | null;
+  stopReason?: string | null;
+  runAt?: Date | null;
+}
+
+/** What a listener hears after every status write that won its guard. */
+export interface TransitionNotice {
+  job: JobRow;
+  event: JobEvent;
+}
+
+type Listener = (notice: TransitionNotice) => void;
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The service object over the jobs table (SPEC F3). Status writes are single guarded statements:
+ * `UPDATE ... WHERE status = ANY(allowed) AND attempts = fence`, with the job_events row appended by
+ * the same statement, so a late or duplicate writer changes nothing and leaves no event behind.
+ */
+export class JobManager {
+  private readonly listeners: Listener[] = [];
+
+  constructor(private readonly db: Db) {}
+
+  onTransition(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  async create(actor: Actor, input: CreateJobInput): Promise<{ job: JobRow; created: boolean }> {
+    const { idempotency_key: key, ...rest } = input;
+    const hash = key ? createHash('sha256').update(canonicalJson(rest)).digest('hex') : null;
+    const insert = (q: Db | Parameters<Parameters<Db['$transaction']>[0]>[0]) =>
+      this.insertRow(q as Db, actor, input, hash);
+    if (!key) {
+      const job = await insert(this.db);
+      this.emit(job, null, null, null);
+      return { job, created: true };
+    }
+    const outcome = await this.db.$transaction(async (tx) => {
+      // One creator per (organization, key) at a time; the window check and insert are then race-free.
+      await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(hashtext($1))', `${actor.organizationId}:${key}`);
+      const found = await tx.$queryRawUnsafe<JobRow[]>(
+        `SELECT * FROM jobs WHERE organization_id = $1 AND idempotency_key = $2 AND created_at > $3
+         ORDER BY created_at DESC LIMIT 1`,
+        actor.organizationId,
+        key,
+        new Date(Date.now() - IDEMPOTENCY_WINDOW_MS),
+      );
+      const existing = found[0];
+      if (existing) {
+        if (existing.idempotency_hash !== hash) {
+          throw new ConflictError(`idempotency_key "${key}" was already used with a different request body`);
+        }
+        return { job: existing, created: false };
+      }
+      return { job: await insert(tx as unknown as Db), created: true };
+    });
+    if (outcome.created) this.emit(outcome.job, null, null, null);
+    return outcome;
+  }
+
+  private async insertRow(q: Db, actor: Actor, input: CreateJobInput, hash: string | null): Promise<JobRow> {
+    const id = newId('job');
+    const sourceId = typeof input.metadata['source_id'] === 'string' ? input.metadata['source_id'] : null;
+    const runAt = input.delay_ms ? new Date(Date.now() + input.delay_ms) : null;
+    const rows = await q.$queryRawUnsafe<JobRow[]>(
+      `WITH j AS (
+         INSERT INTO jobs (id, organization_id, user_id, job_type, task, status, background, input, metadata, agent_id,
+           source_id, priority, max_attempts, backoff_ms, timeout_ms, delay_ms, run_at, expires_at, idempotency_key,
+           idempotency_hash, callback_url, event_seq)
+         VALUES ($1, $2, $3, $4, $5, 'created', $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1)
+         RETURNING *
+       ), e AS (
+         INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
+         SELECT id, 1, NULL, 'created', created_at, 0, NULL, NULL FROM j
+       )
+       SELECT * FROM j`,
+      id,
+      actor.organizationId,
+      actor.userId,
+      input.job_type ?? 'job',
+      input.task,
+      input.background,
+      JSON.stringify(input.input),
+      JSON.stringify(input.metadata),
+      input.agent_id ?? null,
+      sourceId,
+      input.priority ?? null,
+      input.max_attempts,
+      input.backoff_ms,
+      input.timeout_ms ?? null,
+      input.delay_ms ?? null,
+      runAt,
+      input.expires_at ? new Date(input.expires_at) : null,
+      input.idempotency_key ?? null,
+      hash,
+      input.callback_url ?? null,
+    );
+    return rows[0]!;
+  }
+
+  /** A job of the caller's organization (any organization for an operator), or a 404. */
+  async get(actor: Actor, id: string): Promise<JobRow> {
+    const job = await this.findById(id);
+    if (!job || !canSeeOrganization(actor, job.organization_id)) throw new NotFoundError(`Job ${id} not found`);
+    return job;
+  }
+
+  async findById(id: string): Promise<JobRow | null> {
+    const rows = await this.db.$queryRawUnsafe<JobRow[]>('SELECT * FROM jobs WHERE id = $1', id);
+    return rows[0] ?? null;
+  }
+
+  async list(actor: Actor, query: ListJobsQuery, opts: { activeOnly?: boolean } = {}): Promise<JobRow[]> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const org = query.organization_id && actor.role === 'operator' ? query.organization_id : actor.organizationId;
+    const where = [`organization_id = ${p(org)}`, `job_type = ${p(query.job_type)}`];
+    let statuses = query.status;
+    if (opts.activeOnly) {
+      const active: readonly JobStatus[] = ACTIVE_STATUSES;
+      statuses = statuses ? statuses.filter((s) => active.includes(s)) : [...active];
+    }
+    if (statuses) where.push(`status = ANY(${p(statuses)}::text[])`);
+    if (query.task) where.push(`task = ${p(query.task)}`);
+    if (query.agent_id) where.push(`agent_id = ${p(query.agent_id)}`);
+    if (query.source_id) where.push(`source_id = ${p(query.source_id)}`);
+    if (query.background !== undefined) where.push(`background = ${p(query.background)}`);
+    if (query.stop_reason) where.push(`stop_reason = ${p(query.stop_reason)}`);
+    if (query.user_id) where.push(`user_id = ${p(query.user_id)}`);
+
+    const desc = query.order === 'desc';
+    // "after" = further along in the chosen order; "before" = nearer the start of it.
+    const cursor = async (id: string) => {
+      const rows = await this.db.$queryRawUnsafe<{ created_at: Date; id: string }[]>(
+        'SELECT created_at, id FROM jobs WHERE id = $1 AND organization_id = $2 AND job_type = $3',
+        id,
+        org,
+        query.job_type,
+      );
+      if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: query.after === id ? 'after' : 'before', message: 'unknown job id' }]);
+      return rows[0];
+    };
+    if (query.after) {
+      const c = await cursor(query.after);
+      where.push(`(created_at, id) ${desc ? '<' : '>'} (${p(c.created_at)}::timestamptz, ${p(c.id)})`);
+    }
+    if (query.before) {
+      const c = await cursor(query.before);
+      where.push(`(created_at, id) ${desc ? '>' : '<'} (${p(c.created_at)}::timestamptz, ${p(c.id)})`);
+    }
+    // With only "before", the nearest items are read in reverse and flipped back into the chosen order.
+    const reverse = Boolean(query.before && !query.after);
+    const dir = desc !== reverse ? 'DESC' : 'ASC';
+    const rows = await this.db.$queryRawUnsafe<JobRow[]>(
+      `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(query.limit)}`,
+      ...params,
+    );
+    return reverse ? rows.reverse() : rows;
+  }
+
+  async events(actor: Actor, id: string, afterSeq = 0): Promise<JobEvent[]> {
+    await this.get(actor, id);
+    return this.eventsOf(id, afterSeq);
+  }
+
+  async eventsOf(id: string, afterSeq = 0): Promise<JobEvent[]> {
+    const rows = await this.db.$queryRawUnsafe<
+      { seq: number; from_status: JobStatus | null; to_status: JobStatus; at: Date; attempt: number; worker_id: string | null; reason: string | null }[]
+    >('SELECT seq, from_status, to_status, at, attempt, worker_id, reason FROM job_events WHERE job_id = $1 AND seq > $2 ORDER BY seq', id, afterSeq);
+    return rows.map((r) => ({
+      seq: r.seq,
+      from: r.from_status,
+      to: r.to_status,
+      at: iso(r.at)!,
+      attempt: r.attempt,
+      worker_id: r.worker_id,
+      reason: r.reason,
+    }));
+  }
+
+  /**
+   * The guarded status write. Returns the updated row, or null when the guard failed (the row moved on,
+   * or a newer attempt owns it): callers treat null as "someone else already decided".
+   */
+  async transition(id: string, to: JobStatus, opts: TransitionOptions = {}): Promise<JobRow | null> {
+    const params: unknown[] = [id, [...(opts.from ?? allowedSources(to))], opts.attempt ?? null, to];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const sets = ['status = $4', 'event_seq = j.event_seq + 1', 'updated_at = now()'];
+    if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
+    if (to === 'pending') sets.push(`run_at = ${p(opts.runAt ?? null)}`);
+    if (opts.error !== undefined) sets.push(`error = ${p(opts.error === null ? null : JSON.stringify(opts.error))}::jsonb`);
+    if (isTerminal(to)) {
+      sets.push(
+        'completed_at = now()',
+        `stop_reason = ${p(opts.stopReason ?? defaultStopReason(to))}`,
+        'callback_pending = (j.callback_url IS NOT NULL)',
+        // One webhook-id per terminal transition, derived from the event it answers, so redelivery never mints a second.
+        `callback_webhook_id = CASE WHEN j.callback_url IS NULL THEN NULL ELSE 'msg_' || substr(j.id, 5) || '_' || (j.event_seq + 1) END`,
+      );
+      if (to === 'completed') sets.push(`result = ${p(JSON.stringify(opts.result ?? null))}::jsonb`);
+    }
+    const workerParam = p(opts.workerId ?? null);
+    const reasonParam = p(opts.reason ?? null);
+    const rows = await this.db.$queryRawUnsafe<(JobRow & { prev_status: JobStatus })[]>(
+      `WITH prev AS (
+         SELECT id, status FROM jobs
+         WHERE id = $1 AND status = ANY($2::text[]) AND ($3::int IS NULL OR attempts = $3::int)
+         FOR UPDATE
+       ), u AS (
+         UPDATE jobs j SET ${sets.join(', ')} FROM prev WHERE j.id = prev.id
+         RETURNING j.*, prev.status AS prev_status
+       ), e AS (
+         INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
+         SELECT id, event_seq, prev_status, status, updated_at, attempts, ${workerParam}, ${reasonParam} FROM u
+       )
+       SELECT * FROM u`,
+      ...params,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const { prev_status: prev, ...job } = row;
+    this.emit(job, prev, opts.workerId ?? null, opts.reason ?? null);
+    return job;
+  }
+
+  /** Cancels from created/pending/running; a terminal job is a 409 naming its status. */
+  async cancel(actor: Actor, id: string, reason = 'cancelled by client'): Promise<JobRow> {
+    const job = await this.get(actor, id);
+    if (isTerminal(job.status)) throw new ConflictError(`Job ${id} is already ${job.status}`);
+    const done = await this.transition(id, 'cancelled', { reason, stopReason: 'cancelled' });
+    if (done) return done;
+    const now = await this.get(actor, id);
+    throw new ConflictError(`Job ${id} is already ${now.status}`);
+  }
+
+  /** A new attempt of a failed/cancelled/expired job: back to pending with the outcome fields reset. */
+  async retry(actor: Actor, id: string): Promise<JobRow> {
+    const job = await this.get(actor, id);
+    const rows = await this.db.$queryRawUnsafe<JobRow[]>(
+      `WITH prev AS (
+         SELECT id, status FROM jobs WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE
+       ), u AS (
+         UPDATE jobs j SET status = 'pending', event_seq = j.event_seq + 1, updated_at = now(), completed_at = NULL,
+           stop_reason = NULL, error = NULL, result = NULL, progress = NULL, run_at = NULL, callback_pending = false,
+           callback_webhook_id = NULL, callback_sent_at = NULL, callback_status_code = NULL, callback_error = NULL,
+           callback_attempts = 0
+         FROM prev WHERE j.id = prev.id
+         RETURNING j.*, prev.status AS prev_status
+       ), e AS (
+         INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
+         SELECT id, event_seq, prev_status, 'pending', updated_at, attempts, NULL, 'retry requested' FROM u
+       )
+       SELECT * FROM u`,
+      id,
+      [...RETRYABLE_STATUSES],
+    );
+    const row = rows[0] as (JobRow & { prev_status: JobStatus }) | undefined;
+    if (!row) throw new ConflictError(`Job ${id} is ${job.status}; only failed, cancelled or expired jobs can be retried`);
+    const { prev_status: prev, ...updated } = row;
+    this.emit(updated, prev, null, 'retry requested');
+    return updated;
+  }
+
+  async delete(actor: Actor, id: string): Promise<JobRow> {
+    let job = await this.get(actor, id);
+    if (!isTerminal(job.status)) {
+      job = (await this.transition(id, 'cancelled', { reason: 'deleted by client', stopReason: 'cancelled' })) ?? (await this.get(actor, id));
+    }
+    await this.db.$executeRawUnsafe('DELETE FROM jobs WHERE id = $1', id);
+    return job;
+  }
+
+  /** Progress of the running attempt; a stale attempt's report is dropped by the fence. */
+  async reportProgress(id: string, attempt: number, progress: JobProgress): Promise<boolean> {
+    const n = await this.db.$executeRawUnsafe(
+      `UPDATE jobs SET progress = $3::jsonb, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+      id,
+      attempt,
+      JSON.stringify(progress),
+    );
+    return n > 0;
+  }
+
+  async recordTiming(id: string, attempt: number, timing: { ttftNs?: bigint; totalDurationNs?: bigint }): Promise<void> {
+    await this.db.$executeRawUnsafe(
+      `UPDATE jobs SET ttft_ns = COALESCE($3, ttft_ns), total_duration_ns = COALESCE($4, total_duration_ns) WHERE id = $1 AND attempts = $2`,
+      id,
+      attempt,
+      timing.ttftNs ?? null,
+      timing.totalDurationNs ?? null,
+    );
+  }
+
+  private emit(job: JobRow, from: JobStatus | null, workerId: string | null, reason: string | null): void {
+    if (this.listeners.length === 0) return;
+    const event: JobEvent = { seq: job.event_seq, from, to: job.status, at: iso(job.updated_at)!, attempt: job.attempts, worker_id: workerId, reason };
+    for (const l of this.listeners) {
+      try {
+        l({ job, event });
+      } catch {
+        // A listener's failure must not undo a committed transition.
+      }
+    }
+  }
+}
+
+function defaultStopReason(to: JobStatus): string {
+  switch (to) {
+    case 'completed':
+      return 'end_turn';
+    case 'failed':
+      return 'error';
+    case 'cancelled':
+      return 'cancelled';
+    default:
+      return 'expired';
+  }
+}

@@ -1,0 +1,61 @@
+import client from 'prom-client';
+
+/** One registry per process; modules register their metrics on it at import time. */
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry });
+
+export const jobOutcomes = new client.Counter({
+  name: 'jobsvc_job_transitions_total',
+  help: 'Job status transitions written, by target status and task',
+  labelNames: ['to', 'task'] as const,
+  registers: [registry],
+});
+
+export const jobDuration = new client.Histogram({
+  name: 'jobsvc_job_duration_seconds',
+  help: 'Time from attempt start to terminal status, by task and status',
+  labelNames: ['task', 'status'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+  registers: [registry],
+});
+
+export const callbackDeliveries = new client.Counter({
+  name: 'jobsvc_callback_deliveries_total',
+  help: 'Callback delivery attempts by outcome (delivered, retry, gone, refused, exhausted)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const queueDepth = new client.Gauge({
+  name: 'jobsvc_queue_jobs',
+  help: 'BullMQ jobs by queue and state',
+  labelNames: ['queue', 'state'] as const,
+  registers: [registry],
+});
+
+export const leaderGauge = new client.Gauge({
+  name: 'jobsvc_scheduler_leader',
+  help: '1 while this process holds the scheduler lock',
+  registers: [registry],
+});
+
+export const pollerCycles = new client.Counter({
+  name: 'jobsvc_llm_batch_poll_cycles_total',
+  help: 'LLM batch poll cycles by outcome',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const eventLoopLag = new client.Gauge({
+  name: 'jobsvc_event_loop_lag_seconds',
+  help: 'Event loop lag measured by the watchdog',
+  registers: [registry],
+});
+
+export const eventLoopHangs = new client.Counter({
+  name: 'jobsvc_event_loop_hangs_total',
+  help: 'Event loop hangs detected by the watchdog',
+  registers: [registry],
+});
+
+export { client as promClient };

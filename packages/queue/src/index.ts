@@ -1,0 +1,5 @@
+export * from './names';
+export * from './redis';
+export * from './job-queue';
+export * from './job-bus';
+export * from './publish-transitions';

@@ -1,0 +1,66 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import { channels } from './names';
+
+export interface BusEvent {
+  job_id: string;
+  organization_id: string;
+  status: string;
+  event: { seq: number; from: string | null; to: string; at: string; attempt: number; worker_id: string | null; reason: string | null };
+}
+
+export interface CancelMessage {
+  job_id: string;
+  attempt: number;
+  reason: string;
+}
+
+/**
+ * Redis pub/sub between processes: transition events (API waiters and SSE streams) and cancel
+ * requests (whichever worker runs the attempt aborts it). One subscriber connection per process.
+ */
+export class JobBus extends EventEmitter {
+  private readonly names: ReturnType<typeof channels>;
+  private subscribed = false;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    prefix: string,
+  ) {
+    super();
+    this.setMaxListeners(0);
+    this.names = channels(prefix);
+    subscriber.on('message', (channel: string, message: string) => {
+      try {
+        if (channel === this.names.events) {
+          const e = JSON.parse(message) as BusEvent;
+          this.emit(`job:${e.job_id}`, e);
+          this.emit('event', e);
+        } else if (channel === this.names.cancel) {
+          this.emit('cancel', JSON.parse(message) as CancelMessage);
+        }
+      } catch {
+        // A malformed message from a foreign publisher is ignored.
+      }
+    });
+  }
+
+  async subscribe(what: { events?: boolean; cancel?: boolean }): Promise<void> {
+    const list = [what.events ? this.names.events : null, what.cancel ? this.names.cancel : null].filter((c): c is string => c !== null);
+    if (list.length) await this.subscriber.subscribe(...list);
+    this.subscribed = true;
+  }
+
+  async publishEvent(e: BusEvent): Promise<void> {
+    await this.publisher.publish(this.names.events, JSON.stringify(e));
+  }
+
+  async publishCancel(m: CancelMessage): Promise<void> {
+    await this.publisher.publish(this.names.cancel, JSON.stringify(m));
+  }
+
+  get isSubscribed(): boolean {
+    return this.subscribed;
+  }
+}

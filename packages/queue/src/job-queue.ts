@@ -1,0 +1,71 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JOBS_QUEUE } from './names';
+
+/** What the queue needs of a job row to schedule it. */
+export interface Enqueueable {
+  id: string;
+  task: string;
+  organization_id: string;
+  priority: number | null;
+  run_at: Date | null;
+}
+
+export interface JobQueueData {
+  organization_id: string;
+}
+
+/** Finished BullMQ entries are kept briefly for the dashboard; the jobs table is the record. */
+export const JOB_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 24 * 3600, count: 5000 },
+};
+
+/** Producer side of the `jobs` queue. The BullMQ job id is the row id, so adding twice is harmless. */
+export class JobQueue {
+  readonly queue: Queue<JobQueueData>;
+
+  constructor(connection: Redis, prefix: string) {
+    this.queue = new Queue<JobQueueData>(JOBS_QUEUE, { connection, prefix, skipVersionCheck: true });
+  }
+
+  async enqueue(job: Enqueueable): Promise<void> {
+    const delay = job.run_at ? Math.max(0, job.run_at.getTime() - Date.now()) : 0;
+    await this.queue.add(job.task, { organization_id: job.organization_id }, {
+      jobId: job.id,
+      ...(delay > 0 ? { delay } : {}),
+      ...(job.priority ? { priority: job.priority } : {}),
+      ...JOB_RETENTION,
+    });
+  }
+
+  /**
+   * Enqueues a job again (retry, reconciler): a finished BullMQ entry under the same id would make
+   * the add a no-op, so it is removed first. Waiting, delayed or active entries are left alone.
+   */
+  async requeue(job: Enqueueable): Promise<void> {
+    const existing = await this.queue.getJob(job.id);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'completed' || state === 'failed' || state === 'unknown') {
+        await existing.remove().catch(() => undefined);
+      } else {
+        return;
+      }
+    }
+    await this.enqueue(job);
+  }
+
+  /** Removes a job that has not started; an active one is left to its worker (it sees the cancelled row). */
+  async removeIfWaiting(id: string): Promise<void> {
+    const existing = await this.queue.getJob(id);
+    if (!existing) return;
+    const state = await existing.getState();
+    if (state === 'active') return;
+    await existing.remove().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

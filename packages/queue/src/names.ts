@@ -1,0 +1,13 @@
+/** Queue and channel names; every Redis key of the service lives under QUEUE_PREFIX. */
+export const JOBS_QUEUE = 'jobs';
+export const CALLBACKS_QUEUE = 'callbacks';
+export const SCHEDULER_QUEUE = 'scheduler';
+
+export const channels = (prefix: string) => ({
+  /** Every status transition of every job (API waiters and event streams listen). */
+  events: `${prefix}:bus:job-events`,
+  /** Cancel requests for running attempts, heard by every worker. */
+  cancel: `${prefix}:bus:cancel`,
+});
+
+export const leaderLockKey = (prefix: string) => `${prefix}:scheduler:leader`;

@@ -1,0 +1,2 @@
+process.env.LOG_LEVEL ??= 'error';
+process.env.CALLBACK_ALLOW_PRIVATE_NETWORKS ??= 'true';
