@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 const base = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   moduleNameMapper: { '^@jobs/(.*)$': '<rootDir>/packages/$1/src' },
   setupFiles: ['<rootDir>/test/support/jest-env.ts'],
 };

@@ -80,7 +80,7 @@ export async function migrate(databaseUrl: string, dir = DEFAULT_MIGRATIONS_DIR)
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`Migration ${name} failed: ${(err as Error).message}`);
+        throw new Error(`Migration ${name} failed: ${(err as Error).message}`, { cause: err });
       }
       result.applied.push(name);
     }

@@ -33,12 +33,16 @@ export const httpRequestTask = defineTask({
     const body = typeof res.data === 'string' ? res.data : String(res.data ?? '');
     if (res.status === 429 || res.status >= 500) throw new Error(`HTTP ${res.status} from ${input.url}`);
     if (res.status >= 400) throw new PermanentError(`HTTP ${res.status} from ${input.url}`, 'http_error');
-    let json: unknown = null;
-    try {
-      json = body ? JSON.parse(body) : null;
-    } catch {
-      json = null;
-    }
-    return { result: { status: res.status, headers: res.headers as Record<string, string>, body: json ?? body } };
+    return { result: { status: res.status, headers: res.headers as Record<string, string>, body: parseJsonOr(body) } };
   },
 });
+
+/** A JSON body as data, anything else as its text. */
+function parseJsonOr(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,79 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Settings } from '@jobs/core';
+import { AccountManager, JobManager, createDb } from '@jobs/db';
+import { createLogger, type Logger } from '@jobs/observability';
+import { JobBus, JobQueue, createRedis, publishTransitions } from '@jobs/queue';
+import { builtinTasks } from '@jobs/tasks';
+import type { Redis } from 'ioredis';
+import { createApp } from './app';
+import type { AppDeps } from './deps';
+
+export interface ApiProcess {
+  deps: AppDeps;
+  server?: Server;
+  /** Listens on `port` (0 = any free port) and returns the base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Builds the API's dependencies from settings; `stop` finishes in-flight requests and closes every connection. */
+export function createApiProcess(settings: Settings, logger?: Logger): ApiProcess {
+  const log = logger ?? createLogger({ level: settings.LOG_LEVEL, service: 'api' });
+  const db = createDb(settings.DATABASE_URL, settings.DB_POOL_SIZE);
+  const connections: Redis[] = [];
+  const redis = (role: Parameters<typeof createRedis>[1]) => {
+    const c = createRedis(settings.REDIS_URL, role);
+    connections.push(c);
+    return c;
+  };
+  const command = redis('command');
+  const jobs = new JobManager(db);
+  const bus = new JobBus(command, redis('subscriber'), settings.QUEUE_PREFIX);
+  publishTransitions(jobs, bus, (err) => log.warn('event publish failed', { err: String(err) }));
+  const deps: AppDeps = {
+    settings,
+    logger: log,
+    db,
+    redis: command,
+    jobs,
+    accounts: new AccountManager(db),
+    queue: new JobQueue(redis('producer'), settings.QUEUE_PREFIX),
+    bus,
+    tasks: builtinTasks(),
+  };
+  const proc: ApiProcess = {
+    deps,
+    async listen(port = settings.PORT, host = settings.HOST) {
+      if (settings.BOOTSTRAP_API_KEY) await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
+      await bus.subscribe({ events: true });
+      const { app } = createApp(deps);
+      const server = app.listen(port, host);
+      await new Promise<void>((resolve, reject) => {
+        server.once('listening', resolve);
+        server.once('error', reject);
+      });
+      server.keepAliveTimeout = 65_000;
+      proc.server = server;
+      const addr = server.address() as AddressInfo;
+      const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+      log.info('api listening', { url });
+      return url;
+    },
+    async stop() {
+      const server = proc.server;
+      if (server) {
+        // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), settings.SHUTDOWN_GRACE_MS).unref();
+        await closed;
+        clearTimeout(force);
+      }
+      await deps.queue.close().catch(() => undefined);
+      for (const c of connections) c.disconnect();
+      await db.$disconnect();
+    },
+  };
+  return proc;
+}

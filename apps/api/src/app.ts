@@ -1,0 +1,41 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { AppDeps } from './deps';
+import { JobService } from './job-service';
+import { authenticate } from './middleware/auth';
+import { notFoundHandler, problemHandler } from './middleware/problem';
+import { requestContext } from './middleware/request-context';
+import { docsPage, openApiDocument } from './openapi';
+import { RouteTable } from './route-table';
+import { adminRoutes } from './routes/admin';
+import { jobRoutes } from './routes/jobs';
+import { operationsRoutes } from './routes/operations';
+import { publicUrl } from '@jobs/core';
+
+/** Builds the Express app from its dependencies; listening is the caller's business. */
+export function createApp(deps: AppDeps): { app: Express; service: JobService; routes: RouteTable } {
+  const app = express();
+  const table = new RouteTable();
+  const service = new JobService(deps);
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', true);
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(requestContext(deps.logger));
+  app.use(express.json({ limit: deps.settings.MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  const doc = openApiDocument(publicUrl(deps.settings));
+  table.add(app as unknown as express.Router, 'get', '/api/openapi.json', (_req, res) => res.json(doc));
+  table.add(app as unknown as express.Router, 'get', '/docs', (_req, res) => res.type('html').send(docsPage(doc)));
+  app.use(operationsRoutes(deps, table));
+
+  const auth = authenticate(deps.accounts);
+  app.use('/api', (req, res, next) => (req.path.startsWith('/health') || req.path === '/openapi.json' ? next() : auth(req, res, next)));
+  app.use(jobRoutes(deps, service, table));
+  app.use(jobRoutes(deps, service, table, '/api/runs', 'run'));
+  app.use(adminRoutes(deps, table));
+
+  app.use(notFoundHandler(table.entries));
+  app.use(problemHandler(deps.logger));
+  return { app, service, routes: table };
+}

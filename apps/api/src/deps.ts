@@ -1,0 +1,21 @@
+import type { Settings } from '@jobs/core';
+import type { AccountManager, Db, JobManager } from '@jobs/db';
+import type { Logger } from '@jobs/observability';
+import type { JobBus, JobQueue } from '@jobs/queue';
+import type { TaskRegistry } from '@jobs/tasks';
+import type { Redis } from 'ioredis';
+
+/** Everything the Express app needs, built by the process entry (or by a test) and passed to createApp. */
+export interface AppDeps {
+  settings: Settings;
+  logger: Logger;
+  db: Db;
+  redis: Redis;
+  jobs: JobManager;
+  accounts: AccountManager;
+  queue: JobQueue;
+  bus: JobBus;
+  tasks: TaskRegistry;
+  /** Checks a callback URL at create time (SSRF guard); throws a ValidationError naming `callback_url`. */
+  checkCallbackUrl?: (url: string) => Promise<void>;
+}

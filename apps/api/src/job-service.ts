@@ -1,0 +1,100 @@
+import { BadRequestError, isTerminal, type Actor, type CreateJobBody, type JobType } from '@jobs/core';
+import type { JobRow } from '@jobs/db';
+import type { BusEvent } from '@jobs/queue';
+import type { AppDeps } from './deps';
+
+export interface CreateOutcome {
+  job: JobRow;
+  created: boolean;
+}
+
+/**
+ * The job flows of ARCHITECTURE.md on the API side: create = insert `created` → enqueue → `pending`;
+ * cancel = guarded write, then remove from the queue and broadcast to the worker running it.
+ */
+export class JobService {
+  constructor(private readonly deps: AppDeps) {}
+
+  async create(actor: Actor, body: CreateJobBody, jobType: JobType = 'job'): Promise<CreateOutcome> {
+    const input = this.deps.tasks.validate(body.task, body.input);
+    if (body.callback_url && this.deps.checkCallbackUrl) await this.deps.checkCallbackUrl(body.callback_url);
+    const { wait_ms: _wait, ...rest } = body;
+    const outcome = await this.deps.jobs.create(actor, { ...rest, input, job_type: jobType });
+    if (!outcome.created) return outcome;
+    return { job: await this.enqueue(outcome.job), created: true };
+  }
+
+  /** Enqueues and moves the row to `pending`; if Redis is unreachable the row stays `created` for the reconciler. */
+  async enqueue(job: JobRow): Promise<JobRow> {
+    try {
+      await this.deps.queue.enqueue(job);
+    } catch (err) {
+      this.deps.logger.warn('enqueue failed; the reconciler will queue the job', { job_id: job.id, err: String(err) });
+      return job;
+    }
+    const pending = await this.deps.jobs.transition(job.id, 'pending', { from: ['created'], reason: 'queued' });
+    // A fast worker may already have taken it (created → running); the row then speaks for itself.
+    return pending ?? (await this.deps.jobs.findById(job.id)) ?? job;
+  }
+
+  async cancel(actor: Actor, id: string): Promise<JobRow> {
+    const job = await this.deps.jobs.cancel(actor, id);
+    await this.stopEverywhere(job);
+    return job;
+  }
+
+  async retry(actor: Actor, id: string): Promise<JobRow> {
+    const job = await this.deps.jobs.retry(actor, id);
+    try {
+      await this.deps.queue.requeue(job);
+    } catch (err) {
+      this.deps.logger.warn('requeue failed; the reconciler will queue the job', { job_id: id, err: String(err) });
+    }
+    return job;
+  }
+
+  async delete(actor: Actor, id: string): Promise<JobRow> {
+    const job = await this.deps.jobs.delete(actor, id);
+    await this.stopEverywhere(job);
+    return job;
+  }
+
+  /** Best effort: the row already says `cancelled`, which every worker checks before and after running. */
+  private async stopEverywhere(job: JobRow): Promise<void> {
+    await Promise.all([
+      this.deps.queue.removeIfWaiting(job.id),
+      this.deps.bus.publishCancel({ job_id: job.id, attempt: job.attempts, reason: 'cancelled' }),
+    ]).catch((err: unknown) => this.deps.logger.warn('cancel broadcast failed', { job_id: job.id, err: String(err) }));
+  }
+
+  /**
+   * Waits until the job is terminal or `ms` pass, listening on the event bus and re-reading the row now
+   * and then (a missed pub/sub message costs at most one poll interval).
+   */
+  async waitForTerminal(id: string, ms: number): Promise<JobRow> {
+    const deadline = Date.now() + ms;
+    const bus = this.deps.bus;
+    let wake: (() => void) | undefined;
+    const onEvent = (e: BusEvent) => {
+      if (isTerminal(e.event.to as JobRow['status'])) wake?.();
+    };
+    bus.on(`job:${id}`, onEvent);
+    try {
+      for (;;) {
+        const row = await this.deps.jobs.findById(id);
+        if (!row) throw new BadRequestError(`Job ${id} was deleted while waiting`);
+        const left = deadline - Date.now();
+        if (isTerminal(row.status) || left <= 0) return row;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(left, 1000));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      bus.off(`job:${id}`, onEvent);
+    }
+  }
+}

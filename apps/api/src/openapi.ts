@@ -1,0 +1,80 @@
+import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySchema, createUserBodySchema, listJobsQuerySchema } from '@jobs/core';
+import { z } from 'zod';
+
+type Schema = Record<string, unknown>;
+
+const json = (schema: z.ZodType, io: 'input' | 'output' = 'input'): Schema => z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Schema;
+
+const problem = { $ref: '#/components/schemas/Problem' };
+const jobRef = { $ref: '#/components/schemas/Job' };
+const ok = (description: string, schema: Schema = jobRef) => ({ description, content: { 'application/json': { schema } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: 'Problem', content: { 'application/problem+json': { schema: problem } } }]));
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: json(schema) } } });
+
+/** OpenAPI 3.1 document, generated from the same zod schemas the routes validate with. */
+export function openApiDocument(serverUrl: string): Schema {
+  const listQuery = json(listJobsQuerySchema);
+  const props = (listQuery['properties'] ?? {}) as Record<string, Schema>;
+  const listParams = Object.entries(props).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Job service API', version: '0.1.0', description: 'Background jobs: create, follow, cancel, retry; signed callbacks.' },
+    servers: [{ url: serverUrl }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Problem: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+          },
+        },
+        Job: { type: 'object', description: 'The Job object of API.md', additionalProperties: true },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/jobs': {
+        post: { summary: 'Create a job', requestBody: body(createJobBodySchema), responses: { '200': ok('Idempotent replay or synchronous result'), '201': ok('Created'), '202': ok('Still running after wait_ms'), ...errors(400, 401, 409, 413, 429, 503) } },
+        get: { summary: 'List jobs', parameters: listParams, responses: { '200': ok('Jobs', { type: 'array', items: jobRef }), ...errors(400, 401) } },
+      },
+      '/api/jobs/active': { get: { summary: 'Jobs in created, pending or running', parameters: listParams, responses: { '200': ok('Jobs', { type: 'array', items: jobRef }) } } },
+      '/api/jobs/{id}': {
+        get: { summary: 'Get a job', parameters: [idParam], responses: { '200': ok('Job'), ...errors(400, 401, 404) } },
+        delete: { summary: 'Delete a job (cancelling it first)', parameters: [idParam], responses: { '200': ok('Deleted job'), ...errors(400, 401, 404) } },
+      },
+      '/api/jobs/{id}/cancel': { patch: { summary: 'Cancel a job', parameters: [idParam], responses: { '200': ok('Cancelled job'), ...errors(400, 401, 404, 409) } } },
+      '/api/jobs/{id}/retry': { post: { summary: 'Retry a failed, cancelled or expired job', parameters: [idParam], responses: { '200': ok('Job'), ...errors(400, 401, 404, 409) } } },
+      '/api/jobs/{id}/events': { get: { summary: 'Status history (JSON, or SSE with Accept: text/event-stream)', parameters: [idParam], responses: { '200': ok('Events', { type: 'array' }) } } },
+      '/api/admin/organizations': { post: { summary: 'Create an organization (operator)', requestBody: body(createOrganizationBodySchema), responses: { '201': ok('Organization', { type: 'object' }), ...errors(400, 401, 403) } } },
+      '/api/admin/organizations/{id}': { get: { summary: 'Read an organization', parameters: [idParam], responses: { '200': ok('Organization', { type: 'object' }), ...errors(401, 403, 404) } } },
+      '/api/admin/organizations/{id}/webhook-secret/rotate': { post: { summary: 'Rotate the webhook secret', parameters: [idParam], responses: { '200': ok('Organization', { type: 'object' }) } } },
+      '/api/admin/users': { post: { summary: 'Create a user', requestBody: body(createUserBodySchema), responses: { '201': ok('User', { type: 'object' }), ...errors(400, 401, 403, 404) } } },
+      '/api/admin/api-keys': {
+        post: { summary: 'Create an API key', requestBody: body(createApiKeyBodySchema), responses: { '201': ok('API key with its clear text', { type: 'object' }), ...errors(400, 401, 403, 404) } },
+        get: { summary: 'List API keys', responses: { '200': ok('API keys', { type: 'array' }) } },
+      },
+      '/api/admin/api-keys/{id}': { delete: { summary: 'Revoke an API key', parameters: [idParam], responses: { '200': ok('API key', { type: 'object' }) } } },
+      '/api/health': { get: { summary: 'Dependency health', security: [], responses: { '200': ok('Healthy', { type: 'object' }), '503': ok('Degraded', { type: 'object' }) } } },
+      '/api/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': ok('Alive', { type: 'object' }) } } },
+    },
+  };
+}
+
+/** A self-contained page listing the operations (no CDN: the docs work offline). */
+export function docsPage(doc: Schema): string {
+  const paths = doc['paths'] as Record<string, Record<string, { summary?: string }>>;
+  const rows = Object.entries(paths)
+    .flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => `<tr><td><code>${m.toUpperCase()}</code></td><td><code>${p}</code></td><td>${op.summary ?? ''}</td></tr>`))
+    .join('\n');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Job service API</title>
+<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto}td{padding:4px 12px;border-bottom:1px solid #ddd}</style></head>
+<body><h1>Job service API</h1><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p>
+<table>${rows}</table></body></html>`;
+}

@@ -1,0 +1,160 @@
+import { Router, type Request, type Response } from 'express';
+import {
+  BadRequestError,
+  ValidationError,
+  createJobBodySchema,
+  isTerminal,
+  listJobsQuerySchema,
+  type JobStatus,
+  type JobType,
+} from '@jobs/core';
+import { toApiJob, type JobEvent, type JobRow } from '@jobs/db';
+import type { BusEvent } from '@jobs/queue';
+import type { AppDeps } from '../deps';
+import type { JobService } from '../job-service';
+import { actorOf } from '../middleware/auth';
+import { parse, pathId } from '../middleware/validate';
+import type { RouteTable } from '../route-table';
+
+const DEFAULT_WAIT_MS = 30_000;
+const SSE_KEEPALIVE_MS = 15_000;
+
+/** Job routes of API.md; `jobType` lets /api/runs reuse them for `run` records. */
+export function jobRoutes(deps: AppDeps, service: JobService, table: RouteTable, base = '/api/jobs', jobType: JobType = 'job'): Router {
+  const r = Router();
+
+  if (jobType === 'job') {
+    table.add(r, 'post', base, async (req: Request, res: Response) => {
+      const headerKey = req.get('idempotency-key');
+      const body = parse(createJobBodySchema, req.body);
+      if (headerKey !== undefined) {
+        if (body.idempotency_key !== undefined && body.idempotency_key !== headerKey) {
+          throw new ValidationError([{ path: 'idempotency_key', message: 'differs from the Idempotency-Key header' }]);
+        }
+        if (headerKey.length === 0 || headerKey.length > 255) throw new ValidationError([{ path: 'idempotency_key', message: 'Idempotency-Key must be 1..255 characters' }]);
+        body.idempotency_key = headerKey;
+      }
+      const actor = actorOf(req);
+      const { job, created } = await service.create(actor, body);
+      res.setHeader('Location', `${base}/${job.id}`);
+      if (!created) return res.status(200).json(toApiJob(job));
+      if (!body.background) {
+        const done = await service.waitForTerminal(job.id, body.wait_ms ?? DEFAULT_WAIT_MS);
+        return res.status(isTerminal(done.status) ? 200 : 202).json(toApiJob(done));
+      }
+      return res.status(201).json(toApiJob(job));
+    });
+  }
+
+  const list = (activeOnly: boolean) => async (req: Request, res: Response) => {
+    const raw: Record<string, unknown> = { ...(req.query as Record<string, unknown>), job_type: jobType === 'job' ? (req.query['job_type'] ?? 'job') : jobType };
+    if (activeOnly && raw['order'] === undefined) raw['order'] = 'asc';
+    const query = parse(listJobsQuerySchema, raw);
+    const rows = await deps.jobs.list(actorOf(req), query, { activeOnly });
+    if (rows.length === query.limit) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(req.query)) {
+        if (k === 'after') continue;
+        for (const item of Array.isArray(v) ? v : [v]) if (typeof item === 'string') params.append(k, item);
+      }
+      params.set('after', rows[rows.length - 1]!.id);
+      res.setHeader('Link', `<${req.baseUrl}${req.path}?${params.toString()}>; rel="next"`);
+    }
+    res.json(rows.map(toApiJob));
+  };
+  table.add(r, 'get', base, list(false));
+  table.add(r, 'get', `${base}/active`, list(true));
+
+  const own = async (req: Request): Promise<JobRow> => {
+    const job = await deps.jobs.get(actorOf(req), pathId('job', req.params['id']));
+    if (jobType !== 'job' && job.job_type !== jobType) throw new BadRequestError(`${job.id} is not a ${jobType}`);
+    return job;
+  };
+
+  table.add(r, 'get', `${base}/:id`, async (req: Request, res: Response) => {
+    res.json(toApiJob(await own(req)));
+  });
+
+  if (jobType !== 'job') return r;
+
+  table.add(r, 'patch', `${base}/:id/cancel`, async (req: Request, res: Response) => {
+    res.json(toApiJob(await service.cancel(actorOf(req), pathId('job', req.params['id']))));
+  });
+  table.add(r, 'post', `${base}/:id/retry`, async (req: Request, res: Response) => {
+    res.json(toApiJob(await service.retry(actorOf(req), pathId('job', req.params['id']))));
+  });
+  table.add(r, 'delete', `${base}/:id`, async (req: Request, res: Response) => {
+    res.json(toApiJob(await service.delete(actorOf(req), pathId('job', req.params['id']))));
+  });
+  table.add(r, 'get', `${base}/:id/events`, async (req: Request, res: Response) => {
+    const actor = actorOf(req);
+    const id = pathId('job', req.params['id']);
+    if (!(req.get('accept') ?? '').includes('text/event-stream')) {
+      return res.json(await deps.jobs.events(actor, id));
+    }
+    await streamEvents(deps, req, res, actor, id);
+  });
+  return r;
+}
+
+/** Server-Sent Events: history first, then live events, ending after the terminal one. */
+async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: ReturnType<typeof actorOf>, id: string): Promise<void> {
+  await deps.jobs.get(actor, id);
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream');
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+
+  let lastSeq = 0;
+  let ended = false;
+  const queue: JobEvent[] = [];
+  let draining = false;
+  const write = (e: JobEvent) => {
+    if (ended || e.seq <= lastSeq) return;
+    lastSeq = e.seq;
+    res.write(`event: status\nid: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`);
+    if (isTerminal(e.to as JobStatus)) finish();
+  };
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(keepAlive);
+    deps.bus.off(`job:${id}`, onLive);
+    res.end();
+  };
+  // Live events may arrive before the history read finishes, or out of order; gaps are filled from the table.
+  const drain = async () => {
+    if (draining) return;
+    draining = true;
+    try {
+      while (queue.length && !ended) {
+        queue.sort((a, b) => a.seq - b.seq);
+        const next = queue[0]!;
+        if (next.seq <= lastSeq) {
+          queue.shift();
+          continue;
+        }
+        if (next.seq === lastSeq + 1) {
+          write(queue.shift()!);
+          continue;
+        }
+        for (const e of await deps.jobs.eventsOf(id, lastSeq)) write(e);
+      }
+    } catch {
+      finish();
+    } finally {
+      draining = false;
+    }
+  };
+  const onLive = (e: BusEvent) => {
+    queue.push(e.event as JobEvent);
+    void drain();
+  };
+  deps.bus.on(`job:${id}`, onLive);
+  const keepAlive = setInterval(() => res.write(`: keep-alive\n\n`), SSE_KEEPALIVE_MS);
+  req.on('close', finish);
+  for (const e of await deps.jobs.eventsOf(id, 0)) write(e);
+  void drain();
+}

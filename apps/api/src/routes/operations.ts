@@ -1,0 +1,27 @@
+import { Router, type Request, type Response, type NextFunction } from 'express';
+import { ForbiddenError, hasRole } from '@jobs/core';
+import { registry } from '@jobs/observability';
+import type { AppDeps } from '../deps';
+import { checkHealth } from '../health';
+import { authenticate } from '../middleware/auth';
+import type { RouteTable } from '../route-table';
+
+/** Health (no auth) and Prometheus metrics (operator, or public when METRICS_PUBLIC=true). */
+export function operationsRoutes(deps: AppDeps, table: RouteTable): Router {
+  const r = Router();
+  table.add(r, 'get', '/api/health', async (_req: Request, res: Response) => {
+    const report = await checkHealth(deps.db, deps.redis);
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
+  });
+  table.add(r, 'get', '/api/health/live', (_req: Request, res: Response) => {
+    res.json({ status: 'ok' });
+  });
+  const metricsAuth = deps.settings.METRICS_PUBLIC
+    ? (_req: Request, _res: Response, next: NextFunction) => next()
+    : authenticate(deps.accounts);
+  table.add(r, 'get', '/metrics', metricsAuth, async (req: Request, res: Response) => {
+    if (!deps.settings.METRICS_PUBLIC && !(req.actor && hasRole(req.actor, 'operator'))) throw new ForbiddenError('Metrics need an operator key');
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  return r;
+}
