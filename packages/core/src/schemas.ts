@@ -50,7 +50,7 @@ export const createJobBodySchema = z
     delay_ms: nullable(z.number().int().min(0).max(2_592_000_000)),
     expires_at: nullable(
       z.iso
-        .datetime({ offset: true, message: 'must be an ISO 8601 timestamp' })
+        .datetime({ offset: true, message: 'must be an ISO 8601 timestamp', abort: true })
         .refine((v) => Date.parse(v) > Date.now(), { message: 'must be in the future' }),
     ),
     idempotency_key: nullable(z.string().min(1).max(255)),

@@ -15,12 +15,15 @@ const intValue = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max));
 const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => intValue(min, max).default(def);
 const optionalInt = (min: number, max = Number.MAX_SAFE_INTEGER) => intValue(min, max).optional();
+// WHATWG parsing takes "localhost:6379" as a URL of scheme "localhost:", so the scheme is checked too.
+const urlOf = (...schemes: string[]) =>
+  z.url({ protocol: new RegExp(`^(${schemes.join('|')})$`), message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` });
 
 /** Every setting of SPEC F11, with its default. Environment values are strings; this parses them once. */
 export const settingsSchema = z.object({
   NODE_ENV: z.string().default('development'),
-  DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/jobs'),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  DATABASE_URL: urlOf('postgres', 'postgresql').default('postgresql://postgres@127.0.0.1:5432/jobs'),
+  REDIS_URL: urlOf('redis', 'rediss').default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z
     .string()
     .min(1)
@@ -28,7 +31,7 @@ export const settingsSchema = z.object({
     .default('jobsvc'),
   PORT: int(8283, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
-  PUBLIC_URL: z.string().url().optional(),
+  PUBLIC_URL: urlOf('http', 'https').optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   WORKER_CONCURRENCY: int(50, 1, 10000),
   WORKER_ID: z.string().min(1).optional(),
@@ -48,7 +51,7 @@ export const settingsSchema = z.object({
   MAX_UPLOAD_BYTES: int(25 * 1024 * 1024, 1),
   BOOTSTRAP_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
-  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  ANTHROPIC_BASE_URL: urlOf('http', 'https').optional(),
   ENABLE_BATCH_JOB_POLLING: bool(false),
   POLL_RUNNING_LLM_BATCHES_INTERVAL_SECONDS: int(300, 1),
   POLL_LOCK_RETRY_INTERVAL_SECONDS: int(480, 1),
