@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { PG_BASE_URL, TEMPLATE_DB, databaseUrl } from './env';
+import { PG_BASE_URL, TEMPLATE_DB, TEST_DB_PREFIX, databaseUrl } from './env';
 
 export interface TestDatabase {
   name: string;
@@ -10,7 +10,7 @@ export interface TestDatabase {
 
 /** A private, migrated database for one test file, cloned from the template built in global setup. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `jobsvc_t_${randomBytes(6).toString('hex')}`;
+  const name = `${TEST_DB_PREFIX}${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: PG_BASE_URL });
   await admin.connect();
   try {
