@@ -1,0 +1,106 @@
+// The peer harness (../shared/bench/peers: raw BullMQ, pg-boss, graphile-worker) run in the same session.
+// Its files are copied to a temporary directory and its own dependencies installed there with `npm ci`,
+// so nothing of it enters this repository or its node_modules.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export function findPeersDir(root, given) {
+  const candidates = given
+    ? [given]
+    : [path.resolve(root, '../shared/bench/peers'), path.resolve(root, '../../shared/bench/peers')];
+  return (
+    candidates.find((d) => existsSync(path.join(d, 'run.mjs')) && existsSync(path.join(d, 'package-lock.json'))) ?? null
+  );
+}
+
+/** A ready-to-run copy (reused while its package-lock.json and scripts are unchanged). */
+function installedCopy(src, log) {
+  const h = createHash('sha256');
+  for (const f of [
+    'package-lock.json',
+    'run.mjs',
+    'bullmq.mjs',
+    'pgboss.mjs',
+    'graphile.mjs',
+    'lib/harness.mjs',
+    'lib/pg.mjs',
+  ]) {
+    if (existsSync(path.join(src, f))) h.update(readFileSync(path.join(src, f)));
+  }
+  const dir = path.join(os.tmpdir(), `jobsvc-bench-peers-${h.digest('hex').slice(0, 12)}`);
+  if (existsSync(path.join(dir, 'node_modules', '.package-lock.json'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(src, dir, {
+    recursive: true,
+    filter: (p) => !p.includes(`${path.sep}node_modules`) && !p.includes(`${path.sep}results`),
+  });
+  log(`peers: installing their dependencies in ${dir}`);
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`npm ci for the peers failed (exit ${r.status})`);
+  return dir;
+}
+
+/** Runs the peers' overlap and paced scenarios with our N, C and rate; returns their JSON results. */
+export async function runPeers(root, opts, log) {
+  const src = findPeersDir(root, opts.peersDir);
+  if (!src) {
+    log('peers: ../shared/bench/peers not found; skipped');
+    return { skipped: 'peer harness not found' };
+  }
+  const dir = installedCopy(src, log);
+  const out = path.join(dir, `run-${process.pid}-${Date.now()}.jsonl`);
+  const args = [
+    'run.mjs',
+    '--peers',
+    opts.peers.join(','),
+    '--modes',
+    'overlap,paced',
+    '--apis',
+    'single',
+    '--n',
+    String(opts.n),
+    '--c',
+    String(opts.concurrency),
+    '--add-concurrency',
+    String(opts.inflight),
+    '--rate',
+    String(opts.rate),
+    '--warmup',
+    String(opts.warmup),
+    '--out',
+    out,
+  ];
+  log(`peers: node ${args.join(' ')}`);
+  await new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('close', resolve);
+  });
+  const lines = existsSync(out)
+    ? readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+    : [];
+  rmSync(out, { force: true });
+  const results = lines.map((l) => JSON.parse(l));
+  const summary = {};
+  for (const r of results) {
+    const overlap = r.scenarios?.find((s) => s.api === 'single' && s.mode === 'overlap');
+    const pacedRun = r.scenarios?.find((s) => s.api === 'single' && s.mode === 'paced');
+    summary[r.peer] = {
+      version: r.version,
+      ok: Boolean(overlap?.ok && pacedRun?.ok),
+      enqueueRate: overlap?.enqueueRate ?? null,
+      e2eRate: overlap?.e2eRate ?? null,
+      pacedAddToStartMs: pacedRun?.latencyMs ?? null,
+      error: r.error ?? null,
+    };
+  }
+  return { dir: src, args: args.slice(1), summary, raw: results };
+}

@@ -1,0 +1,183 @@
+// The results as JSON and as the markdown of docs/benchmarks.md.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { round } from './stats.mjs';
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memGiB: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    loadAvgAtStart: os.loadavg().map((x) => round(x, 2)),
+  };
+}
+
+export function commitOf(root) {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !==
+      '';
+    return dirty ? `${sha}+dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const TARGETS = {
+  e2eRate: 2000,
+  pacedRunningP50: 3,
+  pacedRunningP99: 15,
+  callbackP50: 20,
+  getByIdRate: 5000,
+  listP50: 10,
+  memoryEndVsPlateau: 1.1,
+  scaleRatio: 1.6,
+  vsGraphile: 1.6,
+  vsPgboss: 2,
+};
+
+/** Ratios against the peers and the verdict for every target of issue 6. */
+export function compare(results) {
+  const s = results.scenarios;
+  const peers = results.peers?.summary ?? {};
+  const e2e = s.throughput?.e2eRate ?? null;
+  const ratio = (a, b) => (a && b ? round(a / b, 2) : null);
+  const ratios = {};
+  for (const [name, p] of Object.entries(peers)) {
+    ratios[name] = {
+      e2e: ratio(e2e, p.e2eRate),
+      pacedP50:
+        s.paced?.createToRunningMs && p.pacedAddToStartMs
+          ? round(s.paced.createToRunningMs.p50 / p.pacedAddToStartMs.p50, 2)
+          : null,
+    };
+  }
+  const scaleRatio = ratio(s.scale?.e2eRate, e2e);
+  const check = (value, ok) => ({ value, met: value === null || value === undefined ? null : ok(value) });
+  const targets = {
+    'end-to-end ≥ 2,000 jobs/s (1 API, 1 worker)': check(e2e, (v) => v >= TARGETS.e2eRate),
+    '≥ 1.6× graphile-worker end-to-end': check(ratios.graphile?.e2e, (v) => v >= TARGETS.vsGraphile),
+    '≥ 2× pg-boss end-to-end': check(ratios.pgboss?.e2e, (v) => v >= TARGETS.vsPgboss),
+    'paced create→running p50 ≤ 3 ms': check(s.paced?.createToRunningMs?.p50, (v) => v <= TARGETS.pacedRunningP50),
+    'paced create→running p99 ≤ 15 ms': check(s.paced?.createToRunningMs?.p99, (v) => v <= TARGETS.pacedRunningP99),
+    'terminal→callback p50 ≤ 20 ms': check(s.paced?.terminalToCallbackMs?.p50, (v) => v <= TARGETS.callbackP50),
+    'GET /api/jobs/{id} ≥ 5,000 req/s': check(s.reads?.getById?.rate, (v) => v >= TARGETS.getByIdRate),
+    'list page at 1M rows p50 ≤ 10 ms': check(
+      s.reads?.rows >= 1000000 ? s.reads?.list?.latencyMs?.p50 : null,
+      (v) => v <= TARGETS.listP50,
+    ),
+    'worker RSS end within 10% of plateau': check(s.memory?.endVsPlateau, (v) => v <= TARGETS.memoryEndVsPlateau),
+    '2 workers ≥ 1.6× one': check(scaleRatio, (v) => v >= TARGETS.scaleRatio),
+  };
+  return { ratios, scaleRatio, targets };
+}
+
+const cell = (v, unit = '') =>
+  v === null || v === undefined ? 'n/a' : `${typeof v === 'number' ? v.toLocaleString('en-US') : v}${unit}`;
+const row = (label, ours, others) => `| ${[label, ours, ...others].join(' | ')} |`;
+const pct = (p) => (p ? `${cell(p.p50)} / ${cell(p.p90)} / ${cell(p.p99)} / ${cell(p.max)}` : 'n/a');
+
+export function markdown(results) {
+  const { scenarios: s, machine: m, comparison: c } = results;
+  const peers = results.peers?.summary ?? {};
+  const lines = [];
+  lines.push('# Benchmarks', '');
+  lines.push(
+    `Latest full run of \`npm run bench\` (bench/run.mjs): ${results.date}, commit \`${results.commit}\`${results.label ? `, ${results.label}` : ''}.`,
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB RAM, ${m.platform}, Node ${m.node}; PostgreSQL ${results.services?.postgres ?? '?'}, Redis ${results.services?.redis ?? '?'}.`,
+    `Load average when the run started: ${m.loadAvgAtStart.join(' / ')} (other work on the machine makes figures noisy).`,
+    `Raw results: \`${results.file}\`.`,
+    '',
+    'One API process and one worker process (built code, `NODE_ENV=production`, `LOG_LEVEL=warn`,',
+    `\`WORKER_CONCURRENCY=${results.options.concurrency}\`) against local Redis and PostgreSQL in a fresh database, driven over HTTP`,
+    `with keep-alive connections and ${results.options.inflight} POSTs in flight; every job is \`noop\`. Producer, API, worker, Redis and`,
+    'PostgreSQL share the same cores.',
+    '',
+    '## Side by side',
+    '',
+    ['', 'ours (HTTP API + Postgres + BullMQ)', ...Object.keys(peers).map((p) => `${p} ${peers[p].version ?? ''}`)]
+      .join(' | ')
+      .replace(/^/, '| ') + ' |',
+    ['---', '---', ...Object.keys(peers).map(() => '---')].join(' | ').replace(/^/, '| ') + ' |',
+    row(
+      `end-to-end jobs/s, ${cell(s.throughput?.n)} jobs, single creates, overlapped`,
+      cell(s.throughput?.e2eRate),
+      Object.values(peers).map((p) => cell(p.e2eRate)),
+    ),
+    row(
+      'create (enqueue) rate /s',
+      cell(s.throughput?.createRate),
+      Object.values(peers).map((p) => cell(p.enqueueRate)),
+    ),
+    row(
+      `paced ${cell(s.paced?.offeredRate)}/s: create→running p50 / p99 ms`,
+      `${cell(s.paced?.createToRunningMs?.p50)} / ${cell(s.paced?.createToRunningMs?.p99)}`,
+      Object.values(peers).map((p) => `${cell(p.pacedAddToStartMs?.p50)} / ${cell(p.pacedAddToStartMs?.p99)}`),
+    ),
+    row(
+      'ours ÷ peer, end-to-end',
+      '',
+      Object.keys(peers).map((p) => cell(c.ratios[p]?.e2e, '×')),
+    ),
+    '',
+    "Peers: `../shared/bench/peers` (tuned profile, worker in the producer's process, single adds, the same N, concurrency",
+    'and in-flight count), run right after ours in the same session. Their latency is add→handler start; ours is the',
+    "client's send time → the row's `started_at` (set by the worker's `running` transition, just before the handler).",
+    'Ours persists every job and every transition in PostgreSQL, as pg-boss and graphile-worker do; raw BullMQ keeps',
+    'nothing durable (Redis without persistence here).',
+    '',
+    '## Our scenarios',
+    '',
+    '| scenario | figure |',
+    '| --- | --- |',
+  );
+  if (s.throughput)
+    lines.push(
+      `| 1 throughput | ${cell(s.throughput.accepted)} created in ${cell(s.throughput.createMs)} ms (${cell(s.throughput.createRate)}/s); first POST → last completed ${cell(s.throughput.e2eMs)} ms = **${cell(s.throughput.e2eRate)} jobs/s** |`,
+    );
+  if (s.paced) {
+    lines.push(
+      `| 2 paced ${s.paced.offeredRate}/s × ${s.paced.seconds} s | create→running p50/p90/p99/max ms: **${pct(s.paced.createToRunningMs)}** |`,
+      `| | create→completed p50/p90/p99/max ms: ${pct(s.paced.createToCompletedMs)} |`,
+      `| | terminal→callback received p50/p90/p99/max ms: ${s.paced.terminalToCallbackMs ? pct(s.paced.terminalToCallbackMs) : 'n/a (no callback delivery in this build)'} |`,
+      `| | HTTP POST round trip p50/p99 ms: ${cell(s.paced.httpCreateMs?.p50)} / ${cell(s.paced.httpCreateMs?.p99)} |`,
+    );
+  }
+  if (s.reads) {
+    lines.push(
+      `| 3 reads, ${cell(s.reads.rows)} rows | GET /api/jobs/{id}: **${cell(s.reads.getById.rate)} req/s** (${s.reads.getById.inflight} in flight; p50 ${cell(s.reads.getById.latencyMs?.p50)} / p99 ${cell(s.reads.getById.latencyMs?.p99)} ms) |`,
+      `| | GET /api/jobs?limit=100 (first page and keyset next pages), one at a time: p50 **${cell(s.reads.list.latencyMs?.p50)}** / p99 ${cell(s.reads.list.latencyMs?.p99)} ms |`,
+    );
+  }
+  if (s.memory)
+    lines.push(
+      `| 4 memory, ${cell(s.memory.jobs)} jobs | worker RSS start ${s.memory.startMb} MB, plateau ${s.memory.plateauMb} MB, peak ${s.memory.peakMb} MB, end ${s.memory.endMb} MB (end ÷ plateau ${s.memory.endVsPlateau}); ${cell(s.memory.run?.e2eRate)} jobs/s |`,
+    );
+  if (s.scale)
+    lines.push(
+      `| 5 scale, ${s.scale.workers} workers | **${cell(s.scale.e2eRate)} jobs/s** end-to-end (${cell(c.scaleRatio, '×')} one worker) |`,
+    );
+  for (const [name, v] of Object.entries(s))
+    if (v?.error) lines.push(`| ${name} | failed: ${String(v.error).split('\n')[0]} |`);
+  lines.push('', '## Targets (issue 6)', '', '| target | measured | met |', '| --- | --- | --- |');
+  for (const [t, v] of Object.entries(c.targets))
+    lines.push(`| ${t} | ${cell(v.value)} | ${v.met === null ? 'n/a' : v.met ? 'yes' : 'no'} |`);
+  lines.push(
+    '',
+    '## Running it',
+    '',
+    '```sh',
+    'npm run bench                       # everything, then the peers; writes bench/results/*.json and this file',
+    'npm run bench -- --quick            # small N, no peers: a quick check',
+    'npm run bench -- --scenarios 1,2 --no-peers --n 5000',
+    'npm run bench -- --help',
+    '```',
+    '',
+  );
+  if (results.notes?.length) lines.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
+  return lines.join('\n');
+}

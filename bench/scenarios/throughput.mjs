@@ -1,0 +1,29 @@
+// Scenario 1 (and 5): N noop jobs created as fast as the API accepts them, with the worker(s) running.
+import { createFlatOut, lastCompletedAt, waitTerminal } from '../lib/jobs.mjs';
+import { rate, round } from '../lib/stats.mjs';
+
+export async function throughput(ctx, { n = ctx.opts.n, label = 'throughput' } = {}) {
+  const deadline = Date.now() + ctx.opts.timeoutS * 1000;
+  const c = await createFlatOut(ctx.api, n, ctx.opts.inflight, deadline);
+  const done = await waitTerminal(ctx.db.pool, c.accepted, deadline);
+  const last = await lastCompletedAt(ctx.db.pool);
+  const createMs = c.tCreated - c.t0;
+  const e2eMs = last === null ? null : last - c.t0;
+  const result = {
+    n,
+    accepted: c.accepted,
+    rejected: c.failed,
+    rejectSamples: c.failures,
+    completed: done.completed,
+    notCompleted: done.total - done.completed,
+    timedOut: done.timedOut,
+    createMs: round(createMs, 1),
+    createRate: rate(c.accepted, createMs),
+    e2eMs: round(e2eMs, 1),
+    e2eRate: e2eMs === null ? null : rate(done.completed, e2eMs),
+  };
+  ctx.log(
+    `${label}: ${result.accepted} created at ${result.createRate}/s, ${result.completed} completed, end-to-end ${result.e2eRate} jobs/s`,
+  );
+  return result;
+}
