@@ -46,7 +46,9 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     deps,
     async listen(port = settings.PORT, host = settings.HOST) {
       if (settings.BOOTSTRAP_API_KEY) await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
-      await bus.subscribe({ events: true });
+      // Not awaited: with Redis down the subscription waits for it (and ioredis renews it on reconnect);
+      // meanwhile the API serves, waiters fall back to polling the row, and creates leave rows `created`.
+      bus.subscribe({ events: true }).catch((err: unknown) => log.warn('event subscription failed', { err: String(err) }));
       const { app } = createApp(deps);
       const server = app.listen(port, host);
       await new Promise<void>((resolve, reject) => {

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
+import { isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobManager, JobRow } from '@jobs/db';
 import { jobDuration, type Logger } from '@jobs/observability';
 import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
-import type { TaskClients, TaskRegistry } from '@jobs/tasks';
+import type { TaskClients, TaskOutput, TaskRegistry } from '@jobs/tasks';
 import { fullJitterBackoff } from './backoff';
 
 export interface JobRunnerOptions {
@@ -16,6 +16,11 @@ export interface JobRunnerOptions {
   stalledIntervalMs: number;
   workerId?: string;
 }
+
+/** Hand-back delay for a job picked up while Postgres is unreachable: min + full jitter, growing per failure. */
+const POSTGRES_BACKOFF_MIN_MS = 1000;
+const POSTGRES_BACKOFF_MAX_MS = 15_000;
+const OUTCOME_WRITE_PATIENCE_MS = 60_000;
 
 type AbortCause = 'cancelled' | 'timeout' | 'shutdown';
 
@@ -38,6 +43,8 @@ export class JobRunner {
   readonly workerId: string;
   private worker?: Worker<JobQueueData>;
   private readonly running = new Map<string, RunningAttempt>();
+  /** Consecutive pick-ups that failed on Postgres; the hand-back delay grows with it. */
+  private dbFailures = 0;
 
   constructor(
     private readonly jobs: JobManager,
@@ -89,6 +96,21 @@ export class JobRunner {
   }
 
   private async process(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
+    try {
+      await this.pickUp(bullJob, token);
+      this.dbFailures = 0;
+    } catch (err) {
+      if (isDependencyDown(err) !== 'postgres' || !token) throw err;
+      // Postgres is down: hand the job back for later instead of failing it, and wait longer each time.
+      this.dbFailures++;
+      const delay = POSTGRES_BACKOFF_MIN_MS + fullJitterBackoff(POSTGRES_BACKOFF_MIN_MS, this.dbFailures, POSTGRES_BACKOFF_MAX_MS);
+      this.logger.warn('postgres unavailable; job handed back', { job_id: bullJob.id, retry_in_ms: delay, err: String(err) });
+      await bullJob.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
+    }
+  }
+
+  private async pickUp(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
     const id = bullJob.id!;
     let row = await this.jobs.findById(id);
     if (!row || isTerminal(row.status)) return; // deleted, cancelled or finished elsewhere
@@ -133,6 +155,9 @@ export class JobRunner {
     aborted.catch(() => undefined);
     const startedAt = process.hrtime.bigint();
 
+    // The handler's outcome is settled first and written after, so an outage while writing it is not
+    // mistaken for the task failing. A handler that ignores its signal loses the race and is discarded.
+    let outcome: { ok: true; output: TaskOutput } | { ok: false; err: unknown; cause: AbortCause | undefined };
     try {
       const output = await Promise.race([
         task.run({
@@ -149,16 +174,44 @@ export class JobRunner {
         }),
         aborted,
       ]);
-      const done = await this.jobs.transition(job.id, 'completed', { ...fence, from: ['running'], result: output.result ?? null, stopReason: output.stopReason ?? 'end_turn' });
-      if (done) jobDuration.observe({ task: job.task, status: 'completed' }, seconds(startedAt));
-      else log.info('late result discarded: the job moved on without this attempt');
+      outcome = { ok: true, output };
     } catch (err) {
       const cause = err instanceof AttemptAborted ? err.why : controller.signal.aborted ? (controller.signal.reason as AttemptAborted).why : undefined;
-      await this.settleFailure(job, bullJob, token, err, cause, log);
-      jobDuration.observe({ task: job.task, status: cause ?? 'failed' }, seconds(startedAt));
+      outcome = { ok: false, err, cause };
     } finally {
       if (timer) clearTimeout(timer);
       if (this.running.get(job.id)?.controller === controller) this.running.delete(job.id);
+    }
+
+    if (outcome.ok) {
+      const { output } = outcome;
+      const done = await this.persist(log, () =>
+        this.jobs.transition(job.id, 'completed', { ...fence, from: ['running'], result: output.result ?? null, stopReason: output.stopReason ?? 'end_turn' }),
+      );
+      if (done) jobDuration.observe({ task: job.task, status: 'completed' }, seconds(startedAt));
+      else log.info('late result discarded: the job moved on without this attempt');
+      return;
+    }
+    jobDuration.observe({ task: job.task, status: outcome.cause ?? 'failed' }, seconds(startedAt));
+    await this.settleFailure(job, bullJob, token, outcome.err, outcome.cause, log);
+  }
+
+  /**
+   * Retries a status write while Postgres is unreachable, for up to OUTCOME_WRITE_PATIENCE_MS: the attempt's
+   * result is only in memory, and BullMQ keeps the job locked to us meanwhile. Past that the error goes to
+   * BullMQ and the reconciler recovers the still-running row, so the job runs again (at least once).
+   */
+  private async persist<T>(log: Logger, write: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + OUTCOME_WRITE_PATIENCE_MS;
+    for (let i = 1; ; i++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (isDependencyDown(err) !== 'postgres' || Date.now() > deadline) throw err;
+        const delay = Math.min(POSTGRES_BACKOFF_MAX_MS, 250 * 2 ** Math.min(i, 6));
+        log.warn('postgres unavailable while writing an outcome; retrying', { retry_in_ms: delay, err: String(err) });
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 
@@ -166,7 +219,9 @@ export class JobRunner {
     const fence = { attempt: job.attempts, workerId: this.workerId, from: ['running'] as const };
     if (cause === 'cancelled') return; // the canceller already wrote `cancelled`
     if (cause === 'timeout') {
-      await this.jobs.transition(job.id, 'expired', { ...fence, stopReason: 'timeout', error: { message: `attempt exceeded timeout_ms (${job.timeout_ms} ms)`, code: 'timeout' }, reason: 'timeout' });
+      await this.persist(log, () =>
+        this.jobs.transition(job.id, 'expired', { ...fence, stopReason: 'timeout', error: { message: `attempt exceeded timeout_ms (${job.timeout_ms} ms)`, code: 'timeout' }, reason: 'timeout' }),
+      );
       return;
     }
     if (cause === 'shutdown') {
@@ -183,7 +238,7 @@ export class JobRunner {
     if (!isPermanent(err) && job.attempts < job.max_attempts) {
       const delay = fullJitterBackoff(job.backoff_ms, job.attempts);
       const runAt = new Date(Date.now() + delay);
-      const back = await this.jobs.transition(job.id, 'pending', { ...fence, error, runAt, reason: `retry in ${delay} ms: ${message}` });
+      const back = await this.persist(log, () => this.jobs.transition(job.id, 'pending', { ...fence, error, runAt, reason: `retry in ${delay} ms: ${message}` }));
       if (back && token) {
         log.info('attempt failed; retrying', { delay_ms: delay, error: message });
         await bullJob.moveToDelayed(runAt.getTime(), token);
@@ -191,7 +246,7 @@ export class JobRunner {
       }
       return;
     }
-    await this.jobs.transition(job.id, 'failed', { ...fence, error, stopReason: 'error', reason: message });
+    await this.persist(log, () => this.jobs.transition(job.id, 'failed', { ...fence, error, stopReason: 'error', reason: message }));
     log.info('job failed', { error: message });
   }
 }

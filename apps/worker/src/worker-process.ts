@@ -1,14 +1,20 @@
 import type { Settings } from '@jobs/core';
-import { JobManager, createDb, type Db } from '@jobs/db';
+import { JobManager, SweepStore, createDb, type Db } from '@jobs/db';
 import { createLogger, type Logger } from '@jobs/observability';
-import { JobBus, createRedis, publishTransitions } from '@jobs/queue';
-import { builtinTasks, type TaskClients } from '@jobs/tasks';
+import { JobBus, JobQueue, createRedis, publishTransitions } from '@jobs/queue';
+import { builtinTasks, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 import { JobRunner } from './job-runner';
+import { startSweepLoop, type SweepLoop } from './sweep-loop';
+import { Sweeper } from './sweeper';
 
 /** Everything one worker process runs, built from settings; `stop` releases every connection it opened. */
 export interface WorkerProcess {
   runner: JobRunner;
+  /** The reconciler; `sweepOnce()` is the entry point a scheduler may call instead of the built-in loop. */
+  sweeper: Sweeper;
+  /** The tasks this worker runs (tests register their own here). */
+  tasks: TaskRegistry;
   jobs: JobManager;
   db: Db;
   logger: Logger;
@@ -29,7 +35,8 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const bus = new JobBus(redis('worker'), redis('subscriber'), settings.QUEUE_PREFIX);
   publishTransitions(jobs, bus, (err) => log.warn('event publish failed', { err: String(err) }));
   const clients: TaskClients = {};
-  const runner = new JobRunner(jobs, builtinTasks(), bus, clients, log, {
+  const tasks = builtinTasks();
+  const runner = new JobRunner(jobs, tasks, bus, clients, log, {
     connection: redis('worker'),
     prefix: settings.QUEUE_PREFIX,
     concurrency: settings.WORKER_CONCURRENCY,
@@ -37,19 +44,28 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     stalledIntervalMs: settings.STALLED_INTERVAL_MS,
     ...(settings.WORKER_ID ? { workerId: settings.WORKER_ID } : {}),
   });
+  // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
+  const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
+  const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId });
+  let sweepLoop: SweepLoop | undefined;
 
   return {
     runner,
+    sweeper,
+    tasks,
     jobs,
     db,
     logger: log,
     async start() {
       await bus.subscribe({ cancel: true });
       runner.start();
+      sweepLoop = startSweepLoop(sweeper, settings.SWEEP_INTERVAL_MS, log);
       log.info('worker started', { worker_id: runner.workerId, concurrency: settings.WORKER_CONCURRENCY, queue_prefix: settings.QUEUE_PREFIX });
     },
     async stop() {
+      await sweepLoop?.stop();
       await runner.close(settings.SHUTDOWN_GRACE_MS);
+      await sweepQueue.close().catch(() => undefined);
       for (const c of connections) c.disconnect();
       await db.$disconnect();
       log.info('worker stopped', { worker_id: runner.workerId });

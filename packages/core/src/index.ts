@@ -5,3 +5,4 @@ export * from './settings';
 export * from './schemas';
 export * from './canonical-json';
 export * from './actor';
+export * from './dependency-errors';

@@ -3,3 +3,4 @@ export * from './migrate';
 export * from './job-row';
 export * from './job-manager';
 export * from './account-manager';
+export * from './sweep-store';

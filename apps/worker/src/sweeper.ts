@@ -1,0 +1,165 @@
+import type { JobManager, SweepCandidate, SweepCursor, SweepStore } from '@jobs/db';
+import type { Logger } from '@jobs/observability';
+import type { JobQueue } from '@jobs/queue';
+
+/** What one sweep did; every count is of writes that won their guard (or enqueues that were needed). */
+export interface SweepReport {
+  /** Rows past `expires_at` before they ever ran, now `expired`. */
+  expired: number;
+  /** `created`/`pending` rows that had no live queue entry and were enqueued again. */
+  enqueued: number;
+  /** `created` rows whose queue entry existed (the API died before writing `pending`), now `pending`. */
+  promoted: number;
+  /** `running` rows whose queue entry was gone or finished: the attempt was closed and the job requeued. */
+  recovered: number;
+  /** Active rows looked at. */
+  scanned: number;
+  /** Counts reported by the extra steps, by step name (-1 when the step threw). */
+  extra: Record<string, number>;
+  durationMs: number;
+}
+
+/**
+ * A step another module adds to every sweep (e.g. re-enqueueing callbacks of terminal rows). It returns
+ * how many things it fixed; it must be idempotent and safe to run in several processes at once.
+ */
+export interface SweepStep {
+  name: string;
+  run(): Promise<number>;
+}
+
+export interface SweeperOptions {
+  /** Rows younger than this are left alone: their creator or worker may be between two steps. */
+  minAgeMs?: number;
+  pageSize?: number;
+  /** Upper bound of rows looked at per sweep; a longer backlog is covered over the next sweeps. */
+  maxRowsPerSweep?: number;
+  workerId?: string | null;
+  steps?: SweepStep[];
+}
+
+/** Queue states in which a BullMQ entry will still (or is about to) run the job. */
+const LIVE_STATES = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'active', 'waiting-children', 'paused']);
+
+/**
+ * The reconciler (SPEC F4): Postgres is the truth, Redis the work to do, and this makes Redis agree again
+ * after an API crash between insert and enqueue, a lost Redis, or a worker whose queue entry vanished.
+ * Every write is a guarded transition and every enqueue uses the row id as the BullMQ id, so any number of
+ * processes may sweep at once and a sweep may be repeated at any time.
+ */
+export class Sweeper {
+  private readonly steps: SweepStep[];
+  private readonly minAgeMs: number;
+  private readonly pageSize: number;
+  private readonly maxRows: number;
+  private readonly workerId: string | null;
+  /** Where the last sweep stopped when it hit maxRowsPerSweep; the next one carries on from there. */
+  private resumeAt: SweepCursor | null = null;
+
+  constructor(
+    private readonly store: SweepStore,
+    private readonly jobs: JobManager,
+    private readonly queue: JobQueue,
+    private readonly logger: Logger,
+    opts: SweeperOptions = {},
+  ) {
+    this.minAgeMs = opts.minAgeMs ?? 5000;
+    this.pageSize = opts.pageSize ?? 200;
+    this.maxRows = opts.maxRowsPerSweep ?? 10_000;
+    this.workerId = opts.workerId ?? null;
+    this.steps = [...(opts.steps ?? [])];
+  }
+
+  /** Adds a step that runs after the built-in ones on every sweep. */
+  addStep(step: SweepStep): void {
+    this.steps.push(step);
+  }
+
+  async sweepOnce(): Promise<SweepReport> {
+    const started = Date.now();
+    const report: SweepReport = { expired: 0, enqueued: 0, promoted: 0, recovered: 0, scanned: 0, extra: {}, durationMs: 0 };
+    report.expired = await this.expireOverdue();
+    await this.reconcile(report);
+    for (const step of this.steps) {
+      try {
+        report.extra[step.name] = await step.run();
+      } catch (err) {
+        report.extra[step.name] = -1;
+        this.logger.warn('sweep step failed', { step: step.name, err: String(err) });
+      }
+    }
+    report.durationMs = Date.now() - started;
+    const acted = report.expired + report.enqueued + report.promoted + report.recovered;
+    if (acted > 0) this.logger.info('sweep repaired jobs', { ...report });
+    else this.logger.debug('sweep found nothing to repair', { ...report });
+    return report;
+  }
+
+  private async expireOverdue(): Promise<number> {
+    let n = 0;
+    for (;;) {
+      const rows = await this.store.expiredBeforeStart(this.pageSize);
+      let won = 0;
+      for (const { id } of rows) {
+        const done = await this.jobs.transition(id, 'expired', {
+          from: ['created', 'pending'],
+          stopReason: 'expired',
+          workerId: this.workerId,
+          reason: 'expires_at passed before start (reconciler)',
+        });
+        if (!done) continue;
+        won++;
+        // The row is the record; a leftover queue entry would only be skipped at pick-up, so removing it is tidiness.
+        await this.queue.removeIfWaiting(id).catch(() => undefined);
+      }
+      n += won;
+      // A full page where nothing changed means other sweepers hold the rest; they will finish it.
+      if (rows.length < this.pageSize || won === 0) return n;
+    }
+  }
+
+  private async reconcile(report: SweepReport): Promise<void> {
+    let cursor = this.resumeAt;
+    this.resumeAt = null;
+    while (report.scanned < this.maxRows) {
+      const page = await this.store.staleActive(this.minAgeMs, cursor, Math.min(this.pageSize, this.maxRows - report.scanned));
+      if (page.length === 0) return;
+      report.scanned += page.length;
+      for (const row of page) await this.reconcileRow(row, report);
+      const last = page[page.length - 1]!;
+      cursor = { updatedAt: last.updated_at, id: last.id };
+    }
+    this.resumeAt = cursor;
+  }
+
+  private async reconcileRow(row: SweepCandidate, report: SweepReport): Promise<void> {
+    const state = await this.queue.queue.getJobState(row.id);
+    const live = LIVE_STATES.has(state);
+    const log = { job_id: row.id, status: row.status, queue_state: state };
+
+    if (row.status === 'running') {
+      if (live) return; // a live worker holds it, or BullMQ's stall checker will hand it to one
+      const back = await this.jobs.transition(row.id, 'pending', {
+        from: ['running'],
+        attempt: row.attempts,
+        workerId: this.workerId,
+        reason: `attempt ${row.attempts} recovered by reconciler: queue entry ${state === 'unknown' ? 'missing' : state}`,
+      });
+      if (!back) return;
+      await this.queue.requeue(back);
+      report.recovered++;
+      this.logger.warn('recovered running job without a live queue entry', log);
+      return;
+    }
+
+    if (!live) {
+      await this.queue.requeue(row);
+      report.enqueued++;
+      this.logger.warn('enqueued job missing from the queue', log);
+    }
+    if (row.status === 'created') {
+      const pending = await this.jobs.transition(row.id, 'pending', { from: ['created'], workerId: this.workerId, reason: 'queued by reconciler' });
+      if (pending && live) report.promoted++;
+    }
+  }
+}
