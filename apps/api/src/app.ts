@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { AppDeps } from './deps';
 import { JobService } from './job-service';
 import { authenticate } from './middleware/auth';
+import { rateLimit } from './middleware/rate-limit';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestContext } from './middleware/request-context';
 import { docsPage, openApiDocument } from './openapi';
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
 
   const auth = authenticate(deps.accounts);
   app.use('/api', (req, res, next) => (req.path.startsWith('/health') || req.path === '/openapi.json' ? next() : auth(req, res, next)));
+  app.use('/api', rateLimit({ redis: deps.redis, perSecond: deps.settings.RATE_LIMIT_PER_SECOND, prefix: deps.settings.QUEUE_PREFIX, logger: deps.logger }));
   app.use(jobRoutes(deps, service, table));
   app.use(jobRoutes(deps, service, table, '/api/runs', 'run'));
   app.use(adminRoutes(deps, table));

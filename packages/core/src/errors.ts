@@ -61,6 +61,14 @@ export class DependencyDownError extends AppError {
   }
 }
 
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number, limitPerSecond: number) {
+    super(429, 'Too Many Requests', `This API key is limited to ${limitPerSecond} requests per second; retry after ${retryAfterSeconds} s`, undefined, {
+      'Retry-After': String(retryAfterSeconds),
+    });
+  }
+}
+
 /** Thrown by tasks for failures that retrying cannot fix (bad input, a definitive refusal). */
 export class PermanentError extends Error {
   readonly permanent = true;
