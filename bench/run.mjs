@@ -64,6 +64,7 @@ async function runOurs(opts, results) {
   const ctx = {
     opts,
     api,
+    apiProc,
     db,
     callbacks,
     log,
