@@ -16,7 +16,7 @@ import {
   type JobType,
   type ListJobsQuery,
 } from '@jobs/core';
-import type { Db } from './client';
+import { rawRows, type Db } from './client';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
 import { iso } from './job-row';
 
@@ -98,7 +98,8 @@ export class JobManager {
     const id = newId('job');
     const sourceId = typeof input.metadata['source_id'] === 'string' ? input.metadata['source_id'] : null;
     const runAt = input.delay_ms ? new Date(Date.now() + input.delay_ms) : null;
-    const rows = await q.$queryRawUnsafe<JobRow[]>(
+    const rows = await rawRows<JobRow>(
+      q,
       `WITH j AS (
          INSERT INTO jobs (id, organization_id, user_id, job_type, task, status, background, input, metadata, agent_id,
            source_id, priority, max_attempts, backoff_ms, timeout_ms, delay_ms, run_at, expires_at, idempotency_key,
@@ -110,26 +111,28 @@ export class JobManager {
          SELECT id, 1, NULL, 'created', created_at, 0, NULL, NULL FROM j
        )
        SELECT * FROM j`,
-      id,
-      actor.organizationId,
-      actor.userId,
-      input.job_type ?? 'job',
-      input.task,
-      input.background,
-      JSON.stringify(input.input),
-      JSON.stringify(input.metadata),
-      input.agent_id ?? null,
-      sourceId,
-      input.priority ?? null,
-      input.max_attempts,
-      input.backoff_ms,
-      input.timeout_ms ?? null,
-      input.delay_ms ?? null,
-      runAt,
-      input.expires_at ? new Date(input.expires_at) : null,
-      input.idempotency_key ?? null,
-      hash,
-      input.callback_url ?? null,
+      [
+        id,
+        actor.organizationId,
+        actor.userId,
+        input.job_type ?? 'job',
+        input.task,
+        input.background,
+        JSON.stringify(input.input),
+        JSON.stringify(input.metadata),
+        input.agent_id ?? null,
+        sourceId,
+        input.priority ?? null,
+        input.max_attempts,
+        input.backoff_ms,
+        input.timeout_ms ?? null,
+        input.delay_ms ?? null,
+        runAt,
+        input.expires_at ? new Date(input.expires_at) : null,
+        input.idempotency_key ?? null,
+        hash,
+        input.callback_url ?? null,
+      ],
     );
     return rows[0]!;
   }
@@ -142,7 +145,7 @@ export class JobManager {
   }
 
   async findById(id: string): Promise<JobRow | null> {
-    const rows = await this.db.$queryRawUnsafe<JobRow[]>('SELECT * FROM jobs WHERE id = $1', id);
+    const rows = await rawRows<JobRow>(this.db, 'SELECT * FROM jobs WHERE id = $1', [id]);
     return rows[0] ?? null;
   }
 
@@ -243,7 +246,8 @@ export class JobManager {
     }
     const workerParam = p(opts.workerId ?? null);
     const reasonParam = p(opts.reason ?? null);
-    const rows = await this.db.$queryRawUnsafe<(JobRow & { prev_status: JobStatus })[]>(
+    const rows = await rawRows<JobRow & { prev_status: JobStatus }>(
+      this.db,
       `WITH prev AS (
          SELECT id, status FROM jobs
          WHERE id = $1 AND status = ANY($2::text[]) AND ($3::int IS NULL OR attempts = $3::int)
@@ -256,7 +260,7 @@ export class JobManager {
          SELECT id, event_seq, prev_status, status, updated_at, attempts, ${workerParam}, ${reasonParam} FROM u
        )
        SELECT * FROM u`,
-      ...params,
+      params,
     );
     const row = rows[0];
     if (!row) return null;
