@@ -29,15 +29,22 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
   };
   const command = redis('command');
   const jobs = new JobManager(db);
-  const bus = new JobBus(command, redis('subscriber'), settings.QUEUE_PREFIX);
+  const subscriber = redis('subscriber');
+  const bus = new JobBus(command, subscriber, settings.QUEUE_PREFIX);
   publishTransitions(jobs, bus, (err) => log.warn('event publish failed', { err: String(err) }));
+  const accounts = new AccountManager(db);
+  // Key cache: revocations reach every API process over the bus; after a subscriber reconnect (messages
+  // may have been missed) the cache starts empty.
+  accounts.onKeyRevoked((keyId) => bus.publishKeyRevoked(keyId));
+  bus.on('key-revoked', (keyId: string) => accounts.keys.forgetKey(keyId));
+  subscriber.on('ready', () => accounts.keys.clear());
   const deps: AppDeps = {
     settings,
     logger: log,
     db,
     redis: command,
     jobs,
-    accounts: new AccountManager(db),
+    accounts,
     queue: new JobQueue(redis('producer'), settings.QUEUE_PREFIX),
     bus,
     tasks: builtinTasks(),
@@ -48,7 +55,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
       if (settings.BOOTSTRAP_API_KEY) await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
       // Not awaited: with Redis down the subscription waits for it (and ioredis renews it on reconnect);
       // meanwhile the API serves, waiters fall back to polling the row, and creates leave rows `created`.
-      bus.subscribe({ events: true }).catch((err: unknown) => log.warn('event subscription failed', { err: String(err) }));
+      bus.subscribe({ events: true, keyRevoked: true }).catch((err: unknown) => log.warn('event subscription failed', { err: String(err) }));
       const { app } = createApp(deps);
       const server = app.listen(port, host);
       await new Promise<void>((resolve, reject) => {

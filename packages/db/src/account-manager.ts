@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, canSeeOrganization, newId, type Actor, type Role } from '@jobs/core';
 import type { Db } from './client';
+import { KeyCache } from './key-cache';
 
 export interface ApiOrganization {
   id: string;
@@ -35,7 +36,16 @@ const KEY_PREFIX_LENGTH = 12;
 
 /** Organizations, users and API keys (Prisma's typed client: none of this is on a hot path). */
 export class AccountManager {
+  /** Looked-up keys; revocations clear their entries here and, through the listeners, in other processes. */
+  readonly keys = new KeyCache();
+  private readonly revokeListeners: ((keyId: string) => Promise<void>)[] = [];
+
   constructor(private readonly db: Db) {}
+
+  /** Called (and awaited) after every revocation, before the revoke call returns: e.g. a pub/sub broadcast. */
+  onKeyRevoked(listener: (keyId: string) => Promise<void>): void {
+    this.revokeListeners.push(listener);
+  }
 
   async createOrganization(name: string, id = newId('org')): Promise<ApiOrganization> {
     const org = await this.db.organization.create({ data: { id, name, webhookSecret: newWebhookSecret() } });
@@ -103,14 +113,22 @@ export class AccountManager {
     const key = await this.db.apiKey.findUnique({ where: { id } });
     if (!key || !canSeeOrganization(actor, key.organizationId)) throw new NotFoundError(`API key ${id} not found`);
     const updated = await this.db.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+    this.keys.forgetKey(id);
+    // A failed broadcast leaves other processes trusting the key until their cache entry expires (seconds).
+    await Promise.all(this.revokeListeners.map((l) => l(id).catch(() => undefined)));
     return toKey(updated);
   }
 
   /** The actor behind a clear-text key, or null for unknown or revoked keys. */
   async authenticate(clearKey: string): Promise<Actor | null> {
-    const key = await this.db.apiKey.findUnique({ where: { keyHash: hashKey(clearKey) } });
+    const hash = hashKey(clearKey);
+    const cached = this.keys.get(hash);
+    if (cached) return cached;
+    const key = await this.db.apiKey.findUnique({ where: { keyHash: hash } });
     if (!key || key.revokedAt) return null;
-    return { keyId: key.id, userId: key.userId, organizationId: key.organizationId, role: key.role as Role };
+    const actor: Actor = { keyId: key.id, userId: key.userId, organizationId: key.organizationId, role: key.role as Role };
+    this.keys.set(hash, actor);
+    return actor;
   }
 
   /**

@@ -39,6 +39,8 @@ export class JobBus extends EventEmitter {
           this.emit('event', e);
         } else if (channel === this.names.cancel) {
           this.emit('cancel', JSON.parse(message) as CancelMessage);
+        } else if (channel === this.names.keyRevoked) {
+          this.emit('key-revoked', message);
         }
       } catch {
         // A malformed message from a foreign publisher is ignored.
@@ -46,8 +48,10 @@ export class JobBus extends EventEmitter {
     });
   }
 
-  async subscribe(what: { events?: boolean; cancel?: boolean }): Promise<void> {
-    const list = [what.events ? this.names.events : null, what.cancel ? this.names.cancel : null].filter((c): c is string => c !== null);
+  async subscribe(what: { events?: boolean; cancel?: boolean; keyRevoked?: boolean }): Promise<void> {
+    const list = [what.events ? this.names.events : null, what.cancel ? this.names.cancel : null, what.keyRevoked ? this.names.keyRevoked : null].filter(
+      (c): c is string => c !== null,
+    );
     if (list.length) await this.subscriber.subscribe(...list);
     this.subscribed = true;
   }
@@ -58,6 +62,10 @@ export class JobBus extends EventEmitter {
 
   async publishCancel(m: CancelMessage): Promise<void> {
     await this.publisher.publish(this.names.cancel, JSON.stringify(m));
+  }
+
+  async publishKeyRevoked(keyId: string): Promise<void> {
+    await this.publisher.publish(this.names.keyRevoked, keyId);
   }
 
   get isSubscribed(): boolean {

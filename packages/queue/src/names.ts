@@ -8,6 +8,8 @@ export const channels = (prefix: string) => ({
   events: `${prefix}:bus:job-events`,
   /** Cancel requests for running attempts, heard by every worker. */
   cancel: `${prefix}:bus:cancel`,
+  /** Revoked API key ids: every API process drops them from its key cache. */
+  keyRevoked: `${prefix}:bus:key-revoked`,
 });
 
 export const leaderLockKey = (prefix: string) => `${prefix}:scheduler:leader`;
