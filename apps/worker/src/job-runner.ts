@@ -193,6 +193,7 @@ export class JobRunner {
       return;
     }
     jobDuration.observe({ task: job.task, status: outcome.cause ?? 'failed' }, seconds(startedAt));
+    if (outcome.cause) log.info('attempt aborted', { cause: outcome.cause });
     await this.settleFailure(job, bullJob, token, outcome.err, outcome.cause, log);
   }
 
