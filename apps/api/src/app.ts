@@ -5,7 +5,7 @@ import { JobService } from './job-service';
 import { authenticate } from './middleware/auth';
 import { rateLimit } from './middleware/rate-limit';
 import { notFoundHandler, problemHandler } from './middleware/problem';
-import { requestContext } from './middleware/request-context';
+import { requestContext, resumeRequestContext } from './middleware/request-context';
 import { docsPage, openApiDocument } from './openapi';
 import { RouteTable } from './route-table';
 import { adminRoutes } from './routes/admin';
@@ -24,6 +24,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(requestContext(deps.logger));
   app.use(express.json({ limit: deps.settings.MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(resumeRequestContext());
 
   const doc = openApiDocument(publicUrl(deps.settings));
   table.add(app as unknown as express.Router, 'get', '/api/openapi.json', (_req, res) => res.json(doc));

@@ -3,7 +3,7 @@ import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq'
 import type { Redis } from 'ioredis';
 import { isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobManager, JobRow } from '@jobs/db';
-import { jobDuration, type Logger } from '@jobs/observability';
+import { jobDuration, withLogContext, type Logger } from '@jobs/observability';
 import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
 import type { TaskClients, TaskOutput, TaskRegistry } from '@jobs/tasks';
 import { fullJitterBackoff } from './backoff';
@@ -59,7 +59,9 @@ export class JobRunner {
   }
 
   start(): void {
-    this.worker = new Worker<JobQueueData>(JOBS_QUEUE, (job, token) => this.process(job, token), {
+    // Every line logged while a job is handled carries its ids, whichever logger writes it.
+    const handle = (job: BullJob<JobQueueData>, token: string | undefined) => withLogContext({ job_id: job.id, worker_id: this.workerId }, () => this.process(job, token));
+    this.worker = new Worker<JobQueueData>(JOBS_QUEUE, handle, {
       connection: this.opts.connection,
       prefix: this.opts.prefix,
       concurrency: this.opts.concurrency,

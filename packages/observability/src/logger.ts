@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { currentLogContext } from './log-context';
 
 export type Logger = winston.Logger;
 
@@ -10,10 +11,17 @@ export function createLogger(opts: { level?: string; service: string; defaultMet
   return winston.createLogger({
     level: opts.level ?? 'info',
     defaultMeta: { service: opts.service, pid: process.pid, ...opts.defaultMeta },
-    format: winston.format.combine(winston.format.timestamp(), redact(), winston.format.errors({ stack: true }), winston.format.json()),
+    format: winston.format.combine(winston.format.timestamp(), context(), redact(), winston.format.errors({ stack: true }), winston.format.json()),
     transports: [new winston.transports.Console({ stderrLevels: [] })],
   });
 }
+
+/** Adds the fields of the current log context; a line's own fields win. */
+const context = winston.format((info) => {
+  const ctx = currentLogContext();
+  if (ctx) for (const [k, v] of Object.entries(ctx)) if (info[k] === undefined) info[k] = v;
+  return info;
+});
 
 const SECRET_KEYS = /^(authorization|api_key|key|webhook_secret|secret|password|token)$/i;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from '@jobs/observability';
+import { withLogContext, type Logger } from '@jobs/observability';
 
 /** Gives every request an id (honouring a sane incoming X-Request-Id) and logs it when it ends. */
 export function requestContext(logger: Logger): RequestHandler {
@@ -19,6 +19,14 @@ export function requestContext(logger: Logger): RequestHandler {
         duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
       });
     });
-    next();
+    withLogContext({ request_id: req.requestId }, next);
   };
+}
+
+/**
+ * Enters the request's log context again, right after the body parser: its callbacks come from the
+ * socket's stream events, and the context must not depend on how a parser schedules them.
+ */
+export function resumeRequestContext(): RequestHandler {
+  return (req, _res, next) => withLogContext({ request_id: req.requestId }, next);
 }
