@@ -49,6 +49,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     bus,
     tasks: builtinTasks(),
   };
+  let closeBoard = async (): Promise<void> => undefined;
   const proc: ApiProcess = {
     deps,
     async listen(port = settings.PORT, host = settings.HOST) {
@@ -56,7 +57,8 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
       // Not awaited: with Redis down the subscription waits for it (and ioredis renews it on reconnect);
       // meanwhile the API serves, waiters fall back to polling the row, and creates leave rows `created`.
       bus.subscribe({ events: true, keyRevoked: true }).catch((err: unknown) => log.warn('event subscription failed', { err: String(err) }));
-      const { app } = createApp(deps);
+      const { app, board } = createApp(deps);
+      closeBoard = () => board.close();
       const server = app.listen(port, host);
       await new Promise<void>((resolve, reject) => {
         server.once('listening', resolve);
@@ -79,6 +81,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
         await closed;
         clearTimeout(force);
       }
+      await closeBoard();
       await deps.queue.close().catch(() => undefined);
       for (const c of connections) c.disconnect();
       await db.$disconnect();

@@ -8,13 +8,14 @@ import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestContext, resumeRequestContext } from './middleware/request-context';
 import { docsPage, openApiDocument } from './openapi';
 import { RouteTable } from './route-table';
+import { mountBullBoard, type MountedBoard } from './board/mount-board';
 import { adminRoutes } from './routes/admin';
 import { jobRoutes } from './routes/jobs';
 import { operationsRoutes } from './routes/operations';
 import { publicUrl } from '@jobs/core';
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */
-export function createApp(deps: AppDeps): { app: Express; service: JobService; routes: RouteTable } {
+export function createApp(deps: AppDeps): { app: Express; service: JobService; routes: RouteTable; board: MountedBoard } {
   const app = express();
   const table = new RouteTable();
   const service = new JobService(deps);
@@ -30,6 +31,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   table.add(app as unknown as express.Router, 'get', '/api/openapi.json', (_req, res) => res.json(doc));
   table.add(app as unknown as express.Router, 'get', '/docs', (_req, res) => res.type('html').send(docsPage(doc)));
   app.use(operationsRoutes(deps, table));
+  const board = mountBullBoard(app, deps, table);
 
   const auth = authenticate(deps.accounts);
   app.use('/api', (req, res, next) => (req.path.startsWith('/health') || req.path === '/openapi.json' ? next() : auth(req, res, next)));
@@ -40,5 +42,5 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
 
   app.use(notFoundHandler(table.entries));
   app.use(problemHandler(deps.logger));
-  return { app, service, routes: table };
+  return { app, service, routes: table, board };
 }

@@ -131,6 +131,13 @@ export class AccountManager {
     return actor;
   }
 
+  /** The actor of a key by its id (admin sessions re-check it), or null once the key is revoked. */
+  async actorByKeyId(id: string): Promise<Actor | null> {
+    const key = await this.db.apiKey.findUnique({ where: { id } });
+    if (!key || key.revokedAt) return null;
+    return { keyId: key.id, userId: key.userId, organizationId: key.organizationId, role: key.role as Role };
+  }
+
   /**
    * Makes sure organization `default`, user `admin` and an operator key with this exact value exist.
    * Idempotent, and safe when several API processes start at once.

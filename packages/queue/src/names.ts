@@ -13,3 +13,6 @@ export const channels = (prefix: string) => ({
 });
 
 export const leaderLockKey = (prefix: string) => `${prefix}:scheduler:leader`;
+
+/** Every queue of the service: the dashboard shows them and /metrics counts them. Add new queues here. */
+export const QUEUE_NAMES: readonly string[] = [JOBS_QUEUE, CALLBACKS_QUEUE, SCHEDULER_QUEUE];

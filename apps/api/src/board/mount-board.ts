@@ -1,0 +1,87 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { Queue } from 'bullmq';
+import cookieParser from 'cookie-parser';
+import express, { type Express, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { hasRole } from '@jobs/core';
+import { JOBS_QUEUE, QUEUE_NAMES } from '@jobs/queue';
+import type { AppDeps } from '../deps';
+import type { RouteTable } from '../route-table';
+import { AdminSessions, ADMIN_SESSION_TTL_SECONDS } from './admin-sessions';
+import { ADMIN_COOKIE, LOGIN_PATH, requireOperatorSession, sessionToken } from './board-auth';
+import { LOGIN_PAGE_CSP, loginPage } from './login-page';
+
+export const BOARD_PATH = '/admin/queues';
+const LOGOUT_PATH = '/admin/logout';
+
+const loginBody = z.object({ key: z.string().trim().min(1).max(512) });
+
+/** The board runs its own Express app inside ours; it should not advertise Express either. */
+class BoardAdapter extends ExpressAdapter {
+  constructor() {
+    super();
+    this.app.disable('x-powered-by');
+  }
+}
+
+export interface MountedBoard {
+  /** Closes the dashboard's Queue objects (their Redis connection is the app's and stays open). */
+  close(): Promise<void>;
+}
+
+/**
+ * Bull Board over every queue of the service at /admin/queues, plus its login and logout pages.
+ * The `jobs` queue allows no retries from the board: a job's state lives in Postgres, so jobs are
+ * retried and cancelled through the API.
+ */
+export function mountBullBoard(app: Express, deps: Pick<AppDeps, 'redis' | 'accounts' | 'settings'>, table: RouteTable): MountedBoard {
+  const queues = QUEUE_NAMES.map((name) => new Queue(name, { connection: deps.redis, prefix: deps.settings.QUEUE_PREFIX, skipVersionCheck: true }));
+  const serverAdapter = new BoardAdapter().setBasePath(BOARD_PATH);
+  createBullBoard({
+    queues: queues.map((q) => new BullMQAdapter(q, q.name === JOBS_QUEUE ? { allowRetries: false, description: 'Retry and cancel jobs through the API' } : {})),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Job service' } },
+  });
+  const sessions = new AdminSessions(deps.redis, deps.settings.QUEUE_PREFIX);
+
+  const pages = express.Router();
+  pages.use('/admin', cookieParser());
+  const page = (res: Response, status: number, message?: string) =>
+    res.status(status).setHeader('Content-Security-Policy', LOGIN_PAGE_CSP).setHeader('Cache-Control', 'no-store').type('html').send(loginPage(message));
+
+  table.add(pages, 'get', LOGIN_PATH, (_req: Request, res: Response) => page(res, 200));
+  table.add(pages, 'post', LOGIN_PATH, express.urlencoded({ extended: false, limit: '8kb' }), async (req: Request, res: Response) => {
+    const parsed = loginBody.safeParse(req.body);
+    if (!parsed.success) return page(res, 400, 'Enter the operator API key.');
+    const actor = await deps.accounts.authenticate(parsed.data.key);
+    if (!actor) return page(res, 401, 'Unknown or revoked API key.');
+    if (!hasRole(actor, 'operator')) return page(res, 403, 'The queues dashboard needs an operator key.');
+    const token = await sessions.open(actor.keyId);
+    res.cookie(ADMIN_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.secure,
+      path: '/admin',
+      maxAge: ADMIN_SESSION_TTL_SECONDS * 1000,
+    });
+    res.redirect(303, BOARD_PATH);
+  });
+  const logout = async (req: Request, res: Response) => {
+    const token = sessionToken(req);
+    if (token) await sessions.close(token);
+    res.clearCookie(ADMIN_COOKIE, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/admin' });
+    res.redirect(303, LOGIN_PATH);
+  };
+  table.add(pages, 'post', LOGOUT_PATH, logout);
+  table.add(pages, 'get', LOGOUT_PATH, logout);
+  app.use(pages);
+  app.use(BOARD_PATH, cookieParser(), requireOperatorSession(deps.accounts, sessions), serverAdapter.getRouter() as Router);
+
+  return {
+    async close() {
+      await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
+    },
+  };
+}
