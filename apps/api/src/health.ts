@@ -1,4 +1,5 @@
 import type { Db } from '@jobs/db';
+import { waitReady } from '@jobs/queue';
 import type { Redis } from 'ioredis';
 
 export interface HealthReport {
@@ -13,7 +14,13 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T> =>
 export async function checkHealth(db: Db, redis: Redis): Promise<HealthReport> {
   const [pg, rd] = await Promise.all([
     within(db.$queryRawUnsafe('SELECT 1'), 2000).then(() => 'ok' as const, () => 'down' as const),
-    within(redis.ping(), 2000).then(() => 'ok' as const, () => 'down' as const),
+    within(pingWhenReady(redis), 2000).then(() => 'ok' as const, () => 'down' as const),
   ]);
   return { status: pg === 'ok' && rd === 'ok' ? 'ok' : 'degraded', checks: { postgres: pg, redis: rd } };
+}
+
+/** The command connection fails fast while disconnected; a process still connecting is given the bound to do so. */
+async function pingWhenReady(redis: Redis): Promise<string> {
+  if (redis.status !== 'ready') await waitReady(redis, 2000);
+  return redis.ping();
 }

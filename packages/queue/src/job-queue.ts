@@ -27,6 +27,8 @@ export class JobQueue {
 
   constructor(connection: Redis, prefix: string) {
     this.queue = new Queue<JobQueueData>(JOBS_QUEUE, { connection, prefix, skipVersionCheck: true });
+    // Outages reach callers as rejected adds (503); unheard, BullMQ would also print every connection error.
+    this.queue.on('error', () => undefined);
   }
 
   async enqueue(job: Enqueueable): Promise<void> {

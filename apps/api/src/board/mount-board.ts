@@ -37,7 +37,12 @@ export interface MountedBoard {
  * retried and cancelled through the API.
  */
 export function mountBullBoard(app: Express, deps: Pick<AppDeps, 'redis' | 'accounts' | 'settings'>, table: RouteTable): MountedBoard {
-  const queues = QUEUE_NAMES.map((name) => new Queue(name, { connection: deps.redis, prefix: deps.settings.QUEUE_PREFIX, skipVersionCheck: true }));
+  const queues = QUEUE_NAMES.map((name) => {
+    const q = new Queue(name, { connection: deps.redis, prefix: deps.settings.QUEUE_PREFIX, skipVersionCheck: true });
+    // Outages surface through /api/health and the board's own requests; unheard, BullMQ prints each error.
+    q.on('error', () => undefined);
+    return q;
+  });
   const serverAdapter = new BoardAdapter().setBasePath(BOARD_PATH);
   createBullBoard({
     queues: queues.map((q) => new BullMQAdapter(q, q.name === JOBS_QUEUE ? { allowRetries: false, description: 'Retry and cancel jobs through the API' } : {})),

@@ -11,6 +11,9 @@ export function operationsRoutes(deps: AppDeps, table: RouteTable): Router {
   const r = Router();
   table.add(r, 'get', '/api/health', async (_req: Request, res: Response) => {
     const report = await checkHealth(deps.db, deps.redis);
+    res.setHeader('Cache-Control', 'no-store');
+    // Load balancers and clients back off on a degraded answer like on any other dependency outage.
+    if (report.status !== 'ok') res.setHeader('Retry-After', '5');
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
   table.add(r, 'get', '/api/health/live', (_req: Request, res: Response) => {
