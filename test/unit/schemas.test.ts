@@ -166,6 +166,8 @@ describe('list query', () => {
     expect(listJobsQuerySchema.parse({ status: 'pending,running' }).status).toEqual(['pending', 'running']);
     expect(listJobsQuerySchema.parse({ status: ['pending', 'failed,cancelled'] }).status).toEqual(['pending', 'failed', 'cancelled']);
     expect(rejectedPaths(listJobsQuerySchema, { status: 'pending,done' })).toEqual(['status.1']);
+    expect(rejectedPaths(listJobsQuerySchema, { status: '' })).toEqual(['status']);
+    expect(rejectedPaths(listJobsQuerySchema, { status: ' , ' })).toEqual(['status']);
   });
 
   it('bounds limit to 1..1000 and wants an integer', () => {

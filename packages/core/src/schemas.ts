@@ -67,7 +67,8 @@ const csvList = <T extends string>(item: z.ZodType<T, string>) =>
   z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(item));
+    // An empty list would silently match nothing; like the other empty query parameters it is a 400.
+    .pipe(z.array(item).min(1, 'must name at least one value'));
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 
