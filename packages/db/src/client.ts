@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, types, type QueryResultRow } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
@@ -37,5 +38,17 @@ export function createDb(databaseUrl: string, poolSize = 20): Db {
 export async function rawRows<T extends QueryResultRow>(db: Db, sql: string, params: unknown[]): Promise<T[]> {
   const pool = pools.get(db);
   if (!pool) return db.$queryRawUnsafe<T[]>(sql, ...params);
-  return (await pool.query<T>(sql, params)).rows;
+  // Named = prepared once per connection: parsing and planning these CTEs was about half of their server CPU.
+  return (await pool.query<T>({ name: statementName(sql), text: sql, values: params })).rows;
+}
+
+const names = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = names.get(sql);
+  if (!name) {
+    name = `jobsvc_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    // Statement shapes are few (they vary only with which options a call sets), so this stays small.
+    if (names.size < 1000) names.set(sql, name);
+  }
+  return name;
 }

@@ -5,7 +5,6 @@ import {
   ConflictError,
   NotFoundError,
   RETRYABLE_STATUSES,
-  allowedSources,
   canonicalJson,
   canSeeOrganization,
   isTerminal,
@@ -16,7 +15,10 @@ import {
   type JobType,
   type ListJobsQuery,
 } from '@jobs/core';
+import { Batcher } from './batcher';
 import { rawRows, type Db } from './client';
+import { insertJobRows, type InsertValues } from './job-inserter';
+import { TransitionWriter } from './transition-writer';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
 import { iso } from './job-row';
 
@@ -55,7 +57,25 @@ const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export class JobManager {
   private readonly listeners: Listener[] = [];
 
-  constructor(private readonly db: Db) {}
+  /** Guarded status writes, batched across concurrent callers (one statement per batch). */
+  private readonly writer: TransitionWriter;
+  /** Row reads by id, batched the same way (the worker reads every job it takes). */
+  private readonly reader: Batcher<string, JobRow | null>;
+  /** New rows, batched the same way. */
+  private readonly inserter: Batcher<InsertValues, JobRow>;
+
+  constructor(private readonly db: Db) {
+    this.writer = new TransitionWriter(db);
+    this.reader = new Batcher<string, JobRow | null>(
+      async (ids) => {
+        const rows = await rawRows<JobRow>(db, 'SELECT * FROM jobs WHERE id = ANY($1::text[])', [ids]);
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { maxBatch: 100, maxInFlight: 4 },
+    );
+    this.inserter = new Batcher<InsertValues, JobRow>((rows) => insertJobRows(db, rows), { maxBatch: 100, maxInFlight: 4 });
+  }
 
   onTransition(listener: Listener): void {
     this.listeners.push(listener);
@@ -98,43 +118,31 @@ export class JobManager {
     const id = newId('job');
     const sourceId = typeof input.metadata['source_id'] === 'string' ? input.metadata['source_id'] : null;
     const runAt = input.delay_ms ? new Date(Date.now() + input.delay_ms) : null;
-    const rows = await rawRows<JobRow>(
-      q,
-      `WITH j AS (
-         INSERT INTO jobs (id, organization_id, user_id, job_type, task, status, background, input, metadata, agent_id,
-           source_id, priority, max_attempts, backoff_ms, timeout_ms, delay_ms, run_at, expires_at, idempotency_key,
-           idempotency_hash, callback_url, event_seq)
-         VALUES ($1, $2, $3, $4, $5, 'created', $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1)
-         RETURNING *
-       ), e AS (
-         INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
-         SELECT id, 1, NULL, 'created', created_at, 0, NULL, NULL FROM j
-       )
-       SELECT * FROM j`,
-      [
-        id,
-        actor.organizationId,
-        actor.userId,
-        input.job_type ?? 'job',
-        input.task,
-        input.background,
-        JSON.stringify(input.input),
-        JSON.stringify(input.metadata),
-        input.agent_id ?? null,
-        sourceId,
-        input.priority ?? null,
-        input.max_attempts,
-        input.backoff_ms,
-        input.timeout_ms ?? null,
-        input.delay_ms ?? null,
-        runAt,
-        input.expires_at ? new Date(input.expires_at) : null,
-        input.idempotency_key ?? null,
-        hash,
-        input.callback_url ?? null,
-      ],
-    );
-    return rows[0]!;
+    const values: InsertValues = [
+      id,
+      actor.organizationId,
+      actor.userId,
+      input.job_type ?? 'job',
+      input.task,
+      input.background,
+      JSON.stringify(input.input),
+      JSON.stringify(input.metadata),
+      input.agent_id ?? null,
+      sourceId,
+      input.priority ?? null,
+      input.max_attempts,
+      input.backoff_ms,
+      input.timeout_ms ?? null,
+      input.delay_ms ?? null,
+      runAt,
+      input.expires_at ? new Date(input.expires_at) : null,
+      input.idempotency_key ?? null,
+      hash,
+      input.callback_url ?? null,
+    ];
+    // Creates outside a transaction share statements with their concurrent neighbours.
+    if (q === this.db) return this.inserter.add(values);
+    return (await insertJobRows(q, [values]))[0]!;
   }
 
   /** A job of the caller's organization (any organization for an operator), or a 404. */
@@ -145,8 +153,7 @@ export class JobManager {
   }
 
   async findById(id: string): Promise<JobRow | null> {
-    const rows = await rawRows<JobRow>(this.db, 'SELECT * FROM jobs WHERE id = $1', [id]);
-    return rows[0] ?? null;
+    return this.reader.add(id);
   }
 
   async list(actor: Actor, query: ListJobsQuery, opts: { activeOnly?: boolean } = {}): Promise<JobRow[]> {
@@ -225,48 +232,10 @@ export class JobManager {
    * or a newer attempt owns it): callers treat null as "someone else already decided".
    */
   async transition(id: string, to: JobStatus, opts: TransitionOptions = {}): Promise<JobRow | null> {
-    const params: unknown[] = [id, [...(opts.from ?? allowedSources(to))], opts.attempt ?? null, to];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const sets = ['status = $4', 'event_seq = j.event_seq + 1', 'updated_at = now()'];
-    if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
-    if (to === 'pending') sets.push(`run_at = ${p(opts.runAt ?? null)}`);
-    if (opts.error !== undefined) sets.push(`error = ${p(opts.error === null ? null : JSON.stringify(opts.error))}::jsonb`);
-    if (isTerminal(to)) {
-      sets.push(
-        'completed_at = now()',
-        `stop_reason = ${p(opts.stopReason ?? defaultStopReason(to))}`,
-        'callback_pending = (j.callback_url IS NOT NULL)',
-        // One webhook-id per terminal transition, derived from the event it answers, so redelivery never mints a second.
-        `callback_webhook_id = CASE WHEN j.callback_url IS NULL THEN NULL ELSE 'msg_' || substr(j.id, 5) || '_' || (j.event_seq + 1) END`,
-      );
-      if (to === 'completed') sets.push(`result = ${p(JSON.stringify(opts.result ?? null))}::jsonb`);
-    }
-    const workerParam = p(opts.workerId ?? null);
-    const reasonParam = p(opts.reason ?? null);
-    const rows = await rawRows<JobRow & { prev_status: JobStatus }>(
-      this.db,
-      `WITH prev AS (
-         SELECT id, status FROM jobs
-         WHERE id = $1 AND status = ANY($2::text[]) AND ($3::int IS NULL OR attempts = $3::int)
-         FOR UPDATE
-       ), u AS (
-         UPDATE jobs j SET ${sets.join(', ')} FROM prev WHERE j.id = prev.id
-         RETURNING j.*, prev.status AS prev_status
-       ), e AS (
-         INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
-         SELECT id, event_seq, prev_status, status, updated_at, attempts, ${workerParam}, ${reasonParam} FROM u
-       )
-       SELECT * FROM u`,
-      params,
-    );
-    const row = rows[0];
-    if (!row) return null;
-    const { prev_status: prev, ...job } = row;
-    this.emit(job, prev, opts.workerId ?? null, opts.reason ?? null);
-    return job;
+    const written = await this.writer.write(id, to, opts);
+    if (!written) return null;
+    this.emit(written.job, written.prev, opts.workerId ?? null, opts.reason ?? null);
+    return written.job;
   }
 
   /** Cancels from created/pending/running; a terminal job is a 409 naming its status. */
@@ -347,18 +316,5 @@ export class JobManager {
         // A listener's failure must not undo a committed transition.
       }
     }
-  }
-}
-
-function defaultStopReason(to: JobStatus): string {
-  switch (to) {
-    case 'completed':
-      return 'end_turn';
-    case 'failed':
-      return 'error';
-    case 'cancelled':
-      return 'cancelled';
-    default:
-      return 'expired';
   }
 }

@@ -1,0 +1,114 @@
+import { allowedSources, isTerminal, type JobStatus } from '@jobs/core';
+import { Batcher } from './batcher';
+import { rawRows, type Db } from './client';
+import type { JobRow } from './job-row';
+import type { TransitionOptions } from './job-manager';
+
+interface Item {
+  id: string;
+  opts: TransitionOptions;
+}
+
+export interface Written {
+  job: JobRow;
+  prev: JobStatus;
+}
+
+type ReturnedRow = JobRow & { prev_status: JobStatus; in_worker_id: string | null; in_reason: string | null };
+
+/**
+ * The guarded status write of SPEC F2, batched: concurrent transitions of the same shape (target status,
+ * allowed sources, whether an error is written) go to PostgreSQL as one statement over `unnest`ed arrays.
+ * Each row keeps its own guard: `status = ANY(allowed) AND attempts = its fence`, locked in id order
+ * (so two batches never deadlock), and each written row appends its own job_events row in the same
+ * statement. A row whose guard fails is simply absent from the result: that caller gets null.
+ */
+export class TransitionWriter {
+  private readonly batchers = new Map<string, Batcher<Item, Written | null>>();
+
+  constructor(private readonly db: Db) {}
+
+  write(id: string, to: JobStatus, opts: TransitionOptions): Promise<Written | null> {
+    const from = [...(opts.from ?? allowedSources(to))];
+    const withError = opts.error !== undefined;
+    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}`;
+    let batcher = this.batchers.get(shape);
+    if (!batcher) {
+      const sql = transitionSql(to, withError);
+      batcher = new Batcher<Item, Written | null>((items) => this.run(sql, to, from, items), { maxBatch: 100, maxInFlight: 4 }, (item) => item.id);
+      this.batchers.set(shape, batcher);
+    }
+    return batcher.add({ id, opts });
+  }
+
+  private async run(sql: string, to: JobStatus, from: string[], items: Item[]): Promise<(Written | null)[]> {
+    const col = <T>(f: (o: TransitionOptions) => T) => items.map((i) => f(i.opts));
+    const rows = await rawRows<ReturnedRow>(this.db, sql, [
+      items.map((i) => i.id),
+      col((o) => o.attempt ?? null),
+      col((o) => o.workerId ?? null),
+      col((o) => o.reason ?? null),
+      col((o) => o.runAt ?? null),
+      col((o) => (o.error === undefined || o.error === null ? null : JSON.stringify(o.error))),
+      col((o) => o.stopReason ?? defaultStopReason(to)),
+      col((o) => JSON.stringify(o.result ?? null)),
+      from,
+      to,
+    ]);
+    const byId = new Map<string, Written>();
+    for (const r of rows) {
+      const { prev_status: prev, in_worker_id: _w, in_reason: _r, ...job } = r;
+      byId.set(job.id, { job, prev });
+    }
+    return items.map((i) => byId.get(i.id) ?? null);
+  }
+}
+
+function transitionSql(to: JobStatus, withError: boolean): string {
+  const sets = ['status = $10', 'event_seq = j.event_seq + 1', 'updated_at = now()'];
+  if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
+  if (to === 'pending') sets.push('run_at = prev.in_run_at');
+  if (withError) sets.push('error = prev.in_error::jsonb');
+  if (isTerminal(to)) {
+    sets.push(
+      'completed_at = now()',
+      'stop_reason = prev.in_stop_reason',
+      'callback_pending = (j.callback_url IS NOT NULL)',
+      // One webhook-id per terminal transition, derived from the event it answers, so redelivery never mints a second.
+      `callback_webhook_id = CASE WHEN j.callback_url IS NULL THEN NULL ELSE 'msg_' || substr(j.id, 5) || '_' || (j.event_seq + 1) END`,
+    );
+    if (to === 'completed') sets.push('result = prev.in_result::jsonb');
+  }
+  // `j.id = ANY($1)` keeps the plan an index scan whatever the planner guesses for unnest's row count.
+  return `WITH i AS (
+      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[])
+        AS i(id, attempt, worker_id, reason, run_at, error, stop_reason, result)
+    ), prev AS (
+      SELECT j.id, j.status, i.worker_id AS in_worker_id, i.reason AS in_reason, i.run_at AS in_run_at, i.error AS in_error,
+             i.stop_reason AS in_stop_reason, i.result AS in_result
+      FROM jobs j JOIN i ON i.id = j.id
+      WHERE j.id = ANY($1::text[]) AND j.status = ANY($9::text[]) AND (i.attempt IS NULL OR j.attempts = i.attempt)
+      ORDER BY j.id
+      FOR UPDATE OF j
+    ), u AS (
+      UPDATE jobs j SET ${sets.join(', ')} FROM prev WHERE j.id = prev.id
+      RETURNING j.*, prev.status AS prev_status, prev.in_worker_id, prev.in_reason
+    ), e AS (
+      INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
+      SELECT id, event_seq, prev_status, status, updated_at, attempts, in_worker_id, in_reason FROM u
+    )
+    SELECT * FROM u`;
+}
+
+export function defaultStopReason(to: JobStatus): string {
+  switch (to) {
+    case 'completed':
+      return 'end_turn';
+    case 'failed':
+      return 'error';
+    case 'cancelled':
+      return 'cancelled';
+    default:
+      return 'expired';
+  }
+}
