@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
 import { AccountManager, JobManager, createDb } from '@jobs/db';
-import { createLogger, type Logger } from '@jobs/observability';
+import { EventLoopWatchdog, countTransitions, createLogger, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, createRedis, publishTransitions } from '@jobs/queue';
 import { builtinTasks } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
@@ -38,6 +38,12 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
   accounts.onKeyRevoked((keyId) => bus.publishKeyRevoked(keyId));
   bus.on('key-revoked', (keyId: string) => accounts.keys.forgetKey(keyId));
   subscriber.on('ready', () => accounts.keys.clear());
+  countTransitions(jobs);
+  const watchdog = new EventLoopWatchdog(log, {
+    checkIntervalMs: settings.WATCHDOG_CHECK_INTERVAL_MS,
+    timeoutMs: settings.WATCHDOG_TIMEOUT_MS,
+    fields: { service: 'api' },
+  });
   const deps: AppDeps = {
     settings,
     logger: log,
@@ -53,6 +59,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
   const proc: ApiProcess = {
     deps,
     async listen(port = settings.PORT, host = settings.HOST) {
+      watchdog.start();
       if (settings.BOOTSTRAP_API_KEY) await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
       // Not awaited: with Redis down the subscription waits for it (and ioredis renews it on reconnect);
       // meanwhile the API serves, waiters fall back to polling the row, and creates leave rows `created`.
@@ -85,6 +92,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
       await deps.queue.close().catch(() => undefined);
       for (const c of connections) c.disconnect();
       await db.$disconnect();
+      await watchdog.stop();
     },
   };
   return proc;

@@ -1,6 +1,6 @@
 import type { Settings } from '@jobs/core';
 import { JobManager, SweepStore, createDb, type Db } from '@jobs/db';
-import { createLogger, type Logger } from '@jobs/observability';
+import { EventLoopWatchdog, countTransitions, createLogger, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, createRedis, publishTransitions } from '@jobs/queue';
 import { builtinTasks, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
@@ -18,6 +18,8 @@ export interface WorkerProcess {
   jobs: JobManager;
   db: Db;
   logger: Logger;
+  /** The event-loop watchdog (SPEC F12); its hang reports name the jobs this process was running. */
+  watchdog: EventLoopWatchdog;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -44,6 +46,14 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     stalledIntervalMs: settings.STALLED_INTERVAL_MS,
     ...(settings.WORKER_ID ? { workerId: settings.WORKER_ID } : {}),
   });
+  countTransitions(jobs);
+  const watchdog = new EventLoopWatchdog(log, {
+    checkIntervalMs: settings.WATCHDOG_CHECK_INTERVAL_MS,
+    timeoutMs: settings.WATCHDOG_TIMEOUT_MS,
+    runningJobIds: () => runner.runningJobIds(),
+    fields: { service: 'worker', worker_id: runner.workerId },
+  });
+  jobs.onTransition(({ job }) => (job.status === 'running' ? watchdog.jobStarted(job.id) : watchdog.jobFinished(job.id)));
   // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId });
@@ -56,7 +66,9 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     jobs,
     db,
     logger: log,
+    watchdog,
     async start() {
+      watchdog.start();
       await bus.subscribe({ cancel: true });
       runner.start();
       sweepLoop = startSweepLoop(sweeper, settings.SWEEP_INTERVAL_MS, log);
@@ -68,6 +80,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
       await sweepQueue.close().catch(() => undefined);
       for (const c of connections) c.disconnect();
       await db.$disconnect();
+      await watchdog.stop();
       log.info('worker stopped', { worker_id: runner.workerId });
     },
   };

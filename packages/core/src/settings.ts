@@ -60,6 +60,8 @@ export const settingsSchema = z.object({
   BATCH_JOB_POLLING_BATCH_SIZE: optionalInt(1),
   BATCH_JOB_POLLING_CONCURRENCY: int(10, 1, 1000),
   EVENT_LOOP_THREADPOOL_MAX_WORKERS: int(43, 1),
+  WATCHDOG_CHECK_INTERVAL_MS: int(5000, 10),
+  WATCHDOG_TIMEOUT_MS: int(15000, 100),
   FILE_PROCESSING_TIMEOUT_MINUTES: int(30, 1),
   FILE_PROCESSING_TIMEOUT_ERROR_MESSAGE: z.string().default('File processing timed out after {} minutes. Please try again.'),
   DB_POOL_SIZE: int(20, 1, 1000),

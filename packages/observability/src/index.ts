@@ -1,3 +1,5 @@
 export * from './logger';
 export * from './log-context';
 export * from './metrics';
+export * from './watchdog';
+export * from './transition-metrics';

@@ -52,6 +52,12 @@ export const eventLoopLag = new client.Gauge({
   registers: [registry],
 });
 
+export const eventLoopSaturations = new client.Counter({
+  name: 'jobsvc_event_loop_saturations_total',
+  help: 'Heartbeats of the watchdog that came more than 2 s late (event loop saturated)',
+  registers: [registry],
+});
+
 export const eventLoopHangs = new client.Counter({
   name: 'jobsvc_event_loop_hangs_total',
   help: 'Event loop hangs detected by the watchdog',
