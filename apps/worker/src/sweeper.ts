@@ -133,7 +133,7 @@ export class Sweeper {
   }
 
   private async reconcileRow(row: SweepCandidate, report: SweepReport): Promise<void> {
-    const state = await this.queue.queue.getJobState(row.id);
+    const state = await this.queue.state(row.id);
     const live = LIVE_STATES.has(state);
     const log = { job_id: row.id, status: row.status, queue_state: state };
 

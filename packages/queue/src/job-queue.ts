@@ -1,6 +1,10 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOBS_QUEUE } from './names';
+import { waitReady } from './redis';
+
+/** How long a producer call waits for a Redis connection that is not ready before giving up. */
+const READY_WAIT_MS = 1000;
 
 /** What the queue needs of a job row to schedule it. */
 export interface Enqueueable {
@@ -25,13 +29,19 @@ export const JOB_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail
 export class JobQueue {
   readonly queue: Queue<JobQueueData>;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(
+    private readonly connection: Redis,
+    prefix: string,
+  ) {
     this.queue = new Queue<JobQueueData>(JOBS_QUEUE, { connection, prefix, skipVersionCheck: true });
     // Outages reach callers as rejected adds (503); unheard, BullMQ would also print every connection error.
     this.queue.on('error', () => undefined);
   }
 
   async enqueue(job: Enqueueable): Promise<void> {
+    // BullMQ waits indefinitely for a connection that never came up; callers want a fast failure instead
+    // (the API then leaves the row `created` for the reconciler).
+    await waitReady(this.connection, READY_WAIT_MS);
     const delay = job.run_at ? Math.max(0, job.run_at.getTime() - Date.now()) : 0;
     await this.queue.add(job.task, { organization_id: job.organization_id }, {
       jobId: job.id,
@@ -46,6 +56,7 @@ export class JobQueue {
    * the add a no-op, so it is removed first. Waiting, delayed or active entries are left alone.
    */
   async requeue(job: Enqueueable): Promise<void> {
+    await waitReady(this.connection, READY_WAIT_MS);
     const existing = await this.queue.getJob(job.id);
     if (existing) {
       const state = await existing.getState();
@@ -58,8 +69,15 @@ export class JobQueue {
     await this.enqueue(job);
   }
 
+  /** The BullMQ state of a job id ('unknown' when the queue holds no entry for it). */
+  async state(id: string): Promise<string> {
+    await waitReady(this.connection, READY_WAIT_MS);
+    return this.queue.getJobState(id);
+  }
+
   /** Removes a job that has not started; an active one is left to its worker (it sees the cancelled row). */
   async removeIfWaiting(id: string): Promise<void> {
+    await waitReady(this.connection, READY_WAIT_MS);
     const existing = await this.queue.getJob(id);
     if (!existing) return;
     const state = await existing.getState();
