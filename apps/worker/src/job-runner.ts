@@ -124,6 +124,12 @@ export class JobRunner {
       if (!row) return;
       log.warn('recovered stalled attempt', { attempt: row.attempts });
     }
+    if (row.status === 'created') {
+      // The API (or reconciler) enqueued it and has not written `pending` yet: write it here, so every
+      // history reads created → pending → running whoever wins that race (the loser's guarded write is a no-op).
+      row = (await this.jobs.transition(id, 'pending', { from: ['created'], workerId: this.workerId, reason: 'queued' })) ?? (await this.jobs.findById(id));
+      if (!row || row.status !== 'pending') return;
+    }
     if (row.expires_at && row.expires_at.getTime() <= Date.now()) {
       await this.jobs.transition(id, 'expired', { from: ['created', 'pending'], stopReason: 'expired', workerId: this.workerId, reason: 'expires_at passed before start' });
       return;
