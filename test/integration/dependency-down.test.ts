@@ -5,7 +5,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { REDIS_URL } from '../support/env';
 import { deleteKeysWithPrefix, testPrefix } from '../support/redis';
 import { OPERATOR_KEY } from '../support/stack';
-import { TcpProxy, closedPort } from '../support/tcp-proxy';
+import { closedPort } from '../support/closed-port';
+import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
 
 interface Job {

@@ -77,6 +77,12 @@ export class ServiceProcess {
     return this.logs.map((l) => l.raw).join('\n');
   }
 
+  /** Sends `signal` (SIGKILL: a crash) and resolves with the exit code (null when killed by a signal). */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when killed). */
   async stop(graceMs = 10_000): Promise<number | null> {
     if (this.running) {

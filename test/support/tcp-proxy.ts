@@ -64,12 +64,3 @@ export class TcpProxy {
     await this.pause();
   }
 }
-
-/** A port nothing listens on (bound once, then released). */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
