@@ -125,6 +125,22 @@ describe('JobManager (real Postgres)', () => {
       }
     });
 
+    it('many writers racing for different exits of one running attempt: exactly one wins (30 rounds)', async () => {
+      for (let round = 0; round < 30; round++) {
+        const job = await newJob(w.alice);
+        await jobs.transition(job.id, 'running', { attempt: 0 });
+        const exits: JobStatus[] = ['completed', 'failed', 'cancelled', 'expired', 'pending', 'completed', 'failed', 'cancelled'];
+        const results = await Promise.all(exits.map((to, i) => jobs.transition(job.id, to, { from: ['running'], attempt: 1, workerId: `w${i}` })));
+        const winners = results.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        const row = (await jobs.findById(job.id))!;
+        expect(row.status).toBe(winners[0]!.status);
+        const events = await eventRows(job.id);
+        expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+        expect(events[2]!.to_status).toBe(row.status);
+      }
+    });
+
     it('completion racing a cancel: exactly one terminal status and one terminal event (50 rounds)', async () => {
       const outcomes = new Set<JobStatus>();
       for (let round = 0; round < 50; round++) {
