@@ -14,7 +14,7 @@ import { testPrefix } from '../support/redis';
  */
 async function healthWith(env: Record<string, string>): Promise<{ status: number; body: unknown; headers: Headers }> {
   const proc = createApiProcess(loadSettings({ QUEUE_PREFIX: testPrefix(), LOG_LEVEL: 'error', ...env }));
-  const { app, board } = createApp(proc.deps);
+  const { app, close } = createApp(proc.deps);
   const server: Server = app.listen(0, '127.0.0.1');
   try {
     await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -22,7 +22,7 @@ async function healthWith(env: Record<string, string>): Promise<{ status: number
     return { status: res.status, body: await res.json(), headers: res.headers };
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await board.close();
+    await close();
     await proc.stop();
   }
 }

@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
 import { AccountManager, JobManager, createDb } from '@jobs/db';
-import { EventLoopWatchdog, countTransitions, createLogger, type Logger } from '@jobs/observability';
-import { JobBus, JobQueue, createRedis, publishTransitions } from '@jobs/queue';
+import { EventLoopWatchdog, countTransitions, createLogger, registry, type Logger } from '@jobs/observability';
+import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
 import { builtinTasks } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 import { createApp } from './app';
@@ -44,6 +44,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     timeoutMs: settings.WATCHDOG_TIMEOUT_MS,
     fields: { service: 'api' },
   });
+  const metrics = new MetricsPublisher(command, settings.QUEUE_PREFIX, registry, { onError: () => undefined });
   const deps: AppDeps = {
     settings,
     logger: log,
@@ -55,17 +56,18 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     bus,
     tasks: builtinTasks(),
   };
-  let closeBoard = async (): Promise<void> => undefined;
+  let closeApp = async (): Promise<void> => undefined;
   const proc: ApiProcess = {
     deps,
     async listen(port = settings.PORT, host = settings.HOST) {
       watchdog.start();
+      metrics.start();
       if (settings.BOOTSTRAP_API_KEY) await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
       // Not awaited: with Redis down the subscription waits for it (and ioredis renews it on reconnect);
       // meanwhile the API serves, waiters fall back to polling the row, and creates leave rows `created`.
       bus.subscribe({ events: true, keyRevoked: true }).catch((err: unknown) => log.warn('event subscription failed', { err: String(err) }));
-      const { app, board } = createApp(deps);
-      closeBoard = () => board.close();
+      const { app, close } = createApp(deps);
+      closeApp = close;
       const server = app.listen(port, host);
       await new Promise<void>((resolve, reject) => {
         server.once('listening', resolve);
@@ -88,7 +90,8 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
         await closed;
         clearTimeout(force);
       }
-      await closeBoard();
+      await metrics.stop();
+      await closeApp();
       await deps.queue.close().catch(() => undefined);
       for (const c of connections) c.disconnect();
       await db.$disconnect();

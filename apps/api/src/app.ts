@@ -8,14 +8,16 @@ import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestContext, resumeRequestContext } from './middleware/request-context';
 import { docsPage, openApiDocument } from './openapi';
 import { RouteTable } from './route-table';
-import { mountBullBoard, type MountedBoard } from './board/mount-board';
+import { mountBullBoard } from './board/mount-board';
+import { QueueDepths } from './metrics/queue-depths';
+import { openServiceQueues } from './service-queues';
 import { adminRoutes } from './routes/admin';
 import { jobRoutes } from './routes/jobs';
 import { operationsRoutes } from './routes/operations';
 import { publicUrl } from '@jobs/core';
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */
-export function createApp(deps: AppDeps): { app: Express; service: JobService; routes: RouteTable; board: MountedBoard } {
+export function createApp(deps: AppDeps): { app: Express; service: JobService; routes: RouteTable; close: () => Promise<void> } {
   const app = express();
   const table = new RouteTable();
   const service = new JobService(deps);
@@ -30,8 +32,9 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   const doc = openApiDocument(publicUrl(deps.settings));
   table.add(app as unknown as express.Router, 'get', '/api/openapi.json', (_req, res) => res.json(doc));
   table.add(app as unknown as express.Router, 'get', '/docs', (_req, res) => res.type('html').send(docsPage(doc)));
-  app.use(operationsRoutes(deps, table));
-  const board = mountBullBoard(app, deps, table);
+  const queues = openServiceQueues(deps.redis, deps.settings.QUEUE_PREFIX);
+  app.use(operationsRoutes(deps, table, new QueueDepths(queues.list)));
+  mountBullBoard(app, deps, table, queues.list);
 
   const auth = authenticate(deps.accounts);
   app.use('/api', (req, res, next) => (req.path.startsWith('/health') || req.path === '/openapi.json' ? next() : auth(req, res, next)));
@@ -42,5 +45,5 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
 
   app.use(notFoundHandler(table.entries));
   app.use(problemHandler(deps.logger));
-  return { app, service, routes: table, board };
+  return { app, service, routes: table, close: () => queues.close() };
 }

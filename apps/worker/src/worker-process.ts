@@ -1,7 +1,7 @@
 import type { Settings } from '@jobs/core';
 import { JobManager, SweepStore, createDb, type Db } from '@jobs/db';
-import { EventLoopWatchdog, countTransitions, createLogger, type Logger } from '@jobs/observability';
-import { JobBus, JobQueue, createRedis, publishTransitions } from '@jobs/queue';
+import { EventLoopWatchdog, countTransitions, createLogger, registry, type Logger } from '@jobs/observability';
+import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
 import { builtinTasks, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 import { JobRunner } from './job-runner';
@@ -54,6 +54,8 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     fields: { service: 'worker', worker_id: runner.workerId },
   });
   jobs.onTransition(({ job }) => (job.status === 'running' ? watchdog.jobStarted(job.id) : watchdog.jobFinished(job.id)));
+  // Its own fail-fast connection: a snapshot that cannot be written during an outage is skipped, not queued.
+  const metrics = new MetricsPublisher(redis('command'), settings.QUEUE_PREFIX, registry, { onError: () => undefined });
   // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId });
@@ -69,6 +71,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     watchdog,
     async start() {
       watchdog.start();
+      metrics.start();
       await bus.subscribe({ cancel: true });
       runner.start();
       sweepLoop = startSweepLoop(sweeper, settings.SWEEP_INTERVAL_MS, log);
@@ -77,6 +80,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     async stop() {
       await sweepLoop?.stop();
       await runner.close(settings.SHUTDOWN_GRACE_MS);
+      await metrics.stop();
       await sweepQueue.close().catch(() => undefined);
       for (const c of connections) c.disconnect();
       await db.$disconnect();

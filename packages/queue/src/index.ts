@@ -3,3 +3,4 @@ export * from './redis';
 export * from './job-queue';
 export * from './job-bus';
 export * from './publish-transitions';
+export * from './metrics-exchange';

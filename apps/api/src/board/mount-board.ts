@@ -1,12 +1,12 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import cookieParser from 'cookie-parser';
 import express, { type Express, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { hasRole } from '@jobs/core';
-import { JOBS_QUEUE, QUEUE_NAMES } from '@jobs/queue';
+import { JOBS_QUEUE } from '@jobs/queue';
 import type { AppDeps } from '../deps';
 import type { RouteTable } from '../route-table';
 import { AdminSessions, ADMIN_SESSION_TTL_SECONDS } from './admin-sessions';
@@ -26,23 +26,12 @@ class BoardAdapter extends ExpressAdapter {
   }
 }
 
-export interface MountedBoard {
-  /** Closes the dashboard's Queue objects (their Redis connection is the app's and stays open). */
-  close(): Promise<void>;
-}
-
 /**
  * Bull Board over every queue of the service at /admin/queues, plus its login and logout pages.
  * The `jobs` queue allows no retries from the board: a job's state lives in Postgres, so jobs are
  * retried and cancelled through the API.
  */
-export function mountBullBoard(app: Express, deps: Pick<AppDeps, 'redis' | 'accounts' | 'settings'>, table: RouteTable): MountedBoard {
-  const queues = QUEUE_NAMES.map((name) => {
-    const q = new Queue(name, { connection: deps.redis, prefix: deps.settings.QUEUE_PREFIX, skipVersionCheck: true });
-    // Outages surface through /api/health and the board's own requests; unheard, BullMQ prints each error.
-    q.on('error', () => undefined);
-    return q;
-  });
+export function mountBullBoard(app: Express, deps: Pick<AppDeps, 'redis' | 'accounts' | 'settings'>, table: RouteTable, queues: readonly Queue[]): void {
   const serverAdapter = new BoardAdapter().setBasePath(BOARD_PATH);
   createBullBoard({
     queues: queues.map((q) => new BullMQAdapter(q, q.name === JOBS_QUEUE ? { allowRetries: false, description: 'Retry and cancel jobs through the API' } : {})),
@@ -83,10 +72,4 @@ export function mountBullBoard(app: Express, deps: Pick<AppDeps, 'redis' | 'acco
   table.add(pages, 'get', LOGOUT_PATH, logout);
   app.use(pages);
   app.use(BOARD_PATH, cookieParser(), requireOperatorSession(deps.accounts, sessions), serverAdapter.getRouter() as Router);
-
-  return {
-    async close() {
-      await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
-    },
-  };
 }

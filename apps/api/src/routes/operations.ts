@@ -1,13 +1,15 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { ForbiddenError, hasRole } from '@jobs/core';
 import { registry } from '@jobs/observability';
+import { clusterMetrics } from '@jobs/queue';
 import type { AppDeps } from '../deps';
+import type { QueueDepths } from '../metrics/queue-depths';
 import { checkHealth } from '../health';
 import { authenticate } from '../middleware/auth';
 import type { RouteTable } from '../route-table';
 
 /** Health (no auth) and Prometheus metrics (operator, or public when METRICS_PUBLIC=true). */
-export function operationsRoutes(deps: AppDeps, table: RouteTable): Router {
+export function operationsRoutes(deps: AppDeps, table: RouteTable, depths?: QueueDepths): Router {
   const r = Router();
   table.add(r, 'get', '/api/health', async (_req: Request, res: Response) => {
     const report = await checkHealth(deps.db, deps.redis);
@@ -24,7 +26,10 @@ export function operationsRoutes(deps: AppDeps, table: RouteTable): Router {
     : authenticate(deps.accounts);
   table.add(r, 'get', '/metrics', metricsAuth, async (req: Request, res: Response) => {
     if (!deps.settings.METRICS_PUBLIC && !(req.actor && hasRole(req.actor, 'operator'))) throw new ForbiddenError('Metrics need an operator key');
-    res.type(registry.contentType).send(await registry.metrics());
+    // Counting is best effort: with Redis down the depths stay as last counted and the rest still answers.
+    await depths?.refresh().catch(() => undefined);
+    res.setHeader('Cache-Control', 'no-store');
+    res.type(registry.contentType).send(await clusterMetrics(deps.redis, deps.settings.QUEUE_PREFIX, registry));
   });
   return r;
 }

@@ -1,0 +1,25 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUE_NAMES } from '@jobs/queue';
+
+export interface ServiceQueues {
+  /** One read-side Queue object per queue of the service (dashboard, queue depths). */
+  list: Queue[];
+  close(): Promise<void>;
+}
+
+/** Queue objects over the app's command connection; closing them leaves that connection to its owner. */
+export function openServiceQueues(redis: Redis, prefix: string): ServiceQueues {
+  const list = QUEUE_NAMES.map((name) => {
+    const q = new Queue(name, { connection: redis, prefix, skipVersionCheck: true });
+    // Outages surface through /api/health and the callers' own requests; unheard, BullMQ prints each error.
+    q.on('error', () => undefined);
+    return q;
+  });
+  return {
+    list,
+    async close() {
+      await Promise.all(list.map((q) => q.close().catch(() => undefined)));
+    },
+  };
+}
