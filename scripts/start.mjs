@@ -1,4 +1,4 @@
-// `npm start`: install if needed, build, check Redis/PostgreSQL, apply migrations, then run the API and one
+// `npm start`: check Redis/PostgreSQL, install if needed, build, apply migrations, then run the API and one
 // worker process (which also runs the scheduler) until Ctrl-C. Prints the URLs and the operator key.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,11 +13,12 @@ const run = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
-run('node', ['scripts/ensure-built.mjs']);
+// Services first: a missing one is said at once, not after a minute of installing and building.
 if (!(await ensureServices())) {
   console.error('\nnpm start needs PostgreSQL and Redis; start them as shown above, then run npm start again.');
   process.exit(1);
 }
+run('node', ['scripts/ensure-built.mjs']);
 run('node', ['packages/db/dist/cli/migrate.js']);
 
 const env = { ...process.env };
