@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import type { HangReport } from '../../packages/observability/src';
 import { defineTask } from '../../packages/tasks/src';
@@ -19,14 +22,22 @@ const spinTask = defineTask({
 
 describe('watchdog in the worker process', () => {
   let stack: TestStack;
+  let healthFile: string;
   beforeAll(async () => {
-    stack = await startStack({ worker: true, env: { WATCHDOG_CHECK_INTERVAL_MS: '100', WATCHDOG_TIMEOUT_MS: '600' } });
+    healthFile = path.join(mkdtempSync(path.join(tmpdir(), 'worker-health-')), 'worker.health');
+    stack = await startStack({ worker: true, env: { WATCHDOG_CHECK_INTERVAL_MS: '100', WATCHDOG_TIMEOUT_MS: '600', HEALTH_FILE: healthFile } });
     stack.api.deps.tasks.register(spinTask);
     stack.worker!.tasks.register(spinTask);
     await stack.worker!.watchdog.online();
   });
   afterAll(async () => {
     await stack.stop();
+    rmSync(path.dirname(healthFile), { recursive: true, force: true });
+  });
+
+  it('keeps the container health file fresh', async () => {
+    await waitFor(() => existsSync(healthFile), 'health file written');
+    expect(Date.now() - statSync(healthFile).mtimeMs).toBeLessThan(15000);
   });
 
   it('names the job that blocked the loop in its hang report', async () => {

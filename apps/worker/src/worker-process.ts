@@ -1,6 +1,6 @@
 import type { Settings } from '@jobs/core';
 import { JobManager, SweepStore, createDb, type Db } from '@jobs/db';
-import { EventLoopWatchdog, countTransitions, createLogger, registry, type Logger } from '@jobs/observability';
+import { EventLoopWatchdog, countTransitions, createLogger, registry, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
 import { builtinTasks, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
@@ -55,6 +55,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   });
   jobs.onTransition(({ job }) => (job.status === 'running' ? watchdog.jobStarted(job.id) : watchdog.jobFinished(job.id)));
   // Its own fail-fast connection: a snapshot that cannot be written during an outage is skipped, not queued.
+  let healthFile: { stop(): void } | undefined;
   const metrics = new MetricsPublisher(redis('command'), settings.QUEUE_PREFIX, registry, { onError: () => undefined });
   // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
@@ -72,6 +73,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     async start() {
       watchdog.start();
       metrics.start();
+      healthFile = settings.HEALTH_FILE ? startHealthFile(settings.HEALTH_FILE) : undefined;
       await bus.subscribe({ cancel: true });
       runner.start();
       sweepLoop = startSweepLoop(sweeper, settings.SWEEP_INTERVAL_MS, log);
@@ -84,6 +86,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
       await sweepQueue.close().catch(() => undefined);
       for (const c of connections) c.disconnect();
       await db.$disconnect();
+      healthFile?.stop();
       await watchdog.stop();
       log.info('worker stopped', { worker_id: runner.workerId });
     },

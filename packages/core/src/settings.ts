@@ -62,6 +62,8 @@ export const settingsSchema = z.object({
   EVENT_LOOP_THREADPOOL_MAX_WORKERS: int(43, 1),
   WATCHDOG_CHECK_INTERVAL_MS: int(5000, 10),
   WATCHDOG_TIMEOUT_MS: int(15000, 100),
+  /** Workers rewrite this file every 5 s while their event loop runs (container HEALTHCHECK); unset = off. */
+  HEALTH_FILE: z.string().min(1).optional(),
   FILE_PROCESSING_TIMEOUT_MINUTES: int(30, 1),
   FILE_PROCESSING_TIMEOUT_ERROR_MESSAGE: z.string().default('File processing timed out after {} minutes. Please try again.'),
   DB_POOL_SIZE: int(20, 1, 1000),

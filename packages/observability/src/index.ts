@@ -3,3 +3,4 @@ export * from './log-context';
 export * from './metrics';
 export * from './watchdog';
 export * from './transition-metrics';
+export * from './health-file';
