@@ -16,8 +16,9 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
   const byRole: Record<RedisRole, RedisOptions> = {
     worker: { maxRetriesPerRequest: null, enableReadyCheck: true },
     subscriber: { maxRetriesPerRequest: null },
-    producer: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3000 },
-    command: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3000 },
+    // Auto-pipelining: commands issued in the same tick by concurrent requests leave in one write.
+    producer: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3000, enableAutoPipelining: true },
+    command: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3000, enableAutoPipelining: true },
   };
   const client = new Redis(url, { ...base, ...byRole[role], ...extra });
   // Connection errors are retried by the strategy above; without a listener ioredis would print each one.
