@@ -112,6 +112,19 @@ describe('batched writes keep every per-job guarantee (real Postgres)', () => {
     expect(ev.map((e) => e.to_status)).toEqual(['created', 'running']);
   });
 
+  it('starts only unexpired rows when asked, judged by the same statement', async () => {
+    const [fresh, stale] = await Promise.all([create(1), create(2)]);
+    await db.$executeRawUnsafe(`UPDATE jobs SET expires_at = now() - interval '1 second' WHERE id = $1`, stale.id);
+    await db.$executeRawUnsafe(`UPDATE jobs SET expires_at = now() + interval '1 hour' WHERE id = $1`, fresh.id);
+    const [a, b] = await Promise.all([
+      jobs.transition(fresh.id, 'running', { from: ['created', 'pending'], unlessExpired: true }),
+      jobs.transition(stale.id, 'running', { from: ['created', 'pending'], unlessExpired: true }),
+    ]);
+    expect(a).toMatchObject({ status: 'running', attempts: 1 });
+    expect(b).toBeNull();
+    expect((await jobs.findById(stale.id))!.status).toBe('created');
+  });
+
   it('announces each won transition once to listeners, with its own reason', async () => {
     const local = new JobManager(db);
     const heard: string[] = [];

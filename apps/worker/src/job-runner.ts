@@ -114,6 +114,13 @@ export class JobRunner {
 
   private async pickUp(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
     const id = bullJob.id!;
+    // The usual case in one statement: a waiting, unexpired row starts its next attempt. BullMQ's lock makes
+    // this worker the job's only holder, so no fence is needed here; anything else takes the path below.
+    const claimed = await this.jobs.transition(id, 'running', { from: ['created', 'pending'], unlessExpired: true, workerId: this.workerId });
+    if (claimed) {
+      await this.runAttempt(claimed, bullJob, token, this.logger.child({ job_id: id, worker_id: this.workerId, attempt: claimed.attempts }));
+      return;
+    }
     let row = await this.jobs.findById(id);
     if (!row || isTerminal(row.status)) return; // deleted, cancelled or finished elsewhere
     const log = this.logger.child({ job_id: id, worker_id: this.workerId });

@@ -37,6 +37,8 @@ export interface TransitionOptions {
   error?: JobError | null;
   stopReason?: string | null;
   runAt?: Date | null;
+  /** Guard: only while `expires_at` has not passed (checked by the same statement, so start and expiry never race). */
+  unlessExpired?: boolean;
 }
 
 /** What a listener hears after every status write that won its guard. */

@@ -31,10 +31,11 @@ export class TransitionWriter {
   write(id: string, to: JobStatus, opts: TransitionOptions): Promise<Written | null> {
     const from = [...(opts.from ?? allowedSources(to))];
     const withError = opts.error !== undefined;
-    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}`;
+    const unlessExpired = opts.unlessExpired === true;
+    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}|${unlessExpired ? 'x' : ''}`;
     let batcher = this.batchers.get(shape);
     if (!batcher) {
-      const sql = transitionSql(to, withError);
+      const sql = transitionSql(to, withError, unlessExpired);
       batcher = new Batcher<Item, Written | null>((items) => this.run(sql, to, from, items), { maxBatch: 100, maxInFlight: 4 }, (item) => item.id);
       this.batchers.set(shape, batcher);
     }
@@ -64,7 +65,7 @@ export class TransitionWriter {
   }
 }
 
-function transitionSql(to: JobStatus, withError: boolean): string {
+function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean): string {
   const sets = ['status = $10', 'event_seq = j.event_seq + 1', 'updated_at = now()'];
   if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
   if (to === 'pending') sets.push('run_at = prev.in_run_at');
@@ -88,6 +89,7 @@ function transitionSql(to: JobStatus, withError: boolean): string {
              i.stop_reason AS in_stop_reason, i.result AS in_result
       FROM jobs j JOIN i ON i.id = j.id
       WHERE j.id = ANY($1::text[]) AND j.status = ANY($9::text[]) AND (i.attempt IS NULL OR j.attempts = i.attempt)
+        ${unlessExpired ? 'AND (j.expires_at IS NULL OR j.expires_at > now())' : ''}
       ORDER BY j.id
       FOR UPDATE OF j
     ), u AS (
