@@ -34,9 +34,12 @@ export class JobBus extends EventEmitter {
     subscriber.on('message', (channel: string, message: string) => {
       try {
         if (channel === this.names.events) {
-          const e = JSON.parse(message) as BusEvent;
-          this.emit(`job:${e.job_id}`, e);
-          this.emit('event', e);
+          // One message may carry one event or the array of a process's batch of transitions.
+          const parsed = JSON.parse(message) as BusEvent | BusEvent[];
+          for (const e of Array.isArray(parsed) ? parsed : [parsed]) {
+            this.emit(`job:${e.job_id}`, e);
+            this.emit('event', e);
+          }
         } else if (channel === this.names.cancel) {
           this.emit('cancel', JSON.parse(message) as CancelMessage);
         } else if (channel === this.names.keyRevoked) {
@@ -58,6 +61,12 @@ export class JobBus extends EventEmitter {
 
   async publishEvent(e: BusEvent): Promise<void> {
     await this.publisher.publish(this.names.events, JSON.stringify(e));
+  }
+
+  /** Several events in one message (in order); listeners hear them one by one as from publishEvent. */
+  async publishEvents(events: BusEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.publisher.publish(this.names.events, JSON.stringify(events.length === 1 ? events[0] : events));
   }
 
   async publishCancel(m: CancelMessage): Promise<void> {

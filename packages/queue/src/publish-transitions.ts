@@ -1,11 +1,19 @@
 import type { JobManager } from '@jobs/db';
-import type { JobBus } from './job-bus';
+import type { BusEvent, JobBus } from './job-bus';
 
-/** Every transition this process writes is announced on the bus (waiters, event streams). */
+/**
+ * Every transition this process writes is announced on the bus (waiters, event streams). Transitions
+ * written in the same tick (a batched statement announces all its rows at once) share one message.
+ */
 export function publishTransitions(jobs: JobManager, bus: JobBus, onError: (err: unknown) => void): void {
+  let pending: BusEvent[] = [];
   jobs.onTransition(({ job, event }) => {
-    bus
-      .publishEvent({ job_id: job.id, organization_id: job.organization_id, status: job.status, event })
-      .catch(onError);
+    pending.push({ job_id: job.id, organization_id: job.organization_id, status: job.status, event });
+    if (pending.length > 1) return;
+    queueMicrotask(() => {
+      const batch = pending;
+      pending = [];
+      bus.publishEvents(batch).catch(onError);
+    });
   });
 }
