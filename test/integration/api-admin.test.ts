@@ -135,3 +135,20 @@ describe('admin routes: organizations, users, API keys', () => {
     expect(expectStatus(await stack.request('GET', '/api/health', undefined, null), 200)).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
   });
 });
+
+describe('GET /metrics with METRICS_PUBLIC=true', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { METRICS_PUBLIC: 'true' } });
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('answers without a key, in the Prometheus text format', async () => {
+    const r = await fetch(`${stack.url}/metrics`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('text/plain');
+    expect(await r.text()).toContain('# TYPE ');
+  });
+});
