@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
 import { AccountManager, JobManager, createDb } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registry, type Logger } from '@jobs/observability';
-import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
+import { JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, publishTransitions } from '@jobs/queue';
 import { builtinTasks } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 import { createApp } from './app';
@@ -55,6 +55,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     queue: new JobQueue(redis('producer'), settings.QUEUE_PREFIX),
     bus,
     tasks: builtinTasks(),
+    schedulerStatus: new SchedulerStatusReader(command, settings.QUEUE_PREFIX, settings.POLL_LOCK_TTL_MS),
   };
   let closeApp = async (): Promise<void> => undefined;
   const proc: ApiProcess = {
@@ -93,6 +94,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
       await metrics.stop();
       await closeApp();
       await deps.queue.close().catch(() => undefined);
+      await deps.schedulerStatus?.close().catch(() => undefined);
       for (const c of connections) c.disconnect();
       await db.$disconnect();
       await watchdog.stop();

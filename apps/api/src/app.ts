@@ -12,6 +12,8 @@ import { mountBullBoard } from './board/mount-board';
 import { QueueDepths } from './metrics/queue-depths';
 import { openServiceQueues } from './service-queues';
 import { adminRoutes } from './routes/admin';
+import { batchRoutes } from './routes/batches';
+import { schedulerAdminRoutes } from './routes/scheduler-admin';
 import { jobRoutes } from './routes/jobs';
 import { operationsRoutes } from './routes/operations';
 import { publicUrl } from '@jobs/core';
@@ -42,6 +44,8 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   app.use(jobRoutes(deps, service, table));
   app.use(jobRoutes(deps, service, table, '/api/runs', 'run'));
   app.use(adminRoutes(deps, table));
+  app.use(batchRoutes(deps, service, table));
+  app.use(schedulerAdminRoutes(deps, table));
 
   app.use(notFoundHandler(table.entries));
   app.use(problemHandler(deps.logger));

@@ -1,7 +1,7 @@
 import type { Settings } from '@jobs/core';
 import type { AccountManager, Db, JobManager } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
-import type { JobBus, JobQueue } from '@jobs/queue';
+import type { JobBus, JobQueue, SchedulerStatusReader } from '@jobs/queue';
 import type { TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 
@@ -18,4 +18,6 @@ export interface AppDeps {
   tasks: TaskRegistry;
   /** Checks a callback URL at create time (SSRF guard); throws a ValidationError naming `callback_url`. */
   checkCallbackUrl?: (url: string) => Promise<void>;
+  /** Reads the scheduler's leader and job schedulers from Redis (admin routes); absent = 503 there. */
+  schedulerStatus?: SchedulerStatusReader;
 }

@@ -1,5 +1,7 @@
 import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySchema, createUserBodySchema, listJobsQuerySchema } from '@jobs/core';
 import { z } from 'zod';
+import { createBatchBodySchema, listBatchItemsQuerySchema } from './routes/batches';
+import { listBatchJobsQuerySchema } from './routes/scheduler-admin';
 
 type Schema = Record<string, unknown>;
 
@@ -11,6 +13,8 @@ const ok = (description: string, schema: Schema = jobRef) => ({ description, con
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), { description: 'Problem', content: { 'application/problem+json': { schema: problem } } }]));
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const queryParams = (schema: z.ZodType) =>
+  Object.entries((json(schema)['properties'] ?? {}) as Record<string, Schema>).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: json(schema) } } });
 
 /** OpenAPI 3.1 document, generated from the same zod schemas the routes validate with. */
@@ -61,6 +65,20 @@ export function openApiDocument(serverUrl: string): Schema {
         get: { summary: 'List API keys', responses: { '200': ok('API keys', { type: 'array' }) } },
       },
       '/api/admin/api-keys/{id}': { delete: { summary: 'Revoke an API key', parameters: [idParam], responses: { '200': ok('API key', { type: 'object' }) } } },
+      '/api/batches': {
+        post: { summary: 'Create an LLM batch (a Job of job_type batch, task llm.batch)', requestBody: body(createBatchBodySchema), responses: { '201': ok('Created batch Job'), ...errors(400, 401, 413, 429, 503) } },
+        get: { summary: 'List batch Jobs', parameters: listParams, responses: { '200': ok('Batch Jobs', { type: 'array', items: jobRef }), ...errors(400, 401) } },
+      },
+      '/api/batches/{id}': { get: { summary: 'Get a batch Job', parameters: [idParam], responses: { '200': ok('Batch Job'), ...errors(400, 401, 404) } } },
+      '/api/batches/{id}/items': {
+        get: {
+          summary: "A batch's items in request order, paginated",
+          parameters: [idParam, ...queryParams(listBatchItemsQuerySchema)],
+          responses: { '200': ok('Items', { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, custom_id: { type: 'string' }, status: { type: 'string', enum: ['created', 'submitted', 'succeeded', 'errored', 'canceled', 'expired'] }, result: {}, error: {}, updated_at: { type: 'string' } } } }), ...errors(400, 401, 404) },
+        },
+      },
+      '/api/admin/scheduler/status': { get: { summary: 'Scheduler leader, job schedulers and the last poll (admin)', responses: { '200': ok('Scheduler status', { type: 'object' }), ...errors(401, 403, 503) } } },
+      '/api/admin/batch-jobs': { get: { summary: 'LLM batches with polling state (admin: own organization; operator: all)', parameters: queryParams(listBatchJobsQuerySchema), responses: { '200': ok('Batch jobs', { type: 'array' }), ...errors(400, 401, 403) } } },
       '/api/health': { get: { summary: 'Dependency health', security: [], responses: { '200': ok('Healthy', { type: 'object' }), '503': ok('Degraded', { type: 'object' }) } } },
       '/api/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': ok('Alive', { type: 'object' }) } } },
     },

@@ -201,6 +201,13 @@ export class JobRunner {
 
     if (outcome.ok) {
       const { output } = outcome;
+      if (output.handOff) {
+        // The row stays `running` for its owner (e.g. the batch poller); this BullMQ job may now complete.
+        const owner = output.handOff.owner;
+        const held = await this.persist(log, () => this.jobs.handOff(job.id, attempt, owner));
+        log.info(held ? 'attempt handed off' : 'hand-off discarded: the job moved on without this attempt', { owner });
+        return;
+      }
       const done = await this.persist(log, () =>
         this.jobs.transition(job.id, 'completed', { ...fence, from: ['running'], result: output.result ?? null, stopReason: output.stopReason ?? 'end_turn' }),
       );

@@ -1,17 +1,20 @@
 import type { Settings } from '@jobs/core';
-import { JobManager, SweepStore, createDb, type Db } from '@jobs/db';
+import { BatchManager, JobManager, SweepStore, createDb, type Db } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registry, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
-import { builtinTasks, type TaskClients, type TaskRegistry } from '@jobs/tasks';
+import { builtinTasks, createAnthropicClient, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 import { JobRunner } from './job-runner';
-import { startSweepLoop, type SweepLoop } from './sweep-loop';
+import { createScheduler } from './scheduler/create-scheduler';
+import type { Scheduler } from './scheduler/scheduler';
 import { Sweeper } from './sweeper';
 
 /** Everything one worker process runs, built from settings; `stop` releases every connection it opened. */
 export interface WorkerProcess {
   runner: JobRunner;
-  /** The reconciler; `sweepOnce()` is the entry point a scheduler may call instead of the built-in loop. */
+  /** Leader election and the leader-only scheduled jobs (SPEC F7). */
+  scheduler: Scheduler;
+  /** The reconciler; the scheduler's leader runs `sweepOnce()` every SWEEP_INTERVAL_MS (plus one sweep at start). */
   sweeper: Sweeper;
   /** The tasks this worker runs (tests register their own here). */
   tasks: TaskRegistry;
@@ -36,7 +39,9 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   };
   const bus = new JobBus(redis('worker'), redis('subscriber'), settings.QUEUE_PREFIX);
   publishTransitions(jobs, bus, (err) => log.warn('event publish failed', { err: String(err) }));
-  const clients: TaskClients = {};
+  const anthropic = createAnthropicClient(settings);
+  const batches = new BatchManager(db);
+  const clients: TaskClients = { llmBatches: batches, ...(anthropic ? { anthropic } : {}) };
   const tasks = builtinTasks();
   const runner = new JobRunner(jobs, tasks, bus, clients, log, {
     connection: redis('worker'),
@@ -60,10 +65,12 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId });
-  let sweepLoop: SweepLoop | undefined;
+  const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, sweeper });
+  let startupSweep: Promise<void> = Promise.resolve();
 
   return {
     runner,
+    scheduler,
     sweeper,
     tasks,
     jobs,
@@ -76,11 +83,21 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
       healthFile = settings.HEALTH_FILE ? startHealthFile(settings.HEALTH_FILE) : undefined;
       await bus.subscribe({ cancel: true });
       runner.start();
-      sweepLoop = startSweepLoop(sweeper, settings.SWEEP_INTERVAL_MS, log);
+      scheduler.start();
+      // One sweep per process at start, leader or not (sweeps are idempotent and safe in parallel): a worker
+      // that starts after a crash repairs at once instead of waiting for the leader's next interval.
+      startupSweep = sweeper.sweepOnce().then(
+        () => undefined,
+        (err: unknown) => {
+          log.warn('startup sweep failed; the leader sweeps every interval', { err: String(err) });
+        },
+      );
       log.info('worker started', { worker_id: runner.workerId, concurrency: settings.WORKER_CONCURRENCY, queue_prefix: settings.QUEUE_PREFIX });
     },
     async stop() {
-      await sweepLoop?.stop();
+      // Release leadership first, so a follower takes over without waiting for the lock's ttl.
+      await scheduler.stop();
+      await startupSweep;
       await runner.close(settings.SHUTDOWN_GRACE_MS);
       await metrics.stop();
       await sweepQueue.close().catch(() => undefined);

@@ -72,6 +72,14 @@ const csvList = <T extends string>(item: z.ZodType<T, string>) =>
 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 
+/** `limit` of every paginated list: a query-string integer 1..1000, default 100. */
+export const pageLimitSchema = z
+  .string()
+  .regex(/^\d+$/, 'must be an integer')
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(1000))
+  .default(100);
+
 export const listJobsQuerySchema = z.object({
   status: csvList(z.enum(JOB_STATUSES)).optional(),
   job_type: z.enum(JOB_TYPES).default('job'),
@@ -83,12 +91,7 @@ export const listJobsQuerySchema = z.object({
   user_id: z.string().min(1).optional(),
   organization_id: idSchema('org').optional(),
   order: z.enum(['asc', 'desc']).default('desc'),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(1000))
-    .default(100),
+  limit: pageLimitSchema,
   after: idSchema('job').optional(),
   before: idSchema('job').optional(),
 });

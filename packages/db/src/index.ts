@@ -5,3 +5,4 @@ export * from './job-manager';
 export * from './account-manager';
 export * from './key-cache';
 export * from './sweep-store';
+export * from './batch-manager';

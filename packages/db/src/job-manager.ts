@@ -260,7 +260,7 @@ export class JobManager {
          UPDATE jobs j SET status = 'pending', event_seq = j.event_seq + 1, updated_at = now(), completed_at = NULL,
            stop_reason = NULL, error = NULL, result = NULL, progress = NULL, run_at = NULL, callback_pending = false,
            callback_webhook_id = NULL, callback_sent_at = NULL, callback_status_code = NULL, callback_error = NULL,
-           callback_attempts = 0
+           callback_attempts = 0, completion_owner = NULL
          FROM prev WHERE j.id = prev.id
          RETURNING j.*, prev.status AS prev_status
        ), e AS (
@@ -285,6 +285,20 @@ export class JobManager {
     }
     await this.db.$executeRawUnsafe('DELETE FROM jobs WHERE id = $1', id);
     return job;
+  }
+
+  /**
+   * The running attempt's task finished its part, and someone else (`owner`) will write the terminal status:
+   * the row stays `running`, and the reconciler must not mistake its finished BullMQ job for a lost one.
+   */
+  async handOff(id: string, attempt: number, owner: string): Promise<boolean> {
+    const n = await this.db.$executeRawUnsafe(
+      `UPDATE jobs SET completion_owner = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+      id,
+      attempt,
+      owner,
+    );
+    return n > 0;
   }
 
   /** Progress of the running attempt; a stale attempt's report is dropped by the fence. */

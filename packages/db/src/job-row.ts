@@ -41,6 +41,8 @@ export interface JobRow {
   updated_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
+  /** Who finishes a running job when its worker handed it off (e.g. the LLM batch poller); null otherwise. */
+  completion_owner?: string | null;
 }
 
 export interface JobError {

@@ -42,6 +42,9 @@ export class SweepStore {
     return this.db.$queryRawUnsafe<SweepCandidate[]>(
       `SELECT id, status, attempts, task, organization_id, priority, run_at, updated_at FROM jobs
        WHERE status IN ('created', 'pending', 'running')
+         -- A running row handed off by its task (an LLM batch waiting for the poller) has no live queue
+         -- entry by design; its owner, not the reconciler, finishes it.
+         AND NOT (status = 'running' AND completion_owner IS NOT NULL)
          AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
          AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2::timestamptz, $3::text))
        ORDER BY updated_at, id LIMIT $4`,

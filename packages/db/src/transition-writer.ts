@@ -68,6 +68,8 @@ export class TransitionWriter {
 function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean): string {
   const sets = ['status = $10', 'event_seq = j.event_seq + 1', 'updated_at = now()'];
   if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
+  // A new or returned attempt belongs to a worker again, whoever the last one handed it to.
+  if (to === 'running' || to === 'pending') sets.push('completion_owner = NULL');
   if (to === 'pending') sets.push('run_at = prev.in_run_at');
   if (withError) sets.push('error = prev.in_error::jsonb');
   if (isTerminal(to)) {

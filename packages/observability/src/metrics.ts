@@ -65,3 +65,30 @@ export const eventLoopHangs = new client.Counter({
 });
 
 export { client as promClient };
+
+export const pollerDuration = new client.Histogram({
+  name: 'jobsvc_llm_batch_poll_duration_seconds',
+  help: 'Duration of one LLM batch poll cycle',
+  buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 15, 60, 300],
+  registers: [registry],
+});
+
+export const pollerBatches = new client.Counter({
+  name: 'jobsvc_llm_batches_polled_total',
+  help: 'LLM batches polled, by result (in_progress, canceling, ended, error)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const pollerItemsUpdated = new client.Counter({
+  name: 'jobsvc_llm_batch_items_updated_total',
+  help: 'LLM batch item rows updated from provider results',
+  registers: [registry],
+});
+
+export const schedulerRuns = new client.Counter({
+  name: 'jobsvc_scheduler_runs_total',
+  help: 'Scheduled handler runs by name and outcome (ok, error, skipped)',
+  labelNames: ['name', 'outcome'] as const,
+  registers: [registry],
+});

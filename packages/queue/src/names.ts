@@ -16,3 +16,11 @@ export const leaderLockKey = (prefix: string) => `${prefix}:scheduler:leader`;
 
 /** Every queue of the service: the dashboard shows them and /metrics counts them. Add new queues here. */
 export const QUEUE_NAMES: readonly string[] = [JOBS_QUEUE, CALLBACKS_QUEUE, SCHEDULER_QUEUE];
+
+/** Scheduled handler names (BullMQ job scheduler ids on SCHEDULER_QUEUE). */
+export const POLL_LLM_BATCHES = 'poll-llm-batches';
+export const SWEEP = 'sweep';
+/** Recent scheduled runs (newest first, capped): which instance ran what, when. */
+export const schedulerRunsKey = (prefix: string) => `${prefix}:scheduler:runs`;
+/** The summary the last completed run of `name` returned (e.g. the poll cycle's metrics). */
+export const schedulerLastRunKey = (prefix: string, name: string) => `${prefix}:scheduler:last:${name}`;

@@ -1,2 +1,5 @@
 export * from './task';
 export * from './registry';
+export * from './llm-batch-store';
+export * from './anthropic-client';
+export { llmBatchTask, batchRequestsSchema, LLM_BATCH_POLLER, MAX_BATCH_REQUESTS } from './builtin/llm-batch';

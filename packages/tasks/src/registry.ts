@@ -1,6 +1,7 @@
 import { ValidationError, fieldErrorsFromIssues } from '@jobs/core';
 import type { z } from 'zod';
 import { httpRequestTask } from './builtin/http-request';
+import { llmBatchTask } from './builtin/llm-batch';
 import { noopTask } from './builtin/noop';
 import { sleepTask } from './builtin/sleep';
 import type { Task } from './task';
@@ -36,5 +37,5 @@ export class TaskRegistry {
 }
 
 export function builtinTasks(): TaskRegistry {
-  return new TaskRegistry().register(noopTask).register(sleepTask).register(httpRequestTask);
+  return new TaskRegistry().register(noopTask).register(sleepTask).register(httpRequestTask).register(llmBatchTask);
 }

@@ -1,17 +1,28 @@
 import type { Logger } from '@jobs/observability';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { z } from 'zod';
+import type { LlmBatchStore } from './llm-batch-store';
 
 /** What a handler may return: its result, and a stop reason when `end_turn` does not fit. */
 export interface TaskOutput {
   result: unknown;
   stopReason?: string;
+  /**
+   * The task has done its part but the job is not finished: `owner` (e.g. the LLM batch poller) will write
+   * its terminal status later. The runner then leaves the row `running` and marks it as handed off.
+   */
+  handOff?: { owner: string };
 }
 
 /** Services a task may use; the worker provides them, tests can substitute their own. */
 export interface TaskClients {
   /** Checks an outbound URL against the SSRF host guard and returns the address to connect to. */
   checkOutboundUrl?: (url: string) => Promise<void>;
-  /** Extra clients registered by later tasks (Anthropic, batch store, file store). */
+  /** The Anthropic SDK client (absent when neither ANTHROPIC_API_KEY nor ANTHROPIC_BASE_URL is set). */
+  anthropic?: Anthropic;
+  /** Storage of LLM batches and their items, for `llm.batch`. */
+  llmBatches?: LlmBatchStore;
+  /** Extra clients registered by later tasks (file store, ...). */
   [name: string]: unknown;
 }
 

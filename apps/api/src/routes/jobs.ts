@@ -14,6 +14,7 @@ import type { AppDeps } from '../deps';
 import type { JobService } from '../job-service';
 import { actorOf } from '../middleware/auth';
 import { parse, pathId } from '../middleware/validate';
+import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
 
 const DEFAULT_WAIT_MS = 30_000;
@@ -52,13 +53,7 @@ export function jobRoutes(deps: AppDeps, service: JobService, table: RouteTable,
     const query = parse(listJobsQuerySchema, raw);
     const rows = await deps.jobs.list(actorOf(req), query, { activeOnly });
     if (rows.length === query.limit) {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(req.query)) {
-        if (k === 'after') continue;
-        for (const item of Array.isArray(v) ? v : [v]) if (typeof item === 'string') params.append(k, item);
-      }
-      params.set('after', rows[rows.length - 1]!.id);
-      res.setHeader('Link', `<${req.baseUrl}${req.path}?${params.toString()}>; rel="next"`);
+      setNextLink(req, res, rows[rows.length - 1]!.id);
     }
     res.json(rows.map(toApiJob));
   };

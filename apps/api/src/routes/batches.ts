@@ -1,0 +1,67 @@
+import { Router, type Request, type Response } from 'express';
+import { NotFoundError, createJobBodySchema, idSchema, pageLimitSchema } from '@jobs/core';
+import { BatchManager, toApiJob } from '@jobs/db';
+import { batchRequestsSchema } from '@jobs/tasks';
+import { z } from 'zod';
+import type { AppDeps } from '../deps';
+import type { JobService } from '../job-service';
+import { actorOf } from '../middleware/auth';
+import { parse, pathId } from '../middleware/validate';
+import { setNextLink } from '../pagination';
+import type { RouteTable } from '../route-table';
+import { jobRoutes } from './jobs';
+
+/** `POST /api/batches` (API.md): 1..10000 requests with unique custom_ids, plus the Job's callback and metadata. */
+export const createBatchBodySchema = z.strictObject({
+  requests: batchRequestsSchema,
+  callback_url: createJobBodySchema.shape.callback_url,
+  metadata: createJobBodySchema.shape.metadata,
+});
+
+export const listBatchItemsQuerySchema = z.object({
+  order: z.enum(['asc', 'desc']).default('asc'),
+  limit: pageLimitSchema,
+  after: idSchema('batch_item').optional(),
+  before: idSchema('batch_item').optional(),
+});
+
+/** A failed submission (provider down) is retried by the worker this many times, with backoff. */
+const SUBMIT_ATTEMPTS = 3;
+const SUBMIT_BACKOFF_MS = 5000;
+
+/** LLM batches: create, read (as Jobs of job_type `batch`) and their items. */
+export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTable): Router {
+  const r = Router();
+  const batches = new BatchManager(deps.db);
+
+  table.add(r, 'post', '/api/batches', async (req: Request, res: Response) => {
+    const body = parse(createBatchBodySchema, req.body);
+    const create = createJobBodySchema.parse({
+      task: 'llm.batch',
+      input: { requests: body.requests },
+      metadata: body.metadata,
+      callback_url: body.callback_url ?? null,
+      max_attempts: SUBMIT_ATTEMPTS,
+      backoff_ms: SUBMIT_BACKOFF_MS,
+    });
+    // Items exist (status `created`) before any worker can pick the job up.
+    const { job } = await service.create(actorOf(req), create, 'batch', { afterInsert: (row) => batches.prepare(row.id, body.requests) });
+    res.setHeader('Location', `/api/jobs/${job.id}`);
+    res.status(201).json(toApiJob(job));
+  });
+
+  table.add(r, 'get', '/api/batches/:id/items', async (req: Request, res: Response) => {
+    const job = await deps.jobs.get(actorOf(req), pathId('job', req.params['id']));
+    if (job.job_type !== 'batch') throw new NotFoundError(`Batch ${job.id} not found`);
+    const q = parse(listBatchItemsQuerySchema, req.query);
+    const items = await batches.listItems(job.id, { limit: q.limit, order: q.order, ...(q.after ? { after: q.after } : {}), ...(q.before ? { before: q.before } : {}) });
+    if (items.length === q.limit) {
+      setNextLink(req, res, items[items.length - 1]!.id);
+    }
+    res.json(items);
+  });
+
+  // GET /api/batches and /api/batches/{id}: the job routes for job_type `batch`, as /api/runs does for runs.
+  r.use(jobRoutes(deps, service, table, '/api/batches', 'batch'));
+  return r;
+}

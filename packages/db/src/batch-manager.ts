@@ -1,0 +1,271 @@
+import { BadRequestError, canSeeOrganization, type Actor, type JobStatus } from '@jobs/core';
+import type { Db } from './client';
+import { iso } from './job-row';
+
+export const BATCH_ITEM_STATUSES = ['created', 'submitted', 'succeeded', 'errored', 'canceled', 'expired'] as const;
+export type BatchItemStatus = (typeof BATCH_ITEM_STATUSES)[number];
+/** The statuses an item ends in once the provider's batch has ended. */
+export type BatchItemOutcome = Extract<BatchItemStatus, 'succeeded' | 'errored' | 'canceled' | 'expired'>;
+
+export interface BatchRequest {
+  custom_id: string;
+  params: Record<string, unknown>;
+}
+
+export interface LlmBatchRow {
+  job_id: string;
+  provider: string;
+  provider_batch_id: string | null;
+  processing_status: string;
+  request_counts: Record<string, number> | null;
+  latest_polling_response: unknown;
+  last_poll_error: string | null;
+  last_polled_at: Date | null;
+  submitted_at: Date | null;
+  cancel_requested_at: Date | null;
+  finalized_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A batch the poller should look at, with the state of its Job. */
+export interface PollableBatch {
+  job_id: string;
+  provider_batch_id: string;
+  processing_status: string;
+  cancel_requested_at: Date | null;
+  job_status: JobStatus;
+}
+
+/** What one poll learned about one batch; a failed poll carries `error` and changes nothing else. */
+export interface PollUpdate {
+  job_id: string;
+  processing_status?: string;
+  request_counts?: Record<string, number>;
+  response?: unknown;
+  error?: string;
+  cancel_requested?: boolean;
+}
+
+export interface ItemResult {
+  custom_id: string;
+  status: BatchItemOutcome;
+  result: unknown;
+  error: unknown;
+}
+
+export interface ApiBatchItem {
+  id: string;
+  custom_id: string;
+  status: BatchItemStatus;
+  result: unknown;
+  error: unknown;
+  updated_at: string;
+}
+
+export interface ApiBatchJob {
+  job_id: string;
+  organization_id: string;
+  provider: string;
+  provider_batch_id: string | null;
+  status: JobStatus;
+  processing_status: string;
+  request_counts: Record<string, number> | null;
+  last_polled_at: string | null;
+  last_poll_error: string | null;
+  created_at: string;
+}
+
+export interface ItemPage {
+  limit: number;
+  order: 'asc' | 'desc';
+  after?: string;
+  before?: string;
+}
+
+/**
+ * The llm_batch_jobs / llm_batch_items tables (SPEC F8). Every write the poller makes for many rows is one
+ * statement over a JSON recordset, so a cycle costs a fixed number of round trips, not one per batch or item.
+ */
+export class BatchManager {
+  constructor(private readonly db: Db) {}
+
+  /** Creates the batch row and its items (request order kept in `seq`); repeating it changes nothing. */
+  async prepare(jobId: string, requests: readonly BatchRequest[]): Promise<void> {
+    const rows = requests.map((r, seq) => ({ seq, custom_id: r.custom_id, request: r }));
+    await this.db.$transaction([
+      this.db.$executeRawUnsafe(`INSERT INTO llm_batch_jobs (job_id) VALUES ($1) ON CONFLICT DO NOTHING`, jobId),
+      this.db.$executeRawUnsafe(
+        `INSERT INTO llm_batch_items (id, batch_job_id, seq, custom_id, request)
+         SELECT 'batch_item-' || gen_random_uuid(), $1, u.seq, u.custom_id, u.request
+         FROM jsonb_to_recordset($2::jsonb) AS u(seq int, custom_id text, request jsonb)
+         ON CONFLICT DO NOTHING`,
+        jobId,
+        JSON.stringify(rows),
+      ),
+    ]);
+  }
+
+  async get(jobId: string): Promise<LlmBatchRow | null> {
+    const rows = await this.db.$queryRawUnsafe<LlmBatchRow[]>('SELECT * FROM llm_batch_jobs WHERE job_id = $1', jobId);
+    return rows[0] ?? null;
+  }
+
+  /** Records the provider's batch and marks every item submitted. */
+  async markSubmitted(jobId: string, batch: { id: string; processing_status: string; request_counts: object }): Promise<void> {
+    await this.db.$transaction([
+      this.db.$executeRawUnsafe(
+        `UPDATE llm_batch_jobs SET provider_batch_id = $2, processing_status = $3, request_counts = $4::jsonb,
+           latest_polling_response = $5::jsonb, submitted_at = now(), updated_at = now(), last_polled_at = NULL,
+           last_poll_error = NULL, cancel_requested_at = NULL, finalized_at = NULL
+         WHERE job_id = $1`,
+        jobId,
+        batch.id,
+        batch.processing_status,
+        JSON.stringify(batch.request_counts),
+        JSON.stringify(batch),
+      ),
+      this.db.$executeRawUnsafe(
+        `UPDATE llm_batch_items SET status = 'submitted', result = NULL, error = NULL, updated_at = now() WHERE batch_job_id = $1`,
+        jobId,
+      ),
+    ]);
+  }
+
+  /** Unfinalized, submitted batches created within the lookback, least recently polled first. */
+  async listPollable(opts: { lookbackWeeks: number; limit?: number }): Promise<PollableBatch[]> {
+    return this.db.$queryRawUnsafe<PollableBatch[]>(
+      `SELECT b.job_id, b.provider_batch_id, b.processing_status, b.cancel_requested_at, j.status AS job_status
+       FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
+       WHERE b.finalized_at IS NULL AND b.provider_batch_id IS NOT NULL
+         AND b.created_at >= now() - make_interval(weeks => $1::int)
+       ORDER BY b.last_polled_at ASC NULLS FIRST, b.created_at ASC
+       LIMIT $2::int`,
+      opts.lookbackWeeks,
+      opts.limit ?? null,
+    );
+  }
+
+  /** One statement for the whole cycle: status, counts, response and last_polled_at of every polled batch. */
+  async recordPolls(updates: readonly PollUpdate[]): Promise<number> {
+    if (updates.length === 0) return 0;
+    return this.db.$executeRawUnsafe(
+      `UPDATE llm_batch_jobs b SET
+         processing_status = COALESCE(u.processing_status, b.processing_status),
+         request_counts = COALESCE(u.request_counts, b.request_counts),
+         latest_polling_response = COALESCE(u.response, b.latest_polling_response),
+         last_poll_error = u.error,
+         cancel_requested_at = CASE WHEN u.cancel_requested THEN now() ELSE b.cancel_requested_at END,
+         last_polled_at = now(),
+         updated_at = now()
+       FROM jsonb_to_recordset($1::jsonb)
+         AS u(job_id text, processing_status text, request_counts jsonb, response jsonb, error text, cancel_requested boolean)
+       WHERE b.job_id = u.job_id`,
+      JSON.stringify(updates),
+    );
+  }
+
+  /** One statement per chunk of result lines; returns how many item rows changed. */
+  async applyResults(jobId: string, results: readonly ItemResult[]): Promise<number> {
+    if (results.length === 0) return 0;
+    return this.db.$executeRawUnsafe(
+      `UPDATE llm_batch_items i SET status = u.status, result = u.result, error = u.error, updated_at = now()
+       FROM jsonb_to_recordset($2::jsonb) AS u(custom_id text, status text, result jsonb, error jsonb)
+       WHERE i.batch_job_id = $1 AND i.custom_id = u.custom_id`,
+      jobId,
+      JSON.stringify(results),
+    );
+  }
+
+  /** Items the provider's results file did not mention: they can no longer succeed, so they count as errored. */
+  async failUnanswered(jobId: string): Promise<number> {
+    return this.db.$executeRawUnsafe(
+      `UPDATE llm_batch_items SET status = 'errored', updated_at = now(),
+         error = '{"type": "missing_result", "message": "the provider returned no result for this request"}'::jsonb
+       WHERE batch_job_id = $1 AND status IN ('created', 'submitted')`,
+      jobId,
+    );
+  }
+
+  async countItems(jobId: string): Promise<Record<BatchItemStatus, number>> {
+    const rows = await this.db.$queryRawUnsafe<{ status: BatchItemStatus; n: number }[]>(
+      'SELECT status, count(*)::int AS n FROM llm_batch_items WHERE batch_job_id = $1 GROUP BY status',
+      jobId,
+    );
+    const counts = Object.fromEntries(BATCH_ITEM_STATUSES.map((s) => [s, 0])) as Record<BatchItemStatus, number>;
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  /** Batches whose Job has its terminal status (or never will from us): the poller is done with them. */
+  async finalize(jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.db.$executeRawUnsafe(`UPDATE llm_batch_jobs SET finalized_at = now(), updated_at = now() WHERE job_id = ANY($1::text[])`, [...jobIds]);
+  }
+
+  /** A page of a batch's items in request order (the caller has already checked access to the Job). */
+  async listItems(jobId: string, page: ItemPage): Promise<ApiBatchItem[]> {
+    const params: unknown[] = [jobId];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where = ['batch_job_id = $1'];
+    const desc = page.order === 'desc';
+    const cursor = async (id: string, name: 'after' | 'before') => {
+      const rows = await this.db.$queryRawUnsafe<{ seq: number }[]>('SELECT seq FROM llm_batch_items WHERE id = $1 AND batch_job_id = $2', id, jobId);
+      if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: name, message: 'unknown item id in this batch' }]);
+      return rows[0].seq;
+    };
+    if (page.after) where.push(`seq ${desc ? '<' : '>'} ${p(await cursor(page.after, 'after'))}`);
+    if (page.before) where.push(`seq ${desc ? '>' : '<'} ${p(await cursor(page.before, 'before'))}`);
+    const reverse = Boolean(page.before && !page.after);
+    const dir = desc !== reverse ? 'DESC' : 'ASC';
+    const rows = await this.db.$queryRawUnsafe<{ id: string; custom_id: string; status: BatchItemStatus; result: unknown; error: unknown; updated_at: Date }[]>(
+      `SELECT id, custom_id, status, result, error, updated_at FROM llm_batch_items WHERE ${where.join(' AND ')}
+       ORDER BY seq ${dir} LIMIT ${p(page.limit)}`,
+      ...params,
+    );
+    const items = rows.map((r) => ({ id: r.id, custom_id: r.custom_id, status: r.status, result: r.result, error: r.error, updated_at: iso(r.updated_at)! }));
+    return reverse ? items.reverse() : items;
+  }
+
+  /** Batches with their polling state, newest first: an admin's organization, or any (or one) for an operator. */
+  async listForAdmin(actor: Actor, opts: { organizationId?: string; limit: number; after?: string }): Promise<ApiBatchJob[]> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where: string[] = [];
+    const org = actor.role === 'operator' ? opts.organizationId : actor.organizationId;
+    if (org) where.push(`j.organization_id = ${p(org)}`);
+    if (opts.after) {
+      const rows = await this.db.$queryRawUnsafe<{ created_at: Date; organization_id: string }[]>(
+        'SELECT b.created_at, j.organization_id FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id WHERE b.job_id = $1',
+        opts.after,
+      );
+      const c = rows[0];
+      if (!c || !canSeeOrganization(actor, c.organization_id)) throw new BadRequestError(`Unknown cursor ${opts.after}`, [{ path: 'after', message: 'unknown batch job id' }]);
+      where.push(`(b.created_at, b.job_id) < (${p(c.created_at)}::timestamptz, ${p(opts.after)})`);
+    }
+    const rows = await this.db.$queryRawUnsafe<(LlmBatchRow & { status: JobStatus; organization_id: string })[]>(
+      `SELECT b.*, j.status, j.organization_id FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY b.created_at DESC, b.job_id DESC LIMIT ${p(opts.limit)}`,
+      ...params,
+    );
+    return rows.map((r) => ({
+      job_id: r.job_id,
+      organization_id: r.organization_id,
+      provider: r.provider,
+      provider_batch_id: r.provider_batch_id,
+      status: r.status,
+      processing_status: r.processing_status,
+      request_counts: r.request_counts,
+      last_polled_at: iso(r.last_polled_at),
+      last_poll_error: r.last_poll_error,
+      created_at: iso(r.created_at)!,
+    }));
+  }
+}

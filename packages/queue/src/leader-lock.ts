@@ -1,0 +1,197 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** Takes the lock, or re-extends it when this token already holds it (a renewal whose reply was lost). */
+const ACQUIRE = `
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0`;
+
+/** Compare-and-extend: only the holder's token may push the expiry out. */
+const RENEW = `
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0`;
+
+/** Compare-and-delete: a holder never deletes a lock that has since passed to someone else. */
+const RELEASE = `
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0`;
+
+export interface LeaderLockOptions {
+  /** The Redis key (see `leaderLockKey`). */
+  key: string;
+  ttlMs: number;
+  /** How often a follower tries to take the lock. */
+  retryIntervalMs: number;
+  /** Names this process in the lock's value (`<instanceId>:<random>`), e.g. the worker id. */
+  instanceId: string;
+}
+
+export type LostReason = 'renew-refused' | 'renew-failed' | 'expired-locally' | 'released';
+
+export interface LeaderLockEvents {
+  acquired: [];
+  lost: [reason: LostReason];
+  error: [err: Error];
+}
+
+/**
+ * Redis leader election (SPEC F7): `SET key token NX PX ttl`, renewed every ttl/3 by compare-and-extend,
+ * released by compare-and-delete. The lock is the only truth: a leader that cannot prove it still holds
+ * the key (a refused or failed renewal, or ttl passing without a successful renewal, e.g. a blocked event
+ * loop) emits `lost` at once and goes back to following; `isLeader()` turns false at the same moment, so
+ * scheduled work can check it before acting. Followers retry every `retryIntervalMs`, so a dead leader is
+ * replaced within ttl + retryIntervalMs.
+ */
+export class LeaderLock extends EventEmitter<LeaderLockEvents> {
+  readonly token: string;
+  private leader = false;
+  /** Local time before which this process may act as leader: last confirmed renewal + ttl, minus a margin. */
+  private validUntil = 0;
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private ticking?: Promise<void>;
+  /**
+   * Set when the last attempt got no definitive answer (Redis unreachable) or leadership was just lost: the
+   * next attempt then comes at the renewal cadence, not after the (long) follower retry interval, so a
+   * leader whose lock vanished with Redis's data takes it back at once. Once Redis answers "held by
+   * another", followers wait the retry interval.
+   */
+  private retrySoon = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: LeaderLockOptions,
+  ) {
+    super();
+    this.token = `${opts.instanceId}:${randomBytes(4).toString('hex')}`;
+  }
+
+  /** True while the lock is held and its last confirmation has not yet run out on this process's clock. */
+  isLeader(): boolean {
+    if (this.leader && Date.now() >= this.validUntil) this.demote('expired-locally');
+    return this.leader;
+  }
+
+  /** Asks Redis (not local state) whether this process holds the lock right now. */
+  async confirm(): Promise<boolean> {
+    if (!this.isLeader()) return false;
+    return (await this.redis.get(this.opts.key)) === this.token;
+  }
+
+  /** The current holder's token, whoever it is, or null when nobody leads. */
+  async holder(): Promise<string | null> {
+    return this.redis.get(this.opts.key);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops electing; a leader releases the lock so a follower can take over without waiting for the ttl. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.ticking;
+    if (!this.leader) return;
+    this.demote('released');
+    try {
+      await this.redis.eval(RELEASE, 1, this.opts.key, this.token);
+    } catch (err) {
+      // The lock then simply expires after its ttl.
+      this.report(err);
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => (this.ticking = undefined));
+    }, ms);
+  }
+
+  private async tick(): Promise<void> {
+    // A fail-fast connection refuses commands until it is ready; the first attempt waits for it (bounded).
+    if (!this.leader && this.redis.status !== 'ready') await this.readyOrTimeout(this.opts.retryIntervalMs);
+    if (!this.running) return;
+    if (this.leader) await this.renew();
+    else await this.tryAcquire();
+    if (!this.running) return;
+    this.schedule(this.leader || this.retrySoon ? this.renewEveryMs() : this.opts.retryIntervalMs);
+  }
+
+  private readyOrTimeout(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const t = setTimeout(done, Math.min(ms, 5000));
+      this.redis.once('ready', done);
+    });
+  }
+
+  private async tryAcquire(): Promise<void> {
+    const asked = Date.now();
+    try {
+      const got = await this.redis.eval(ACQUIRE, 1, this.opts.key, this.token, String(this.opts.ttlMs));
+      this.retrySoon = false;
+      if (got === 1 && this.running) this.promote(asked);
+    } catch (err) {
+      this.retrySoon = true;
+      this.report(err);
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const asked = Date.now();
+    try {
+      const ok = await this.redis.eval(RENEW, 1, this.opts.key, this.token, String(this.opts.ttlMs));
+      if (ok === 1) this.validUntil = asked + this.safeTtlMs();
+      else this.demote('renew-refused');
+    } catch (err) {
+      this.report(err);
+      this.demote('renew-failed');
+    }
+  }
+
+  private promote(askedAt: number): void {
+    this.validUntil = askedAt + this.safeTtlMs();
+    if (this.leader) return;
+    this.leader = true;
+    this.emit('acquired');
+  }
+
+  private demote(reason: LostReason): void {
+    if (!this.leader) return;
+    this.leader = false;
+    this.validUntil = 0;
+    this.retrySoon = reason !== 'released';
+    this.emit('lost', reason);
+  }
+
+  /** An 'error' event with no listener would throw; election errors are worth a log line, never a crash. */
+  private report(err: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
+  }
+
+  private renewEveryMs(): number {
+    return Math.max(10, Math.floor(this.opts.ttlMs / 3));
+  }
+
+  /** Counted from when the renewal was sent, less a margin for clock-rate drift between hosts. */
+  private safeTtlMs(): number {
+    return Math.floor(this.opts.ttlMs * 0.9);
+  }
+}

@@ -1,0 +1,410 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Anthropic from '@anthropic-ai/sdk';
+
+/**
+ * A local stand-in for the parts of Anthropic's API this service uses, with the field names of the SDK's
+ * types (`@anthropic-ai/sdk` resources/messages): Message Batches (create, retrieve, results as JSONL at
+ * `results_url`, cancel) and Messages (plain and SSE streaming). Tests (and `npm run fake:anthropic`) can
+ * make it fail, slow down, or end a batch with chosen outcomes per request.
+ */
+
+export type Outcome = 'succeeded' | 'errored' | 'canceled' | 'expired';
+const OUTCOMES: readonly Outcome[] = ['succeeded', 'errored', 'canceled', 'expired'];
+
+type MessageBatch = Anthropic.Messages.MessageBatch;
+type Message = Anthropic.Messages.Message;
+type IndividualResponse = Anthropic.Messages.MessageBatchIndividualResponse;
+
+interface FakeRequest {
+  custom_id: string;
+  params: { model: string; max_tokens: number; messages: { role: string; content: unknown }[] };
+}
+
+interface FakeBatch {
+  batch: MessageBatch;
+  requests: FakeRequest[];
+  results?: IndividualResponse[];
+  createdMs: number;
+  cancelAtMs?: number;
+}
+
+export interface Failure {
+  /** Path substring the failure applies to ("" = every route). */
+  path: string;
+  status: number;
+  /** Requests left to fail; Infinity until cleared. */
+  remaining: number;
+  /** Tell the SDK not to retry (`x-should-retry: false`). */
+  noRetry: boolean;
+}
+
+export interface FakeAnthropicOptions {
+  /** Batches end by themselves this long after creation (outcomes from the custom_id prefix); unset = only on demand. */
+  autoEndMs?: number;
+  /** A cancelled batch stays `canceling` this long before it ends. */
+  cancelDelayMs?: number;
+  /** Pause between streamed text deltas. */
+  streamDelayMs?: number;
+}
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  529: 'overloaded_error',
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const rid = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+const now = () => new Date().toISOString();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The default outcome of a request when a batch ends by itself: a custom_id starting `errored-` errors, and so on. */
+export function outcomeFromCustomId(customId: string): Outcome {
+  const m = /^(succeeded|errored|canceled|expired)[-_]/.exec(customId);
+  return (m?.[1] as Outcome | undefined) ?? 'succeeded';
+}
+
+export class FakeAnthropic {
+  readonly batches = new Map<string, FakeBatch>();
+  /** Requests served, by "METHOD /route" (ids replaced by {id}). */
+  readonly hits = new Map<string, number>();
+  private failures: Failure[] = [];
+  private delays: { path: string; ms: number }[] = [];
+  private server?: Server;
+  private baseUrl = '';
+
+  constructor(private readonly opts: FakeAnthropicOptions = {}) {}
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, resolve);
+    });
+    const addr = server.address() as AddressInfo;
+    this.baseUrl = `http://${host}:${addr.port}`;
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  // ---- controls ----------------------------------------------------------------------------------
+
+  /** Fails requests whose path contains `path` with `status`: `count` times, or until `clearFailures`. */
+  fail(opts: { path?: string; status?: number; count?: number; noRetry?: boolean } = {}): void {
+    this.failures.push({ path: opts.path ?? '', status: opts.status ?? 500, remaining: opts.count ?? Infinity, noRetry: opts.noRetry ?? false });
+  }
+
+  clearFailures(): void {
+    this.failures = [];
+  }
+
+  /** Delays responses to paths containing `path` by `ms` (0 removes the delay). */
+  delay(ms: number, path = ''): void {
+    this.delays = this.delays.filter((d) => d.path !== path);
+    if (ms > 0) this.delays.push({ path, ms });
+  }
+
+  /**
+   * Ends a batch now. `outcomes` picks each request's outcome: a map by custom_id, a function, or one
+   * outcome for all; requests not covered fall back to their custom_id prefix.
+   */
+  endBatch(id: string, outcomes?: Outcome | Record<string, Outcome> | ((customId: string, index: number) => Outcome)): MessageBatch {
+    const fb = this.batches.get(id);
+    if (!fb) throw new Error(`no batch ${id}`);
+    const pick = (r: FakeRequest, i: number): Outcome => {
+      if (typeof outcomes === 'string') return outcomes;
+      if (typeof outcomes === 'function') return outcomes(r.custom_id, i);
+      return outcomes?.[r.custom_id] ?? outcomeFromCustomId(r.custom_id);
+    };
+    this.finish(fb, pick);
+    return fb.batch;
+  }
+
+  /** Creates a batch without HTTP (for seeding many at once in tests). */
+  createBatch(requests: FakeRequest[]): MessageBatch {
+    const created = new Date();
+    const batch: MessageBatch = {
+      id: rid('msgbatch'),
+      type: 'message_batch',
+      processing_status: 'in_progress',
+      request_counts: { processing: requests.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+      ended_at: null,
+      created_at: created.toISOString(),
+      expires_at: new Date(created.getTime() + 24 * 3600_000).toISOString(),
+      archived_at: null,
+      cancel_initiated_at: null,
+      results_url: null,
+    };
+    this.batches.set(batch.id, { batch, requests, createdMs: created.getTime() });
+    return batch;
+  }
+
+  hitCount(route: string): number {
+    return this.hits.get(route) ?? 0;
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = url.pathname;
+    try {
+      const body = await readBody(req);
+      if (path.startsWith('/_fake/')) return this.control(req.method ?? 'GET', path, body, res);
+      this.count(req.method ?? 'GET', path);
+      const delay = this.delays.find((d) => path.includes(d.path));
+      if (delay) await sleep(delay.ms);
+      const failure = this.failures.find((f) => f.remaining > 0 && path.includes(f.path));
+      if (failure) {
+        failure.remaining--;
+        return sendError(res, failure.status, 'Injected failure', failure.noRetry);
+      }
+      if (!req.headers['x-api-key'] && !req.headers['authorization']) throw new HttpError(401, 'x-api-key header is required');
+      if (!req.headers['anthropic-version']) throw new HttpError(400, 'anthropic-version header is required');
+      await this.route(req.method ?? 'GET', path, body, res);
+    } catch (err) {
+      if (err instanceof HttpError) return sendError(res, err.status, err.message);
+      sendError(res, 500, String(err));
+    }
+  }
+
+  private count(method: string, path: string): void {
+    const route = `${method} ${path.replace(/msgbatch_[0-9a-f]+/g, '{id}')}`;
+    this.hits.set(route, (this.hits.get(route) ?? 0) + 1);
+  }
+
+  private async route(method: string, path: string, body: unknown, res: ServerResponse): Promise<void> {
+    if (method === 'POST' && path === '/v1/messages') return this.messages(body, res);
+    if (method === 'POST' && path === '/v1/messages/batches') return sendJson(res, 200, this.createBatch(validateBatch(body)));
+    const m = /^\/v1\/messages\/batches\/([^/]+)(\/results|\/cancel)?$/.exec(path);
+    if (m) {
+      const fb = this.batches.get(m[1]!);
+      if (!fb) throw new HttpError(404, `No batch ${m[1]}`);
+      this.advance(fb);
+      if (method === 'GET' && !m[2]) return sendJson(res, 200, fb.batch);
+      if (method === 'GET' && m[2] === '/results') return this.results(fb, res);
+      if (method === 'POST' && m[2] === '/cancel') return sendJson(res, 200, this.cancel(fb));
+    }
+    throw new HttpError(404, `No route ${method} ${path}`);
+  }
+
+  /** Time-driven transitions: auto end, and the end of a cancellation. */
+  private advance(fb: FakeBatch): void {
+    if (fb.batch.processing_status === 'ended') return;
+    const t = Date.now();
+    if (fb.cancelAtMs !== undefined && t >= fb.cancelAtMs) return this.finish(fb, () => 'canceled');
+    if (fb.batch.processing_status === 'in_progress' && this.opts.autoEndMs !== undefined && t - fb.createdMs >= this.opts.autoEndMs) {
+      this.finish(fb, (r) => outcomeFromCustomId(r.custom_id));
+    }
+  }
+
+  private cancel(fb: FakeBatch): MessageBatch {
+    if (fb.batch.processing_status === 'in_progress') {
+      fb.batch.processing_status = 'canceling';
+      fb.batch.cancel_initiated_at = now();
+      fb.cancelAtMs = Date.now() + (this.opts.cancelDelayMs ?? 0);
+      this.advance(fb);
+    }
+    return fb.batch;
+  }
+
+  private finish(fb: FakeBatch, pick: (r: FakeRequest, index: number) => Outcome): void {
+    const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+    fb.results = fb.requests.map((r, i) => {
+      const outcome = pick(r, i);
+      counts[outcome]++;
+      return { custom_id: r.custom_id, result: resultFor(r, outcome) };
+    });
+    // The real API gives no order guarantee; reversing makes clients match by custom_id.
+    fb.results.reverse();
+    fb.batch.processing_status = 'ended';
+    fb.batch.ended_at = now();
+    fb.batch.request_counts = counts;
+    fb.batch.results_url = `${this.baseUrl}/v1/messages/batches/${fb.batch.id}/results`;
+  }
+
+  private results(fb: FakeBatch, res: ServerResponse): void {
+    if (!fb.results) throw new HttpError(400, `Batch ${fb.batch.id} has not ended`);
+    res.writeHead(200, { 'content-type': 'application/binary', 'request-id': rid('req') });
+    for (const line of fb.results) res.write(`${JSON.stringify(line)}\n`);
+    res.end();
+  }
+
+  private async messages(body: unknown, res: ServerResponse): Promise<void> {
+    const params = validateMessage(body);
+    const message = replyTo(params);
+    if (!(body as { stream?: boolean }).stream) return sendJson(res, 200, message);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': rid('req') });
+    const event = (type: string, data: object) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    const text = (message.content[0] as Anthropic.Messages.TextBlock).text;
+    event('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 1 } } });
+    event('ping', {});
+    event('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } });
+    const words = text.split(/(?<= )/);
+    for (const w of words) {
+      if (this.opts.streamDelayMs) await sleep(this.opts.streamDelayMs);
+      event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } });
+    }
+    event('content_block_stop', { index: 0 });
+    event('message_delta', {
+      delta: { stop_reason: message.stop_reason, stop_sequence: null, stop_details: null, container: null },
+      usage: { output_tokens: message.usage.output_tokens, input_tokens: message.usage.input_tokens, cache_creation_input_tokens: null, cache_read_input_tokens: null, server_tool_use: null, output_tokens_details: null },
+    });
+    event('message_stop', {});
+    res.end();
+  }
+
+  /** `/_fake/...`: the same controls over HTTP, for a fake running as its own process. */
+  private control(method: string, path: string, body: unknown, res: ServerResponse): void {
+    const b = (body ?? {}) as Record<string, unknown>;
+    const end = /^\/_fake\/batches\/([^/]+)\/end$/.exec(path);
+    if (method === 'POST' && end) {
+      const outcomes = b['outcomes'];
+      const all = typeof b['outcome'] === 'string' && OUTCOMES.includes(b['outcome'] as Outcome) ? (b['outcome'] as Outcome) : undefined;
+      if (!this.batches.has(end[1]!)) return sendError(res, 404, `No batch ${end[1]}`);
+      return sendJson(res, 200, this.endBatch(end[1]!, all ?? (outcomes as Record<string, Outcome> | undefined)));
+    }
+    if (method === 'POST' && path === '/_fake/fail') {
+      const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+      this.fail({ path: typeof b['path'] === 'string' ? b['path'] : undefined, status: num(b['status']), count: num(b['count']), noRetry: b['no_retry'] === true });
+      return sendJson(res, 200, { failures: this.failures.length });
+    }
+    if (method === 'DELETE' && path === '/_fake/fail') {
+      this.clearFailures();
+      return sendJson(res, 200, { failures: 0 });
+    }
+    if (method === 'POST' && path === '/_fake/delay') {
+      this.delay(Number(b['ms'] ?? 0), (b['path'] as string | undefined) ?? '');
+      return sendJson(res, 200, { delays: this.delays });
+    }
+    if (method === 'GET' && path === '/_fake/batches') return sendJson(res, 200, [...this.batches.values()].map((fb) => fb.batch));
+    if (method === 'GET' && path === '/_fake/stats') return sendJson(res, 200, Object.fromEntries(this.hits));
+    sendError(res, 404, `No control route ${method} ${path}`);
+  }
+}
+
+function resultFor(r: FakeRequest, outcome: Outcome): Anthropic.Messages.MessageBatchResult {
+  switch (outcome) {
+    case 'succeeded':
+      return { type: 'succeeded', message: replyTo(r.params) };
+    case 'errored':
+      return { type: 'errored', error: { type: 'error', error: { type: 'invalid_request_error', message: `request ${r.custom_id} was refused` }, request_id: null } as Anthropic.ErrorResponse };
+    default:
+      return { type: outcome };
+  }
+}
+
+/** An echo of the last user text, cut at max_tokens words (then stop_reason `max_tokens`). */
+function replyTo(params: FakeRequest['params']): Message {
+  const last = [...params.messages].reverse().find((m) => m.role === 'user');
+  const said = typeof last?.content === 'string' ? last.content : Array.isArray(last?.content) ? (last.content as { type?: string; text?: string }[]).filter((b) => b.type === 'text').map((b) => b.text ?? '').join(' ') : '';
+  const words = `Echo: ${said}`.split(/\s+/).filter(Boolean);
+  const cut = words.length > params.max_tokens;
+  const out = words.slice(0, params.max_tokens);
+  const inputTokens = JSON.stringify(params.messages).split(/\s+/).length;
+  return {
+    id: rid('msg'),
+    type: 'message',
+    role: 'assistant',
+    model: params.model,
+    content: [{ type: 'text', text: out.join(' '), citations: null }],
+    stop_reason: cut ? 'max_tokens' : 'end_turn',
+    stop_sequence: null,
+    stop_details: null,
+    container: null,
+    diagnostics: null,
+    usage: {
+      input_tokens: inputTokens,
+      output_tokens: out.length,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      cache_creation: null,
+      server_tool_use: null,
+      service_tier: 'standard',
+      inference_geo: null,
+      output_tokens_details: null,
+      speed: null,
+    },
+  } as Message;
+}
+
+function validateMessage(body: unknown): FakeRequest['params'] {
+  const b = body as Partial<FakeRequest['params']> | null;
+  if (!b || typeof b !== 'object') throw new HttpError(400, 'body must be a JSON object');
+  if (typeof b.model !== 'string' || !b.model) throw new HttpError(400, 'model: Field required');
+  if (typeof b.max_tokens !== 'number' || b.max_tokens < 1) throw new HttpError(400, 'max_tokens: Field required');
+  if (!Array.isArray(b.messages) || b.messages.length === 0) throw new HttpError(400, 'messages: Field required');
+  return b as FakeRequest['params'];
+}
+
+function validateBatch(body: unknown): FakeRequest[] {
+  const requests = (body as { requests?: unknown } | null)?.requests;
+  if (!Array.isArray(requests) || requests.length === 0) throw new HttpError(400, 'requests: Field required');
+  if (requests.length > 100_000) throw new HttpError(400, 'requests: at most 100000 requests');
+  const seen = new Set<string>();
+  requests.forEach((r: { custom_id?: unknown; params?: unknown }, i) => {
+    if (typeof r.custom_id !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(r.custom_id)) throw new HttpError(400, `requests.${i}.custom_id: invalid`);
+    if (seen.has(r.custom_id)) throw new HttpError(400, `requests.${i}.custom_id: duplicate custom_id ${r.custom_id}`);
+    seen.add(r.custom_id);
+    try {
+      validateMessage(r.params);
+    } catch (err) {
+      throw new HttpError(400, `requests.${i}.params.${(err as Error).message}`);
+    }
+  });
+  return requests as FakeRequest[];
+}
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (!text) return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new HttpError(400, 'body is not valid JSON'));
+      }
+    });
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'request-id': rid('req') });
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, status: number, message: string, noRetry = false): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'request-id': rid('req'), ...(noRetry ? { 'x-should-retry': 'false' } : {}) });
+  res.end(JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[status] ?? 'api_error', message }, request_id: rid('req') }));
+}

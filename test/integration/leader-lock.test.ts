@@ -1,0 +1,103 @@
+import { Redis } from 'ioredis';
+import { LeaderLock, createRedis, leaderLockKey } from '../../packages/queue/src';
+import { REDIS_URL } from '../support/env';
+import { deleteKeysWithPrefix, testPrefix } from '../support/redis';
+import { waitFor } from '../support/wait';
+
+describe('LeaderLock', () => {
+  const prefix = testPrefix();
+  const key = leaderLockKey(prefix);
+  const clients: Redis[] = [];
+  const locks: LeaderLock[] = [];
+  const make = (instanceId: string, ttlMs = 600, retryIntervalMs = 200) => {
+    const redis = createRedis(REDIS_URL, 'command');
+    clients.push(redis);
+    const lock = new LeaderLock(redis, { key, ttlMs, retryIntervalMs, instanceId });
+    locks.push(lock);
+    return { lock, redis };
+  };
+  let admin: Redis;
+  beforeAll(() => {
+    admin = new Redis(REDIS_URL);
+  });
+  afterEach(async () => {
+    await Promise.all(locks.splice(0).map((l) => l.stop()));
+    for (const c of clients.splice(0)) c.disconnect();
+    await admin.del(key);
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await deleteKeysWithPrefix(prefix);
+  });
+
+  it('elects exactly one of three and stores its token with a ttl', async () => {
+    const all = ['a', 'b', 'c'].map((id) => make(id).lock);
+    all.forEach((l) => l.start());
+    await waitFor(() => all.some((l) => l.isLeader()), 'a leader');
+    await new Promise((r) => setTimeout(r, 700)); // past one ttl: renewals keep the same leader
+    const leaders = all.filter((l) => l.isLeader());
+    expect(leaders).toHaveLength(1);
+    expect(await admin.get(key)).toBe(leaders[0]!.token);
+    const pttl = await admin.pttl(key);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(600);
+  });
+
+  it('releases by compare-and-delete on stop, and a follower takes over', async () => {
+    const a = make('a').lock;
+    a.start();
+    await waitFor(() => a.isLeader(), 'a leads');
+    const b = make('b').lock;
+    b.start();
+    await a.stop();
+    expect(a.isLeader()).toBe(false);
+    await waitFor(() => b.isLeader(), 'b takes over');
+    expect(await admin.get(key)).toBe(b.token);
+  });
+
+  it('never deletes a lock that another holder has taken', async () => {
+    const a = make('a').lock;
+    a.start();
+    await waitFor(() => a.isLeader(), 'a leads');
+    await admin.set(key, 'someone-else', 'PX', 5000);
+    await a.stop();
+    expect(await admin.get(key)).toBe('someone-else');
+  });
+
+  it('stops leading at once when a renewal is refused (the key changed hands)', async () => {
+    const a = make('a', 900, 60_000).lock;
+    const lost: string[] = [];
+    a.on('lost', (r) => lost.push(r));
+    a.start();
+    await waitFor(() => a.isLeader(), 'a leads');
+    await admin.set(key, 'intruder', 'PX', 5000);
+    await waitFor(() => lost.length > 0, 'lost event', 3000);
+    expect(lost).toEqual(['renew-refused']);
+    expect(a.isLeader()).toBe(false);
+  });
+
+  it('stops leading when it cannot reach Redis to renew', async () => {
+    const { lock: a, redis } = make('a', 900, 60_000);
+    const lost: string[] = [];
+    a.on('lost', (r) => lost.push(r));
+    a.start();
+    await waitFor(() => a.isLeader(), 'a leads');
+    redis.disconnect();
+    await waitFor(() => lost.length > 0, 'lost event', 3000);
+    expect(['renew-failed', 'expired-locally']).toContain(lost[0]);
+    expect(a.isLeader()).toBe(false);
+  });
+
+  it('replaces a leader that died without releasing within ttl + retry interval', async () => {
+    const { lock: a, redis } = make('a', 600, 200);
+    a.start();
+    await waitFor(() => a.isLeader(), 'a leads');
+    const b = make('b', 600, 200).lock;
+    b.start();
+    const died = Date.now();
+    redis.disconnect(); // a can no longer renew: the key expires by its ttl
+    await waitFor(() => b.isLeader(), 'b takes over', 5000, 10);
+    const took = Date.now() - died;
+    expect(took).toBeLessThanOrEqual(600 + 200 + 150);
+  });
+});
