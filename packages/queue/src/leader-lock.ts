@@ -59,12 +59,11 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
   private running = false;
   private ticking?: Promise<void>;
   /**
-   * Set when the last attempt got no definitive answer (Redis unreachable) or leadership was just lost: the
-   * next attempt then comes at the renewal cadence, not after the (long) follower retry interval, so a
-   * leader whose lock vanished with Redis's data takes it back at once. Once Redis answers "held by
-   * another", followers wait the retry interval.
+   * When the next election attempt comes if this process does not lead. After losing the lock it tries once
+   * at once (a lock that vanished with Redis's data is taken back immediately); while Redis gives no answer
+   * it tries at the renewal cadence; once Redis answers "held by another" it waits the retry interval.
    */
-  private retrySoon = false;
+  private retry: 'now' | 'soon' | 'later' = 'later';
 
   constructor(
     private readonly redis: Redis,
@@ -127,7 +126,8 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
     if (this.leader) await this.renew();
     else await this.tryAcquire();
     if (!this.running) return;
-    this.schedule(this.leader || this.retrySoon ? this.renewEveryMs() : this.opts.retryIntervalMs);
+    if (this.leader) this.schedule(this.renewEveryMs());
+    else this.schedule(this.retry === 'now' ? 0 : this.retry === 'soon' ? this.renewEveryMs() : this.opts.retryIntervalMs);
   }
 
   private readyOrTimeout(ms: number): Promise<void> {
@@ -146,10 +146,10 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
     const asked = Date.now();
     try {
       const got = await this.redis.eval(ACQUIRE, 1, this.opts.key, this.token, String(this.opts.ttlMs));
-      this.retrySoon = false;
+      this.retry = 'later';
       if (got === 1 && this.running) this.promote(asked);
     } catch (err) {
-      this.retrySoon = true;
+      this.retry = 'soon';
       this.report(err);
     }
   }
@@ -177,7 +177,7 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
     if (!this.leader) return;
     this.leader = false;
     this.validUntil = 0;
-    this.retrySoon = reason !== 'released';
+    this.retry = reason === 'released' ? 'later' : reason === 'renew-refused' ? 'now' : 'soon';
     this.emit('lost', reason);
   }
 
