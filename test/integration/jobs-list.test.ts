@@ -148,6 +148,9 @@ describe('GET /api/jobs: keyset pagination and filters', () => {
       expect(await q('?job_type=batch')).toEqual([]);
       const runs = expectStatus<Job[]>(await stack.request('GET', '/api/runs', undefined, f.memberKey), 200);
       expect(ids(runs)).toEqual(of('run'));
+      expect(expectStatus<Job>(await stack.request('GET', `/api/runs/${made['run']!.id}`, undefined, f.memberKey), 200).job_type).toBe('run');
+      // A job of another type does not exist under /api/runs.
+      expectStatus(await stack.request('GET', `/api/runs/${made['plain']!.id}`, undefined, f.memberKey), 404);
       // GET /api/jobs/{id} answers for any job_type.
       expect(expectStatus<Job>(await stack.request('GET', `/api/jobs/${made['run']!.id}`, undefined, f.memberKey), 200).job_type).toBe('run');
     });

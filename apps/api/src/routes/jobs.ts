@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import {
-  BadRequestError,
+  NotFoundError,
   ValidationError,
   createJobBodySchema,
   isTerminal,
@@ -62,7 +62,8 @@ export function jobRoutes(deps: AppDeps, service: JobService, table: RouteTable,
 
   const own = async (req: Request): Promise<JobRow> => {
     const job = await deps.jobs.get(actorOf(req), pathId('job', req.params['id']));
-    if (jobType !== 'job' && job.job_type !== jobType) throw new BadRequestError(`${job.id} is not a ${jobType}`);
+    // Under /api/runs a job of another type does not exist (its id has the right shape, so not a 400).
+    if (jobType !== 'job' && job.job_type !== jobType) throw new NotFoundError(`No ${jobType} ${job.id}`);
     return job;
   };
 
