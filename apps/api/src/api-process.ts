@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
-import { AccountManager, JobManager, createDb } from '@jobs/db';
+import { AccountManager, CallbackStore, JobManager, createDb } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registry, type Logger } from '@jobs/observability';
-import { JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, publishTransitions } from '@jobs/queue';
-import { builtinTasks } from '@jobs/tasks';
+import { CallbackQueue, JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, enqueueCallbacksOnTransition, publishTransitions } from '@jobs/queue';
+import { HostGuard, builtinTasks } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 import { createApp } from './app';
+import { callbackUrlChecker } from './callback-url-check';
 import type { AppDeps } from './deps';
 
 export interface ApiProcess {
@@ -45,6 +46,12 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     fields: { service: 'api' },
   });
   const metrics = new MetricsPublisher(command, settings.QUEUE_PREFIX, registry, { onError: () => undefined });
+  // Cancel and delete write terminal transitions here, so their callbacks are queued from here too.
+  const callbacks = { queue: new CallbackQueue(redis('producer'), settings.QUEUE_PREFIX, settings.CALLBACK_MAX_ATTEMPTS), store: new CallbackStore(db) };
+  enqueueCallbacksOnTransition(jobs, callbacks.queue, callbacks.store, (err, jobId) =>
+    log.warn('callback enqueue failed; the sweep will queue it', { job_id: jobId, err: String(err) }),
+  );
+  const guard = new HostGuard({ allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS });
   const deps: AppDeps = {
     settings,
     logger: log,
@@ -56,6 +63,8 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     bus,
     tasks: builtinTasks(),
     schedulerStatus: new SchedulerStatusReader(command, settings.QUEUE_PREFIX, settings.POLL_LOCK_TTL_MS),
+    checkCallbackUrl: callbackUrlChecker(guard),
+    callbacks,
   };
   let closeApp = async (): Promise<void> => undefined;
   const proc: ApiProcess = {
@@ -95,6 +104,8 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
       await closeApp();
       await deps.queue.close().catch(() => undefined);
       await deps.schedulerStatus?.close().catch(() => undefined);
+      await callbacks.queue.close().catch(() => undefined);
+      guard.destroy();
       for (const c of connections) c.disconnect();
       await db.$disconnect();
       await watchdog.stop();

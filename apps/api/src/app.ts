@@ -14,6 +14,7 @@ import { openServiceQueues } from './service-queues';
 import { adminRoutes } from './routes/admin';
 import { batchRoutes } from './routes/batches';
 import { schedulerAdminRoutes } from './routes/scheduler-admin';
+import { callbackRoutes } from './routes/callbacks';
 import { jobRoutes } from './routes/jobs';
 import { operationsRoutes } from './routes/operations';
 import { publicUrl } from '@jobs/core';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   app.use(adminRoutes(deps, table));
   app.use(batchRoutes(deps, service, table));
   app.use(schedulerAdminRoutes(deps, table));
+  app.use(callbackRoutes(deps, table));
 
   app.use(notFoundHandler(table.entries));
   app.use(problemHandler(deps.logger));

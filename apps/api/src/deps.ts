@@ -1,7 +1,7 @@
 import type { Settings } from '@jobs/core';
-import type { AccountManager, Db, JobManager } from '@jobs/db';
+import type { AccountManager, CallbackStore, Db, JobManager } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
-import type { JobBus, JobQueue, SchedulerStatusReader } from '@jobs/queue';
+import type { CallbackQueue, JobBus, JobQueue, SchedulerStatusReader } from '@jobs/queue';
 import type { TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 
@@ -20,4 +20,6 @@ export interface AppDeps {
   checkCallbackUrl?: (url: string) => Promise<void>;
   /** Reads the scheduler's leader and job schedulers from Redis (admin routes); absent = 503 there. */
   schedulerStatus?: SchedulerStatusReader;
+  /** The `callbacks` queue producer and the callback columns (redelivery route). */
+  callbacks?: { queue: CallbackQueue; store: CallbackStore };
 }

@@ -2,8 +2,9 @@ import type { Settings } from '@jobs/core';
 import { BatchManager, JobManager, SweepStore, createDb, type Db } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registry, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
-import { builtinTasks, createAnthropicClient, type TaskClients, type TaskRegistry } from '@jobs/tasks';
+import { HostGuard, builtinTasks, createAnthropicClient, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
+import { createCallbackDelivery, type CallbackDelivery } from './callbacks/callback-delivery';
 import { JobRunner } from './job-runner';
 import { createScheduler } from './scheduler/create-scheduler';
 import type { Scheduler } from './scheduler/scheduler';
@@ -23,6 +24,8 @@ export interface WorkerProcess {
   logger: Logger;
   /** The event-loop watchdog (SPEC F12); its hang reports name the jobs this process was running. */
   watchdog: EventLoopWatchdog;
+  /** Callback delivery (F6): the `callbacks` queue, its worker and the sweep step. */
+  callbacks: CallbackDelivery;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -41,7 +44,14 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   publishTransitions(jobs, bus, (err) => log.warn('event publish failed', { err: String(err) }));
   const anthropic = createAnthropicClient(settings);
   const batches = new BatchManager(db);
-  const clients: TaskClients = { llmBatches: batches, ...(anthropic ? { anthropic } : {}) };
+  const guard = new HostGuard({ allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS });
+  const clients: TaskClients = {
+    llmBatches: batches,
+    ...(anthropic ? { anthropic } : {}),
+    checkOutboundUrl: async (url) => void guard.checkLiteral(url),
+    outboundAgents: { httpAgent: guard.httpAgent, httpsAgent: guard.httpsAgent },
+  };
+  const callbacks = createCallbackDelivery(settings, { db, jobs, guard, logger: log, redis });
   const tasks = builtinTasks();
   const runner = new JobRunner(jobs, tasks, bus, clients, log, {
     connection: redis('worker'),
@@ -65,6 +75,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId });
+  sweeper.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
   const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, sweeper });
   let startupSweep: Promise<void> = Promise.resolve();
 
@@ -77,12 +88,14 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     db,
     logger: log,
     watchdog,
+    callbacks,
     async start() {
       watchdog.start();
       metrics.start();
       healthFile = settings.HEALTH_FILE ? startHealthFile(settings.HEALTH_FILE) : undefined;
       await bus.subscribe({ cancel: true });
       runner.start();
+      callbacks.start();
       scheduler.start();
       // One sweep per process at start, leader or not (sweeps are idempotent and safe in parallel): a worker
       // that starts after a crash repairs at once instead of waiting for the leader's next interval.
@@ -101,6 +114,8 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
       await runner.close(settings.SHUTDOWN_GRACE_MS);
       await metrics.stop();
       await sweepQueue.close().catch(() => undefined);
+      await callbacks.close();
+      guard.destroy();
       for (const c of connections) c.disconnect();
       await db.$disconnect();
       healthFile?.stop();

@@ -6,3 +6,4 @@ export * from './account-manager';
 export * from './key-cache';
 export * from './sweep-store';
 export * from './batch-manager';
+export * from './callback-store';

@@ -6,3 +6,5 @@ export * from './publish-transitions';
 export * from './metrics-exchange';
 export * from './leader-lock';
 export * from './scheduler-status';
+export * from './callback-queue';
+export * from './callback-enqueue';

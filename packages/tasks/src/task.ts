@@ -1,3 +1,5 @@
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Logger } from '@jobs/observability';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { z } from 'zod';
@@ -16,8 +18,10 @@ export interface TaskOutput {
 
 /** Services a task may use; the worker provides them, tests can substitute their own. */
 export interface TaskClients {
-  /** Checks an outbound URL against the SSRF host guard and returns the address to connect to. */
+  /** Checks an outbound URL against the SSRF host guard (scheme, literal IP hosts); throws a permanent error. */
   checkOutboundUrl?: (url: string) => Promise<void>;
+  /** Agents whose DNS lookup applies the same guard at connect time (no DNS-rebinding window). */
+  outboundAgents?: { httpAgent: HttpAgent; httpsAgent: HttpsAgent };
   /** The Anthropic SDK client (absent when neither ANTHROPIC_API_KEY nor ANTHROPIC_BASE_URL is set). */
   anthropic?: Anthropic;
   /** Storage of LLM batches and their items, for `llm.batch`. */

@@ -1,6 +1,7 @@
 import axios from 'axios';
 import { PermanentError } from '@jobs/core';
 import { z } from 'zod';
+import { isOutboundRefused } from '../outbound/host-guard';
 import { defineTask } from '../task';
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -17,19 +18,27 @@ export const httpRequestTask = defineTask({
   }),
   async run({ input, signal, clients }) {
     if (clients.checkOutboundUrl) await clients.checkOutboundUrl(input.url);
-    const res = await axios.request({
-      url: input.url,
-      method: input.method,
-      headers: input.headers,
-      data: input.body,
-      timeout: input.timeout_ms,
-      signal,
-      maxRedirects: 0,
-      maxContentLength: MAX_RESPONSE_BYTES,
-      responseType: 'text',
-      transformResponse: (d: unknown) => d,
-      validateStatus: () => true,
-    });
+    const res = await axios
+      .request({
+        url: input.url,
+        method: input.method,
+        headers: input.headers,
+        data: input.body,
+        timeout: input.timeout_ms,
+        signal,
+        maxRedirects: 0,
+        maxContentLength: MAX_RESPONSE_BYTES,
+        responseType: 'text',
+        transformResponse: (d: unknown) => d,
+        validateStatus: () => true,
+        // Proxies from the environment would bypass the guarded agents' lookup.
+        proxy: false,
+        ...clients.outboundAgents,
+      })
+      .catch((err: unknown) => {
+        if (isOutboundRefused(err)) throw new PermanentError((err as Error).message, 'outbound_refused');
+        throw err;
+      });
     const body = typeof res.data === 'string' ? res.data : String(res.data ?? '');
     if (res.status === 429 || res.status >= 500) throw new Error(`HTTP ${res.status} from ${input.url}`);
     if (res.status >= 400) throw new PermanentError(`HTTP ${res.status} from ${input.url}`, 'http_error');

@@ -1,0 +1,63 @@
+import { publicUrl, type Settings } from '@jobs/core';
+import { AccountManager, CallbackStore, type Db, type JobManager } from '@jobs/db';
+import type { Logger } from '@jobs/observability';
+import { CallbackQueue, enqueueCallbacksOnTransition, enqueueMissingCallbacks, type createRedis } from '@jobs/queue';
+import type { HostGuard } from '@jobs/tasks';
+import type { Redis } from 'ioredis';
+import { CallbackWorker } from './callback-worker';
+
+export interface CallbackDelivery {
+  queue: CallbackQueue;
+  worker: CallbackWorker;
+  /** The reconciler step: queues terminal rows whose series never reached the queue. */
+  sweep(): Promise<number>;
+  start(): void;
+  close(): Promise<void>;
+}
+
+export interface CallbackDeliveryDeps {
+  db: Db;
+  jobs: JobManager;
+  guard: HostGuard;
+  logger: Logger;
+  redis: (role: Parameters<typeof createRedis>[1]) => Redis;
+}
+
+/**
+ * Everything F6 runs inside a worker process: the transition listener that queues series, the
+ * callbacks worker, and the step the process's sweeper runs on every sweep.
+ */
+export function createCallbackDelivery(settings: Settings, deps: CallbackDeliveryDeps): CallbackDelivery {
+  const store = new CallbackStore(deps.db);
+  const accounts = new AccountManager(deps.db);
+  const queue = new CallbackQueue(deps.redis('producer'), settings.QUEUE_PREFIX, settings.CALLBACK_MAX_ATTEMPTS);
+  enqueueCallbacksOnTransition(deps.jobs, queue, store, (err, jobId) =>
+    deps.logger.warn('callback enqueue failed; the sweep will queue it', { job_id: jobId, err: String(err) }),
+  );
+  const worker = new CallbackWorker(
+    { jobs: deps.jobs, store, signingSecrets: (org) => accounts.signingSecrets(org), guard: deps.guard, logger: deps.logger },
+    {
+      connection: deps.redis('worker'),
+      prefix: settings.QUEUE_PREFIX,
+      concurrency: settings.CALLBACK_CONCURRENCY,
+      lockDurationMs: settings.LOCK_DURATION_MS,
+      stalledIntervalMs: settings.STALLED_INTERVAL_MS,
+      timeoutMs: settings.CALLBACK_TIMEOUT_MS,
+      maxResponseBytes: settings.CALLBACK_MAX_RESPONSE_BYTES,
+      backoffMs: settings.CALLBACK_BACKOFF_MS,
+      publicUrl: publicUrl(settings),
+    },
+  );
+  return {
+    queue,
+    worker,
+    sweep: () => enqueueMissingCallbacks(queue, store),
+    start() {
+      worker.start();
+    },
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

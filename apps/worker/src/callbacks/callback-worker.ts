@@ -1,0 +1,125 @@
+import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CallbackStore, JobManager } from '@jobs/db';
+import { callbackDeliveries, type Logger } from '@jobs/observability';
+import { CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';
+import type { HostGuard } from '@jobs/tasks';
+import { callbackBody, webhookHeaders } from './callback-request';
+import { postCallback } from './post-callback';
+import { callbackRetryDelay, classifyAttempt, nextDelay, type AttemptOutcome } from './retry-policy';
+
+export interface CallbackWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  backoffMs: number;
+  /** Base of `result_url` (PUBLIC_URL). */
+  publicUrl: string;
+}
+
+export interface CallbackWorkerDeps {
+  jobs: JobManager;
+  store: CallbackStore;
+  /** The organization's signing secrets now (two during a rotation). */
+  signingSecrets: (organizationId: string) => Promise<string[]>;
+  guard: HostGuard;
+  logger: Logger;
+}
+
+/** A failed attempt that should be tried again after `delayMs` (read by the queue's backoff strategy). */
+class RetryLater extends Error {
+  constructor(
+    readonly delayMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The consumer of the `callbacks` queue: one BullMQ job is one delivery series (one webhook-id); each
+ * BullMQ attempt is one POST. BullMQ's attempts and backoff carry the retry schedule, so a series
+ * survives worker restarts, and a worker killed mid-POST leaves the attempt to be made again by another
+ * (same webhook-id: receivers deduplicate on it).
+ */
+export class CallbackWorker {
+  private worker?: Worker<CallbackJobData, AttemptOutcome | 'stale'>;
+
+  constructor(
+    private readonly deps: CallbackWorkerDeps,
+    private readonly opts: CallbackWorkerOptions,
+  ) {}
+
+  start(): void {
+    const backoffMs = this.opts.backoffMs;
+    this.worker = new Worker<CallbackJobData, AttemptOutcome | 'stale'>(CALLBACKS_QUEUE, (job) => this.attempt(job), {
+      connection: this.opts.connection,
+      prefix: this.opts.prefix,
+      concurrency: this.opts.concurrency,
+      lockDuration: this.opts.lockDurationMs,
+      stalledInterval: this.opts.stalledIntervalMs,
+      // A stall is a killed worker, not a bad callback; the attempt is simply made again.
+      maxStalledCount: 10,
+      skipVersionCheck: true,
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+          err instanceof RetryLater ? err.delayMs : callbackRetryDelay(backoffMs, attemptsMade),
+      },
+    });
+    this.worker.on('error', (err) => this.deps.logger.error('callback worker error', { err: err.message }));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async attempt(job: BullJob<CallbackJobData>): Promise<AttemptOutcome | 'stale'> {
+    const d = job.data;
+    const attempt = job.attemptsMade + 1;
+    const log = this.deps.logger.child({ job_id: d.job_id, webhook_id: d.webhook_id, callback_attempt: attempt });
+    const row = await this.deps.jobs.findById(d.job_id);
+    // The job was retried since this series began: its old terminal status is no longer news.
+    if (row && row.callback_webhook_id !== d.webhook_id) {
+      log.info('callback series superseded by a retry of the job; dropped');
+      return 'stale';
+    }
+    const secrets = await this.deps.signingSecrets(d.organization_id);
+    if (secrets.length === 0) {
+      log.warn('organization gone; callback dropped');
+      return 'stale';
+    }
+
+    const at = new Date();
+    const body = JSON.stringify(callbackBody(d, this.opts.publicUrl, at));
+    const result = await postCallback(
+      { url: d.callback_url, body, headers: webhookHeaders(secrets, d.webhook_id, at, body) },
+      { timeoutMs: this.opts.timeoutMs, maxResponseBytes: this.opts.maxResponseBytes, guard: this.deps.guard },
+    );
+    // A deleted job (cancelled by DELETE) still gets its callback; there is just no row to record on.
+    if (row) {
+      await this.deps.store
+        .recordAttempt(d.job_id, d.webhook_id, { statusCode: result.statusCode, error: result.error })
+        .catch((err: unknown) => log.warn('could not record callback attempt', { err: String(err) }));
+    }
+
+    const outcome = classifyAttempt(result, attempt, job.opts.attempts ?? 1);
+    callbackDeliveries.inc({ outcome });
+    switch (outcome) {
+      case 'delivered':
+        log.debug('callback delivered', { status_code: result.statusCode });
+        return outcome;
+      case 'retry': {
+        const delay = nextDelay(result.statusCode, result.retryAfterMs, this.opts.backoffMs, attempt);
+        log.info('callback attempt failed; retrying', { status_code: result.statusCode, error: result.error, delay_ms: delay });
+        throw new RetryLater(delay, result.error ?? 'failed');
+      }
+      default:
+        log.warn(`callback series ended: ${outcome}`, { status_code: result.statusCode, error: result.error });
+        throw new UnrecoverableError(`${outcome}: ${result.error ?? ''}`);
+    }
+  }
+}

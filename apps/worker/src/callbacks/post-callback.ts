@@ -1,0 +1,104 @@
+import type { Readable } from 'node:stream';
+import axios, { type AxiosResponse } from 'axios';
+import { isOutboundRefused, type HostGuard } from '@jobs/tasks';
+import { parseRetryAfter } from './retry-policy';
+
+export interface CallbackRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface PostOptions {
+  timeoutMs: number;
+  maxResponseBytes: number;
+  guard: HostGuard;
+}
+
+/** What one POST came back with. */
+export interface PostResult {
+  statusCode: number | null;
+  /** null on 2xx */
+  error: string | null;
+  /** Parsed Retry-After of a 429/503, else null. */
+  retryAfterMs: number | null;
+  /** The guard refused the destination; nothing was sent. */
+  refused: boolean;
+}
+
+const ERROR_EXCERPT_CHARS = 200;
+
+/**
+ * One delivery attempt. Redirects are not followed (a 3xx is a failed attempt: following one could lead
+ * past the host guard), the whole exchange is bounded by `timeoutMs`, and at most `maxResponseBytes` of
+ * the response are read. Never throws: every failure becomes a PostResult.
+ */
+export async function postCallback(req: CallbackRequest, opts: PostOptions): Promise<PostResult> {
+  try {
+    opts.guard.checkLiteral(req.url);
+  } catch (err) {
+    return { statusCode: null, error: (err as Error).message, retryAfterMs: null, refused: true };
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  try {
+    const res: AxiosResponse<Readable> = await axios.post(req.url, req.body, {
+      headers: { 'content-type': 'application/json', 'user-agent': 'jobsvc-callbacks/1', ...req.headers },
+      // The body was signed byte for byte; axios must not re-serialise it.
+      transformRequest: [(d: unknown) => d],
+      responseType: 'stream',
+      validateStatus: () => true,
+      maxRedirects: 0,
+      timeout: opts.timeoutMs,
+      signal: controller.signal,
+      proxy: false,
+      httpAgent: opts.guard.httpAgent,
+      httpsAgent: opts.guard.httpsAgent,
+    });
+    const status = res.status;
+    // Read (bounded) even on 2xx: a body read to its end leaves the keep-alive socket reusable.
+    const text = await readCapped(res.data, opts.maxResponseBytes);
+    if (status >= 200 && status < 300) return { statusCode: status, error: null, retryAfterMs: null, refused: false };
+    const retryAfter = status === 429 || status === 503 ? parseRetryAfter(headerOf(res, 'retry-after')) : null;
+    return { statusCode: status, error: describeStatus(status, text, headerOf(res, 'location')), retryAfterMs: retryAfter, refused: false };
+  } catch (err) {
+    if (isOutboundRefused(err)) return { statusCode: null, error: (err as Error).message, retryAfterMs: null, refused: true };
+    const code = (err as { code?: unknown }).code;
+    const timedOut = controller.signal.aborted || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+    const error = timedOut ? `no response within ${opts.timeoutMs} ms` : `${typeof code === 'string' ? `${code}: ` : ''}${(err as Error).message}`;
+    return { statusCode: null, error, retryAfterMs: null, refused: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function headerOf(res: AxiosResponse, name: string): string | undefined {
+  const v: unknown = res.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function describeStatus(status: number, body: string, location: string | undefined): string {
+  if (status >= 300 && status < 400) return `HTTP ${status}: redirect${location ? ` to ${location}` : ''} not followed`;
+  const excerpt = body.replace(/\s+/g, ' ').trim().slice(0, ERROR_EXCERPT_CHARS);
+  return `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
+}
+
+/** Reads at most `cap` bytes, then drops the connection's remaining body. */
+async function readCapped(stream: Readable, cap: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      const take = b.subarray(0, cap - size);
+      chunks.push(take);
+      size += take.length;
+      if (size >= cap) break;
+    }
+  } catch {
+    // Aborted or reset mid-body: the status line already decided the attempt.
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,91 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobRow } from '@jobs/db';
+import { CALLBACKS_QUEUE } from './names';
+
+/**
+ * One delivery series as queued: a snapshot of what the callback reports, taken at the terminal
+ * transition. A job deleted right after its cancel still gets its callback from this snapshot.
+ */
+export interface CallbackJobData {
+  job_id: string;
+  organization_id: string;
+  /** The Standard Webhooks message id; the BullMQ job id too, so a series is queued at most once. */
+  webhook_id: string;
+  callback_url: string;
+  status: string;
+  stop_reason: string | null;
+  completed_at: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** The name the callback worker's backoff strategy answers to (it honours Retry-After). */
+export const CALLBACK_BACKOFF_TYPE = 'callback';
+
+export type RedeliveryOutcome = 'queued' | 'promoted' | 'in_progress';
+
+/** Finished series stay a while for the dashboard and to absorb a late duplicate enqueue. */
+const CALLBACK_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
+  removeOnComplete: { age: 3600 },
+  removeOnFail: { age: 24 * 3600 },
+};
+
+export function callbackSnapshot(row: JobRow): CallbackJobData | null {
+  if (!row.callback_url || !row.callback_webhook_id) return null;
+  return {
+    job_id: row.id,
+    organization_id: row.organization_id,
+    webhook_id: row.callback_webhook_id,
+    callback_url: row.callback_url,
+    status: row.status,
+    stop_reason: row.stop_reason,
+    completed_at: row.completed_at ? new Date(row.completed_at).toISOString() : null,
+    metadata: row.metadata,
+  };
+}
+
+/** Producer side of the `callbacks` queue (F6). */
+export class CallbackQueue {
+  readonly queue: Queue<CallbackJobData>;
+
+  constructor(
+    connection: Redis,
+    prefix: string,
+    private readonly maxAttempts: number,
+  ) {
+    this.queue = new Queue<CallbackJobData>(CALLBACKS_QUEUE, { connection, prefix, skipVersionCheck: true });
+  }
+
+  /** Queues a series; adding the same webhook-id again while BullMQ still holds it is a no-op. */
+  async enqueue(data: CallbackJobData): Promise<void> {
+    await this.queue.add(`job.${data.status}`, data, {
+      jobId: data.webhook_id,
+      attempts: this.maxAttempts,
+      backoff: { type: CALLBACK_BACKOFF_TYPE },
+      ...CALLBACK_RETENTION,
+    });
+  }
+
+  /**
+   * Manual replay of a series (same webhook-id, so receivers deduplicate): a finished series is queued
+   * afresh with a full attempt budget, a series waiting out a backoff is sent now, a running one is left.
+   */
+  async redeliver(data: CallbackJobData): Promise<RedeliveryOutcome> {
+    const existing = await this.queue.getJob(data.webhook_id);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'delayed') {
+        await existing.promote();
+        return 'promoted';
+      }
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return 'in_progress';
+      await existing.remove();
+    }
+    await this.enqueue(data);
+    return 'queued';
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
