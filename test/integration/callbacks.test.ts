@@ -254,8 +254,14 @@ describe('callbacks (F6) against a real receiver', () => {
       const [req] = await deliveries(path, 1, 20000);
       expect(req!.headers['webhook-id']).toBe(done.callback_webhook_id);
       expect(verify(req!)).toMatchObject({ job_id: job.id, status: 'completed' });
-      const row = await jobs.findById(job.id);
-      expect(row).toMatchObject({ callback_pending: false, callback_attempts: 1 });
+      // The attempt is recorded just after the receiver answered.
+      const row = await waitFor(async () => {
+        const r = await jobs.findById(job.id);
+        return r && r.callback_attempts === 1 ? r : null;
+      }, 'attempt recorded');
+      expect(row).toMatchObject({ callback_pending: false, callback_status_code: 200 });
+      await settle(1500);
+      expect(receiver.at(path)).toHaveLength(1);
     } finally {
       await db.$disconnect();
     }

@@ -21,6 +21,8 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   if (value === undefined) return null;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Math.min(CALLBACK_MAX_DELAY_MS, Number(v) * 1000);
+  // HTTP dates always name the weekday; this keeps Date.parse from reading "-5" as a year.
+  if (!/^[A-Za-z]{3}/.test(v)) return null;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return null;
   return Math.min(CALLBACK_MAX_DELAY_MS, Math.max(0, at - now));
