@@ -26,7 +26,16 @@ export function createDb(databaseUrl: string, poolSize = 20): Db {
     statement_timeout: 30_000,
     types: rowTypes,
   });
+  // Idle clients die with their server (restart, failover, a dropped test database); without a listener
+  // the pool would throw that as an uncaught error. The next query simply opens a new connection.
+  pool.on('error', () => undefined);
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  // Prisma ends the pool only if it ever connected through it; the raw hot path may be all a process used.
+  const disconnect = db.$disconnect.bind(db);
+  db.$disconnect = async () => {
+    await disconnect();
+    if (!pool.ended) await pool.end();
+  };
   pools.set(db, pool);
   return db;
 }
