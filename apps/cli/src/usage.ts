@@ -1,0 +1,22 @@
+/** Thrown for a wrong command line: the CLI prints the message and the usage, and exits 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `jobs: command line for the job service
+
+Environment: JOBS_API_KEY (required), JOBS_API_URL (default http://127.0.0.1:8283)
+
+  jobs create <task> [--input JSON] [--metadata JSON] [--priority N] [--delay-ms N] [--timeout-ms N]
+                     [--max-attempts N] [--callback-url URL] [--idempotency-key KEY] [--watch]
+  jobs get <job-id>
+  jobs watch <job-id>                 live progress bar until the job ends (exit 1 unless completed)
+  jobs list [--status S]... [--task T] [--limit N] [--active] [--organization ID]
+  jobs cancel <job-id>
+  jobs retry <job-id> [--watch]
+  jobs orgs create <name>                                   (operator)
+  jobs users create --organization ID --name NAME           (admin)
+  jobs keys create --user ID --role member|admin|operator   (admin; prints the key once)
+  jobs keys list [--organization ID]
+  jobs keys revoke <key-id>
+
+Add --json to any command for the raw JSON answer.
+`;
