@@ -31,7 +31,7 @@ class BoardAdapter extends ExpressAdapter {
  * The `jobs` queue allows no retries from the board: a job's state lives in Postgres, so jobs are
  * retried and cancelled through the API.
  */
-export function mountBullBoard(app: Express, deps: Pick<AppDeps, 'redis' | 'accounts' | 'settings'>, table: RouteTable, queues: readonly Queue[]): void {
+export function mountBullBoard(app: Express, deps: Pick<AppDeps, 'redis' | 'accounts' | 'settings' | 'logger'>, table: RouteTable, queues: readonly Queue[]): void {
   const serverAdapter = new BoardAdapter().setBasePath(BOARD_PATH);
   createBullBoard({
     queues: queues.map((q) => new BullMQAdapter(q, q.name === JOBS_QUEUE ? { allowRetries: false, description: 'Retry and cancel jobs through the API' } : {})),
@@ -50,9 +50,16 @@ export function mountBullBoard(app: Express, deps: Pick<AppDeps, 'redis' | 'acco
     const parsed = loginBody.safeParse(req.body);
     if (!parsed.success) return page(res, 400, 'Enter the operator API key.');
     const actor = await deps.accounts.authenticate(parsed.data.key);
-    if (!actor) return page(res, 401, 'Unknown or revoked API key.');
-    if (!hasRole(actor, 'operator')) return page(res, 403, 'The queues dashboard needs an operator key.');
+    if (!actor) {
+      deps.logger.warn('dashboard login refused', { reason: 'unknown key', ip: req.ip });
+      return page(res, 401, 'Unknown or revoked API key.');
+    }
+    if (!hasRole(actor, 'operator')) {
+      deps.logger.warn('dashboard login refused', { reason: 'not an operator', key_id: actor.keyId, ip: req.ip });
+      return page(res, 403, 'The queues dashboard needs an operator key.');
+    }
     const token = await sessions.open(actor.keyId);
+    deps.logger.info('dashboard login', { key_id: actor.keyId, ip: req.ip });
     res.cookie(ADMIN_COOKIE, token, {
       httpOnly: true,
       sameSite: 'strict',
