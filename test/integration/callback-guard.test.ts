@@ -1,4 +1,5 @@
 import { createJobBodySchema } from '../../packages/core/src';
+import { callbackDeliveries } from '../../packages/observability/src/metrics';
 import { CallbackReceiver } from '../fakes/callback-receiver';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -59,6 +60,8 @@ describe('host guard on (CALLBACK_ALLOW_PRIVATE_NETWORKS=false)', () => {
   it('refuses a callback to a private address at send time: nothing sent, recorded, not retried', async () => {
     // A row stored before the guard was switched on: the create-time check never saw it.
     const worker = stack.worker!;
+    const refused = async () => (await callbackDeliveries.get()).values.find((v) => v.labels['outcome'] === 'refused')?.value ?? 0;
+    const refusedBefore = await refused();
     const actor = await stack.api.deps.accounts.bootstrap('test-operator-key-0123456789');
     const { wait_ms: _w, ...body } = createJobBodySchema.parse({ task: 'noop', callback_url: receiver.url('/private-cb') });
     const { job } = await worker.jobs.create(actor, body);
@@ -73,5 +76,6 @@ describe('host guard on (CALLBACK_ALLOW_PRIVATE_NETWORKS=false)', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect((await worker.jobs.findById(job.id))!.callback_attempts).toBe(1);
     expect(receiver.at('/private-cb')).toHaveLength(0);
+    expect(await refused()).toBe(refusedBefore + 1);
   });
 });

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { createJobBodySchema } from '../../packages/core/src';
+import { callbackDeliveries } from '../../packages/observability/src/metrics';
 import { CallbackReceiver, type ReceivedCallback } from '../fakes/callback-receiver';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -19,6 +20,8 @@ interface Job {
 const PUBLIC_URL = 'https://jobs.example.test';
 const BODY_KEYS = ['type', 'job_id', 'status', 'stop_reason', 'completed_at', 'metadata', 'result_url', 'timestamp'];
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The in-process worker's `jobsvc_callback_deliveries_total{outcome}` right now. */
+const delivered = async (outcome: string) => (await callbackDeliveries.get()).values.find((v) => v.labels['outcome'] === outcome)?.value ?? 0;
 
 describe('callbacks (F6) against a real receiver', () => {
   let stack: TestStack;
@@ -97,6 +100,7 @@ describe('callbacks (F6) against a real receiver', () => {
 
   it('retries 500, 500 then 200 under one webhook-id and records each attempt', async () => {
     const path = '/flaky';
+    const [retriesBefore, deliveredBefore] = [await delivered('retry'), await delivered('delivered')];
     const job = await create({ task: 'noop', callback_url: receiver.url(path, [{ status: 500, body: 'boom' }, { status: 500 }]) });
     const reqs = await deliveries(path, 3);
     expect(new Set(reqs.map((r) => r.headers['webhook-id'])).size).toBe(1);
@@ -105,26 +109,32 @@ describe('callbacks (F6) against a real receiver', () => {
     expect(done).toMatchObject({ status: 'completed', callback_status_code: 200, callback_error: null, callback_attempts: 3 });
     await settle(500);
     expect(receiver.at(path)).toHaveLength(3);
+    expect(await delivered('retry')).toBeGreaterThanOrEqual(retriesBefore + 2);
+    expect(await delivered('delivered')).toBeGreaterThanOrEqual(deliveredBefore + 1);
   });
 
   it('records the failure and stops after CALLBACK_MAX_ATTEMPTS', async () => {
     const path = '/down';
+    const exhaustedBefore = await delivered('exhausted');
     const job = await create({ task: 'noop', callback_url: receiver.url(path, Array(10).fill({ status: 502, body: 'bad gateway\n' })) });
     await deliveries(path, 4);
     const done = await jobWhen(job.id, (j) => j.callback_attempts === 4, 'four attempts recorded');
     expect(done).toMatchObject({ status: 'completed', callback_status_code: 502, callback_error: 'HTTP 502: bad gateway', callback_attempts: 4 });
     await settle(800);
     expect(receiver.at(path)).toHaveLength(4);
+    expect(await delivered('exhausted')).toBeGreaterThanOrEqual(exhaustedBefore + 1);
   });
 
   it('stops at once on 410 Gone', async () => {
     const path = '/gone';
+    const goneBefore = await delivered('gone');
     const job = await create({ task: 'noop', callback_url: receiver.url(path, [{ status: 410 }]) });
     await deliveries(path, 1);
     const done = await jobWhen(job.id, (j) => j.callback_attempts === 1, 'attempt recorded');
     expect(done).toMatchObject({ callback_status_code: 410, callback_error: 'HTTP 410', callback_attempts: 1 });
     await settle(1000);
     expect(receiver.at(path)).toHaveLength(1);
+    expect(await delivered('gone')).toBe(goneBefore + 1);
   });
 
   it('honours Retry-After on 429', async () => {
