@@ -89,7 +89,9 @@ export async function pollRunningLlmBatches(deps: PollDeps, opts: PollOptions, s
     await mapLimit(ended, opts.concurrency, async (b) => {
       if (signal.aborted) return;
       try {
-        summary.items_updated += await ingestResults(deps, b, signal);
+        // Awaited first: `x += await ...` would read x before the await and lose concurrent lanes' counts.
+        const updated = await ingestResults(deps, b, signal);
+        summary.items_updated += updated;
         const done = await finish(deps, b, opts.instanceId);
         if (done.finished) summary.jobs_finished++;
         if (done.finalize) finalized.push(b.job_id);
