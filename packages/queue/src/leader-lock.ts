@@ -123,7 +123,8 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
     // A fail-fast connection refuses commands until it is ready; the first attempt waits for it (bounded).
     if (!this.leader && this.redis.status !== 'ready') await this.readyOrTimeout(this.opts.retryIntervalMs);
     if (!this.running) return;
-    if (this.leader) await this.renew();
+    // isLeader() first: a renewal that comes after the ttl ran out (a blocked event loop) is a loss, not a renewal.
+    if (this.isLeader()) await this.renew();
     else await this.tryAcquire();
     if (!this.running) return;
     if (this.leader) this.schedule(this.renewEveryMs());
