@@ -91,6 +91,22 @@ describe('graceful shutdown (real processes, SIGTERM)', () => {
       return running.length > 0;
     }, 'the synchronous job running', 15_000, 50);
 
+    // An open event stream must not hold the shutdown for SHUTDOWN_GRACE_MS.
+    const longId = await create({ task: 'sleep', input: { ms: 20_000 } });
+    const stream = await fetch(`${api.url}/api/jobs/${longId}/events`, { headers: { authorization: `Bearer ${OPERATOR_KEY}`, accept: 'text/event-stream' } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let streamed = '';
+    while (!streamed.includes('event: status')) streamed += new TextDecoder().decode((await reader.read()).value);
+    const streamEnded = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return streamed;
+        streamed += new TextDecoder().decode(value);
+      }
+    })();
+
+    const t0 = Date.now();
     const exit = api.proc.kill('SIGTERM');
     await api.proc.waitForLog('shutting down', 5000);
     expect(await refused(port)).toBe(true);
@@ -98,5 +114,12 @@ describe('graceful shutdown (real processes, SIGTERM)', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as Job).status).toBe('completed');
     expect(await exit).toBe(0);
+    // The stream was live (history sent) and ended by the shutdown, not by its job (still running).
+    expect(await streamEnded).toContain('event: status');
+    expect((await get(longId)).status).toBe('running');
+    const apiTook = Date.now() - t0;
+    console.log(`[measured] API exited ${(apiTook / 1000).toFixed(1)} s after SIGTERM with a 1.5 s request in flight and an open event stream (SHUTDOWN_GRACE_MS=10000)`);
+    expect(apiTook).toBeLessThan(8000);
+    await stack.request('PATCH', `/api/jobs/${longId}/cancel`);
   });
 });

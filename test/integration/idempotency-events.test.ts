@@ -15,10 +15,10 @@ interface Event {
 }
 
 /** Reads a Server-Sent Events response to its end (or `ms`), returning the parsed frames. */
-async function readSse(url: string, ms: number): Promise<{ frames: { event: string; id: string; data: Event }[]; ended: boolean; contentType: string | null }> {
+async function readSse(url: string, ms: number, headers: Record<string, string> = {}): Promise<{ frames: { event: string; id: string; data: Event }[]; ended: boolean; contentType: string | null }> {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), ms);
-  const res = await fetch(url, { headers: { authorization: `Bearer ${OPERATOR_KEY}`, accept: 'text/event-stream' }, signal: ctl.signal });
+  const res = await fetch(url, { headers: { authorization: `Bearer ${OPERATOR_KEY}`, accept: 'text/event-stream', ...headers }, signal: ctl.signal });
   let text = '';
   let ended = false;
   try {
@@ -112,5 +112,19 @@ describe('idempotency and the event stream', () => {
     expect(ended).toBe(true);
     expect(Date.now() - started).toBeLessThan(3000);
     expect(frames.map((f) => f.data.to)).toEqual(['created', 'pending', 'running', 'completed']);
+  });
+
+  it('resumes after Last-Event-ID, and ends at once when the client already saw the end', async () => {
+    const created = await stack.request('POST', '/api/jobs', { task: 'noop' });
+    const id = (created.body as Job).id;
+    await waitFor(async () => ((await stack.request('GET', `/api/jobs/${id}`)).body as Job).status === 'completed', 'completed');
+    const resumed = await readSse(`${stack.url}/api/jobs/${id}/events`, 10_000, { 'last-event-id': '2' });
+    expect(resumed.ended).toBe(true);
+    expect(resumed.frames.map((f) => f.data.seq)).toEqual([3, 4]);
+    const started = Date.now();
+    const seenAll = await readSse(`${stack.url}/api/jobs/${id}/events`, 10_000, { 'last-event-id': '4' });
+    expect(seenAll.ended).toBe(true);
+    expect(seenAll.frames).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 });

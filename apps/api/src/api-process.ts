@@ -52,7 +52,9 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     log.warn('callback enqueue failed; the sweep will queue it', { job_id: jobId, err: String(err) }),
   );
   const guard = new HostGuard({ allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS });
+  const stopping = new AbortController();
   const deps: AppDeps = {
+    shutdown: stopping.signal,
     settings,
     logger: log,
     db,
@@ -92,12 +94,16 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     },
     async stop() {
       const server = proc.server;
+      stopping.abort();
       if (server) {
         // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        // A keep-alive connection whose request finishes during shutdown turns idle afterwards; close those too.
+        const sweepIdle = setInterval(() => server.closeIdleConnections(), 100);
         const force = setTimeout(() => server.closeAllConnections(), settings.SHUTDOWN_GRACE_MS).unref();
         await closed;
+        clearInterval(sweepIdle);
         clearTimeout(force);
       }
       await metrics.stop();

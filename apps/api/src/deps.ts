@@ -22,4 +22,6 @@ export interface AppDeps {
   schedulerStatus?: SchedulerStatusReader;
   /** The `callbacks` queue producer and the callback columns (redelivery route). */
   callbacks?: { queue: CallbackQueue; store: CallbackStore };
+  /** Fires when the process starts to stop: long-lived responses (event streams) end instead of holding it up. */
+  shutdown?: AbortSignal;
 }

@@ -103,7 +103,9 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
 
-  let lastSeq = 0;
+  // A reconnecting client names the last event it saw (SSE's Last-Event-ID); it gets only what followed.
+  const resumeFrom = Number(req.get('last-event-id'));
+  let lastSeq = Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0;
   let ended = false;
   const queue: JobEvent[] = [];
   let draining = false;
@@ -118,6 +120,7 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
     ended = true;
     clearInterval(keepAlive);
     deps.bus.off(`job:${id}`, onLive);
+    deps.shutdown?.removeEventListener('abort', finish);
     res.end();
   };
   // Live events may arrive before the history read finishes, or out of order; gaps are filled from the table.
@@ -151,6 +154,14 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
   deps.bus.on(`job:${id}`, onLive);
   const keepAlive = setInterval(() => res.write(`: keep-alive\n\n`), SSE_KEEPALIVE_MS);
   req.on('close', finish);
-  for (const e of await deps.jobs.eventsOf(id, 0)) write(e);
+  // A stopping API ends its streams instead of holding shutdown for the grace period; clients reconnect elsewhere.
+  if (deps.shutdown?.aborted) return finish();
+  deps.shutdown?.addEventListener('abort', finish, { once: true });
+  for (const e of await deps.jobs.eventsOf(id, lastSeq)) write(e);
+  if (!ended) {
+    // Resumed after the terminal event (or the job was deleted): nothing more will come.
+    const now = await deps.jobs.findById(id);
+    if (!now || (isTerminal(now.status) && lastSeq >= now.event_seq)) return finish();
+  }
   void drain();
 }
