@@ -2,7 +2,7 @@
 // and docs/benchmarks.md. Owns and removes: one database `jobsvc_bench_*`, Redis keys under one
 // `jobsvc-bench-*` prefix, the API/worker processes and the callback receiver it starts.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -142,6 +142,19 @@ async function main() {
     notes: [],
   };
   await runOurs(opts, results);
+  if (opts.merge) {
+    const earlier = JSON.parse(readFileSync(opts.merge, 'utf8'));
+    for (const [name, value] of Object.entries(earlier.scenarios ?? {})) {
+      if (results.scenarios[name]) continue;
+      results.scenarios[name] = {
+        ...value,
+        from: { file: path.relative(ROOT, path.resolve(opts.merge)), date: earlier.date, commit: earlier.commit },
+      };
+      results.notes.push(
+        `Scenario "${name}" is taken from an earlier run (${earlier.date}, commit ${earlier.commit}).`,
+      );
+    }
+  }
   if (opts.peers.length) {
     try {
       results.peers = await runPeers(ROOT, opts, log);

@@ -23,6 +23,7 @@ const DEFAULTS = {
   doc: null, // null = write docs/benchmarks.md only when every scenario ran
   out: '',
   label: '',
+  merge: '', // an earlier results file: its scenarios fill in the ones this run skips
 };
 
 const QUICK = {
@@ -50,7 +51,8 @@ export const USAGE = `usage: npm run bench -- [flags]
   --cpu-prof           API and worker run with --cpu-prof (profiles in bench/results/prof-*)
   --doc | --no-doc     write docs/benchmarks.md (default: only when all scenarios ran)
   --out <file.json>    result file (default bench/results/<date>-<commit>.json)
-  --label <text>       free text carried into the results`;
+  --label <text>       free text carried into the results
+  --merge <file.json>  take the scenarios this run skips from an earlier results file (e.g. the long memory run)`;
 
 const camel = (s) => s.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
 
@@ -99,6 +101,6 @@ export function parseOptions(argv, env = process.env) {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (o.doc === null) o.doc = SCENARIOS.every((s) => o.scenarios.includes(s));
+  if (o.doc === null) o.doc = !o.merge && SCENARIOS.every((s) => o.scenarios.includes(s));
   return o;
 }
