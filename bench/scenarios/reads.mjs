@@ -1,6 +1,7 @@
 // Scenario 3: reads at a large table. Seeds `listRows` finished jobs for the bench organization, then measures
 // GET /api/jobs/{id} (throughput with requests in flight) and GET /api/jobs?limit=100 (latency, one at a time,
 // following the Link header's keyset cursor for a few pages before starting again at the first page).
+import { cpuMeter } from '../lib/cpu.mjs';
 import { Outcomes, nowMs, runBounded } from '../lib/http-client.mjs';
 import { percentiles, rate, round } from '../lib/stats.mjs';
 
@@ -38,6 +39,7 @@ export async function reads(ctx) {
   // GET by id: bounded in-flight loop for readS seconds.
   const byId = new Outcomes();
   const lat = [];
+  const getMeter = await cpuMeter(ctx);
   const t0 = nowMs();
   const deadline = Date.now() + ctx.opts.readS * 1000;
   await runBounded(
@@ -55,10 +57,12 @@ export async function reads(ctx) {
     deadline,
   );
   const getMs = nowMs() - t0;
+  const getCpu = await getMeter.stop();
 
   // List pages, one request at a time.
   const list = new Outcomes();
   const listLat = [];
+  const listMeter = await cpuMeter(ctx);
   let path = '/api/jobs?limit=100';
   for (let i = 0; i < ctx.opts.listRequests; i++) {
     const at = nowMs();
@@ -68,6 +72,8 @@ export async function reads(ctx) {
     const next = /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''));
     path = next && (i + 1) % PAGES_PER_WALK !== 0 ? next[1] : '/api/jobs?limit=100';
   }
+  const listCpu = await listMeter.stop();
+  const perRequest = (cpu, n) => ({ api: round(cpu.api / n, 3), postgres: round(cpu.postgres / n, 3) });
   const result = {
     rows,
     seedS: round(seedMs / 1000, 1),
@@ -79,6 +85,7 @@ export async function reads(ctx) {
       failures: byId.samples,
       rate: rate(byId.ok, getMs),
       latencyMs: percentiles(lat),
+      cpuMsPerRequest: perRequest(getCpu, byId.ok + byId.failed),
     },
     list: {
       requests: ctx.opts.listRequests,
@@ -86,10 +93,11 @@ export async function reads(ctx) {
       failed: list.failed,
       failures: list.samples,
       latencyMs: percentiles(listLat),
+      cpuMsPerRequest: perRequest(listCpu, ctx.opts.listRequests),
     },
   };
   ctx.log(
-    `reads: GET /api/jobs/{id} ${result.getById.rate} req/s; list limit=100 p50 ${result.list.latencyMs?.p50} / p99 ${result.list.latencyMs?.p99} ms at ${rows} rows`,
+    `reads: GET /api/jobs/{id} ${result.getById.rate} req/s; list limit=100 p50 ${result.list.latencyMs?.p50} / p99 ${result.list.latencyMs?.p99} ms at ${rows} rows; CPU ms/request by id ${JSON.stringify(result.getById.cpuMsPerRequest)}, list ${JSON.stringify(result.list.cpuMsPerRequest)}`,
   );
   return result;
 }

@@ -182,12 +182,11 @@ export class JobManager {
     const desc = query.order === 'desc';
     // "after" = further along in the chosen order; "before" = nearer the start of it.
     const cursor = async (id: string) => {
-      const rows = await this.db.$queryRawUnsafe<{ created_at: Date; id: string }[]>(
-        'SELECT created_at, id FROM jobs WHERE id = $1 AND organization_id = $2 AND job_type = $3',
+      const rows = await rawRows<{ created_at: Date; id: string }>(this.db, 'SELECT created_at, id FROM jobs WHERE id = $1 AND organization_id = $2 AND job_type = $3', [
         id,
         org,
         query.job_type,
-      );
+      ]);
       if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: query.after === id ? 'after' : 'before', message: 'unknown job id' }]);
       return rows[0];
     };
@@ -202,10 +201,8 @@ export class JobManager {
     // With only "before", the nearest items are read in reverse and flipped back into the chosen order.
     const reverse = Boolean(query.before && !query.after);
     const dir = desc !== reverse ? 'DESC' : 'ASC';
-    const rows = await this.db.$queryRawUnsafe<JobRow[]>(
-      `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(query.limit)}`,
-      ...params,
-    );
+    // Through the pg pool: mapping 100 wide rows is where Prisma's raw layer cost most on this route.
+    const rows = await rawRows<JobRow>(this.db, `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(query.limit)}`, params);
     return reverse ? rows.reverse() : rows;
   }
 
