@@ -2,11 +2,12 @@
 // and docs/benchmarks.md. Owns and removes: one database `jobsvc_bench_*`, Redis keys under one
 // `jobsvc-bench-*` prefix, the API/worker processes and the callback receiver it starts.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startCallbackReceiver } from './lib/callback-receiver.mjs';
+import { cpuMsOf } from './lib/cpu.mjs';
 import { ApiClient } from './lib/http-client.mjs';
 import { NOOP, resetJobs } from './lib/jobs.mjs';
 import { USAGE, parseOptions } from './lib/options.mjs';
@@ -29,7 +30,12 @@ async function serviceVersions(pool) {
   const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   try {
     const info = await r.info('server');
-    return { postgres: rows[0].server_version, redis: /redis_version:(\S+)/.exec(info)?.[1] ?? '?' };
+    const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    return {
+      postgres: rows[0].server_version,
+      redis: /redis_version:(\S+)/.exec(info)?.[1] ?? '?',
+      redisPid: cpuMsOf(pid) === null ? null : pid,
+    };
   } finally {
     r.disconnect();
   }
@@ -88,6 +94,7 @@ async function runOurs(opts, results) {
   };
   try {
     results.services = await serviceVersions(db.pool);
+    ctx.redisPid = results.services.redisPid;
     await waitHealthy(`http://127.0.0.1:${port}`, apiProc);
     ctx.workers.push(await ctx.startWorker());
     log(`stack up: database ${db.name}, prefix ${prefix.prefix}, API on ${port}`);
@@ -122,10 +129,21 @@ async function runOurs(opts, results) {
   }
 }
 
+function writeDoc(results) {
+  const appendixFile = path.join(ROOT, 'bench/optimisations.md');
+  const appendix = existsSync(appendixFile) ? readFileSync(appendixFile, 'utf8') : '';
+  writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), markdown(results, appendix));
+  log('docs/benchmarks.md written');
+}
+
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
   if (opts.help) {
     console.log(USAGE);
+    return;
+  }
+  if (opts.render) {
+    writeDoc(JSON.parse(readFileSync(opts.render, 'utf8')));
     return;
   }
   if (!(await ensureServices())) process.exit(1);
@@ -172,8 +190,7 @@ async function main() {
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   log(`results: ${results.file}`);
   if (opts.doc) {
-    writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), markdown(results));
-    log('docs/benchmarks.md written');
+    writeDoc(results);
   }
   console.log(markdown(results));
 }

@@ -34,13 +34,18 @@ async function backendPids(pool) {
  * CPU milliseconds each group used since. Backends that connected meanwhile count from their start.
  */
 export async function cpuMeter(ctx) {
-  const procs = () => [['api', ctx.apiProc.pid], ...ctx.workers.map((w) => ['worker', w.pid])];
+  // The Redis server is shared with whatever else runs on the machine: its figure is an upper bound for ours.
+  const procs = () => [
+    ['api', ctx.apiProc.pid],
+    ...ctx.workers.map((w) => ['worker', w.pid]),
+    ...(ctx.redisPid ? [['redis', ctx.redisPid]] : []),
+  ];
   const before = new Map();
   for (const [, pid] of procs()) before.set(pid, cpuMsOf(pid) ?? 0);
   for (const pid of await backendPids(ctx.db.pool)) before.set(pid, cpuMsOf(pid) ?? 0);
   return {
     async stop() {
-      const used = { api: 0, worker: 0, postgres: 0 };
+      const used = { api: 0, worker: 0, postgres: 0, ...(ctx.redisPid ? { redis: 0 } : {}) };
       for (const [group, pid] of procs()) used[group] += (cpuMsOf(pid) ?? 0) - (before.get(pid) ?? 0);
       for (const pid of await backendPids(ctx.db.pool)) used.postgres += (cpuMsOf(pid) ?? 0) - (before.get(pid) ?? 0);
       return used;

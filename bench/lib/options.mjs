@@ -24,6 +24,7 @@ const DEFAULTS = {
   out: '',
   label: '',
   merge: '', // an earlier results file: its scenarios fill in the ones this run skips
+  render: '', // only rewrite docs/benchmarks.md from this results file (no run)
 };
 
 const QUICK = {
@@ -52,7 +53,8 @@ export const USAGE = `usage: npm run bench -- [flags]
   --doc | --no-doc     write docs/benchmarks.md (default: only when all scenarios ran)
   --out <file.json>    result file (default bench/results/<date>-<commit>.json)
   --label <text>       free text carried into the results
-  --merge <file.json>  take the scenarios this run skips from an earlier results file (e.g. the long memory run)`;
+  --merge <file.json>  take the scenarios this run skips from an earlier results file (e.g. the long memory run)
+  --render <file.json> only rewrite docs/benchmarks.md from a results file`;
 
 const camel = (s) => s.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
 

@@ -81,7 +81,8 @@ const cell = (v, unit = '') =>
 const row = (label, ours, others) => `| ${[label, ours, ...others].join(' | ')} |`;
 const pct = (p) => (p ? `${cell(p.p50)} / ${cell(p.p90)} / ${cell(p.p99)} / ${cell(p.max)}` : 'n/a');
 
-export function markdown(results) {
+/** The page; `appendix` (bench/optimisations.md, written by hand) follows the generated part. */
+export function markdown(results, appendix = '') {
   const { scenarios: s, machine: m, comparison: c } = results;
   const peers = results.peers?.summary ?? {};
   const lines = [];
@@ -179,5 +180,6 @@ export function markdown(results) {
     '',
   );
   if (results.notes?.length) lines.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
+  if (appendix) lines.push(appendix.trim(), '');
   return lines.join('\n');
 }
