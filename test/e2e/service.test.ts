@@ -152,7 +152,10 @@ describe('e2e: API and two worker processes', () => {
     for (const l of requestLines) expect(l).toMatchObject({ request_id: expect.any(String), method: expect.any(String), status: expect.any(Number) });
     const jobLines = workers.flatMap((w) => w.logs).filter((l) => typeof l.job_id === 'string');
     expect(jobLines.length).toBeGreaterThan(0);
-    for (const l of jobLines) expect(l.worker_id).toMatch(/^e2e-w[12]$/);
+    // Every JSON line of a worker names it, job lines and process lines alike.
+    for (const w of workers) {
+      for (const l of w.logs.filter((x) => x.level !== undefined)) expect(l.worker_id).toBe(w.name === 'worker-1' ? 'e2e-w1' : 'e2e-w2');
+    }
     for (const l of [...api.proc.logs, ...workers.flatMap((w) => w.logs)]) {
       expect(l.level).toEqual(expect.any(String));
       expect(l.raw).not.toContain(KEY);

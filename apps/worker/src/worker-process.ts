@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
 import { BatchManager, JobManager, SweepStore, createDb, type Db } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registry, startHealthFile, type Logger } from '@jobs/observability';
@@ -31,7 +32,9 @@ export interface WorkerProcess {
 }
 
 export function createWorkerProcess(settings: Settings, logger?: Logger): WorkerProcess {
-  const log = logger ?? createLogger({ level: settings.LOG_LEVEL, service: 'worker' });
+  const workerId = settings.WORKER_ID ?? `${hostname()}-${process.pid}`;
+  // Every line this process writes names the worker, not only the lines about a job.
+  const log = (logger ?? createLogger({ level: settings.LOG_LEVEL, service: 'worker' })).child({ worker_id: workerId });
   const db = createDb(settings.DATABASE_URL, settings.DB_POOL_SIZE);
   const jobs = new JobManager(db);
   const connections: Redis[] = [];
@@ -59,7 +62,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     concurrency: settings.WORKER_CONCURRENCY,
     lockDurationMs: settings.LOCK_DURATION_MS,
     stalledIntervalMs: settings.STALLED_INTERVAL_MS,
-    ...(settings.WORKER_ID ? { workerId: settings.WORKER_ID } : {}),
+    workerId,
   });
   countTransitions(jobs);
   const watchdog = new EventLoopWatchdog(log, {
