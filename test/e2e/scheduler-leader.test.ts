@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { leaderLockKey, schedulerRunsKey } from '../../packages/queue/src';
 import { FakeAnthropic } from '../fakes/anthropic-server';
@@ -28,6 +30,7 @@ describe('scheduler leadership across worker processes', () => {
   let redis: Redis;
   let fake: FakeAnthropic;
   const procs: ServiceProcess[] = [];
+  const closers: (() => Promise<void>)[] = [];
 
   beforeEach(async () => {
     database = await createTestDatabase();
@@ -38,6 +41,7 @@ describe('scheduler leadership across worker processes', () => {
   });
   afterEach(async () => {
     await Promise.all(procs.splice(0).map((p) => p.stop(5000)));
+    for (const close of closers.splice(0)) await close();
     redis.disconnect();
     await fake.stop();
     await deleteKeysWithPrefix(prefix);
@@ -60,6 +64,7 @@ describe('scheduler leadership across worker processes', () => {
     SHUTDOWN_GRACE_MS: '1000',
     DB_POOL_SIZE: '3',
     WORKER_CONCURRENCY: '5',
+    CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
   });
   const startWorkers = async (n: number, ttlMs = TTL_MS) => {
     const started = await Promise.all(Array.from({ length: n }, (_, i) => startWorker({ ...env(ttlMs), WORKER_ID: `w${i + 1}` }, `w${i + 1}`)));
@@ -143,7 +148,23 @@ describe('scheduler leadership across worker processes', () => {
       custom_id,
       params: { model: 'claude-test', max_tokens: 32, messages: [{ role: 'user', content: `say ${custom_id}` }] },
     }));
-    const created = await call('POST', '/api/batches', { requests, metadata: { e2e: true } });
+    // A callback receiver: the batch Job's terminal transition (written by the poller) must be delivered.
+    const hooks: Record<string, unknown>[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooks.push(JSON.parse(body) as Record<string, unknown>);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    closers.push(() => {
+      receiver.closeAllConnections();
+      return new Promise<void>((r) => receiver.close(() => r()));
+    });
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const created = await call('POST', '/api/batches', { requests, metadata: { e2e: true }, callback_url: hookUrl });
     expect(created.status).toBe(201);
     const id = created.body['id'] as string;
     const done = await waitFor(async () => {
@@ -151,6 +172,8 @@ describe('scheduler leadership across worker processes', () => {
       return j.body['status'] === 'completed' ? j.body : null;
     }, 'the batch job to complete', 30_000, 200);
     expect(done['result']).toEqual({ total: 5, counts: { succeeded: 2, errored: 1, canceled: 1, expired: 1 } });
+    const hook = await waitFor(() => hooks.find((h) => h['job_id'] === id), 'the batch callback', 30_000, 100);
+    expect(hook).toMatchObject({ type: 'job.completed', status: 'completed', metadata: { e2e: true } });
 
     const status = (await call('GET', '/api/admin/scheduler/status')).body;
     const leaderToken = await holder();
