@@ -194,6 +194,19 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     expect((await getJob(job.id)).status).toBe('cancelled');
   });
 
+  it('accepts a batch body over MAX_BODY_BYTES (batches have their own limit)', async () => {
+    const long = 'x'.repeat(400);
+    const requests = Array.from({ length: 4000 }, (_, i) => request(`big-${i}`, long));
+    expect(Buffer.byteLength(JSON.stringify({ requests }))).toBeGreaterThan(stack.settings.MAX_BODY_BYTES);
+    const { job, providerId } = await submit(requests);
+    expect(fake.batches.get(providerId)!.requests).toHaveLength(4000);
+    fake.endBatch(providerId, 'succeeded');
+    await poll();
+    expect(await getJob(job.id)).toMatchObject({ status: 'completed', result: { total: 4000 } });
+    const big = await stack.request('POST', '/api/jobs', { task: 'noop', metadata: { pad: 'y'.repeat(16) }, input: { blob: 'z'.repeat(stack.settings.MAX_BODY_BYTES) } });
+    expect(big.status).toBe(413);
+  });
+
   it('rejects bad batch bodies naming the field', async () => {
     const dup = await stack.request('POST', '/api/batches', { requests: [request('x'), request('x')] });
     expect(dup.status).toBe(400);

@@ -29,6 +29,8 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   app.set('trust proxy', true);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(requestContext(deps.logger));
+  // Parsed here first, with its own limit; the general parser below then leaves the body alone.
+  app.use('/api/batches', express.json({ limit: Math.max(deps.settings.MAX_BATCH_BODY_BYTES, deps.settings.MAX_BODY_BYTES), strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(express.json({ limit: deps.settings.MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(resumeRequestContext());
 

@@ -48,6 +48,8 @@ export const settingsSchema = z.object({
   RATE_LIMIT_PER_SECOND: int(1000, 0),
   METRICS_PUBLIC: bool(false),
   MAX_BODY_BYTES: int(1024 * 1024, 1024),
+  /** `POST /api/batches` only: up to 10,000 Messages requests do not fit in MAX_BODY_BYTES. */
+  MAX_BATCH_BODY_BYTES: int(32 * 1024 * 1024, 1024),
   MAX_UPLOAD_BYTES: int(25 * 1024 * 1024, 1),
   BOOTSTRAP_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
