@@ -87,6 +87,8 @@ describe('callbacks survive a killed worker (real worker processes)', () => {
     await waitFor(async () => (await get(job.id)).status === 'running', 'worker A to run the job', 20_000);
     await redisProxy.pause();
     await waitFor(async () => (await get(job.id)).status === 'completed', 'worker A to commit the terminal transition', 20_000);
+    // The enqueue fails fast (it does not wait for Redis indefinitely) and leaves the row to the sweep.
+    await a.waitForLog((l) => l.message === 'callback enqueue failed; the sweep will queue it' && l['job_id'] === job.id, 20_000);
     expect(await a.kill('SIGKILL')).toBeNull();
     // The precondition of the scenario: the series never reached the callbacks queue.
     const webhookId = `msg_${job.id.slice(4)}_${await terminalSeq(job.id)}`;

@@ -2,6 +2,10 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobRow } from '@jobs/db';
 import { CALLBACKS_QUEUE } from './names';
+import { waitReady } from './redis';
+
+/** How long a producer call waits for a Redis connection that is not ready before giving up. */
+const READY_WAIT_MS = 1000;
 
 /**
  * One delivery series as queued: a snapshot of what the callback reports, taken at the terminal
@@ -49,7 +53,7 @@ export class CallbackQueue {
   readonly queue: Queue<CallbackJobData>;
 
   constructor(
-    connection: Redis,
+    private readonly connection: Redis,
     prefix: string,
     private readonly maxAttempts: number,
   ) {
@@ -58,6 +62,8 @@ export class CallbackQueue {
 
   /** Queues a series; adding the same webhook-id again while BullMQ still holds it is a no-op. */
   async enqueue(data: CallbackJobData): Promise<void> {
+    // BullMQ would wait for a lost connection indefinitely; failing fast leaves the row to the sweep.
+    await waitReady(this.connection, READY_WAIT_MS);
     await this.queue.add(`job.${data.status}`, data, {
       jobId: data.webhook_id,
       attempts: this.maxAttempts,
@@ -71,6 +77,7 @@ export class CallbackQueue {
    * afresh with a full attempt budget, a series waiting out a backoff is sent now, a running one is left.
    */
   async redeliver(data: CallbackJobData): Promise<RedeliveryOutcome> {
+    await waitReady(this.connection, READY_WAIT_MS);
     const existing = await this.queue.getJob(data.webhook_id);
     if (existing) {
       const state = await existing.getState();
