@@ -122,6 +122,20 @@ describe('execution semantics (in-process API and worker, concurrency 1)', () =>
     expect((await stack.request('POST', `/api/jobs/${job.id}/retry`)).status).toBe(409);
   });
 
+  it('POST /retry right after cancelling a running job runs it again at once (its queue entry was still finishing)', async () => {
+    const job = await create({ task: 'sleep', input: { ms: 10_000 } });
+    await waitFor(async () => (await get(job.id)).status === 'running', 'running');
+    expect((await stack.request('PATCH', `/api/jobs/${job.id}/cancel`)).status).toBe(200);
+    const r = await stack.request('POST', `/api/jobs/${job.id}/retry`);
+    expect(r.status).toBe(200);
+    // Well before a sweep (SWEEP_INTERVAL_MS 30 s) could have queued it.
+    await waitFor(async () => {
+      const j = await get(job.id);
+      return j.status === 'running' && j.attempts === 2;
+    }, 'attempt 2 running', 8000);
+    await stack.request('PATCH', `/api/jobs/${job.id}/cancel`);
+  });
+
   it('stops an attempt at timeout_ms even when the handler ignores its signal, and drops its late result', async () => {
     const job = await create({ task: 'test.ignores-signal', input: { ms: 2500 }, timeout_ms: 400 });
     const done = await settled(job.id);

@@ -48,7 +48,7 @@ export class JobService {
   async retry(actor: Actor, id: string): Promise<JobRow> {
     const job = await this.deps.jobs.retry(actor, id);
     try {
-      await this.deps.queue.requeue(job);
+      await this.deps.queue.requeue(job, { waitForActiveMs: 2000 });
     } catch (err) {
       this.deps.logger.warn('requeue failed; the reconciler will queue the job', { job_id: id, err: String(err) });
     }

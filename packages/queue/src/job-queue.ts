@@ -55,11 +55,16 @@ export class JobQueue {
    * Enqueues a job again (retry, reconciler): a finished BullMQ entry under the same id would make
    * the add a no-op, so it is removed first. Waiting, delayed or active entries are left alone.
    */
-  async requeue(job: Enqueueable): Promise<void> {
+  async requeue(job: Enqueueable, opts: { waitForActiveMs?: number } = {}): Promise<void> {
     await waitReady(this.connection, READY_WAIT_MS);
     const existing = await this.queue.getJob(job.id);
     if (existing) {
-      const state = await existing.getState();
+      let state = await existing.getState();
+      // A retry right after a cancel can find the old attempt's entry still finishing; once it has, it can be replaced.
+      for (const until = Date.now() + (opts.waitForActiveMs ?? 0); state === 'active' && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        state = await existing.getState();
+      }
       if (state === 'completed' || state === 'failed' || state === 'unknown') {
         await existing.remove().catch(() => undefined);
       } else {
