@@ -190,19 +190,20 @@ export class JobManager {
       if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: query.after === id ? 'after' : 'before', message: 'unknown job id' }]);
       return rows[0];
     };
-    if (query.after) {
-      const c = await cursor(query.after);
-      where.push(`(created_at, id) ${desc ? '<' : '>'} (${p(c.created_at)}::timestamptz, ${p(c.id)})`);
-    }
-    if (query.before) {
-      const c = await cursor(query.before);
-      where.push(`(created_at, id) ${desc ? '>' : '<'} (${p(c.created_at)}::timestamptz, ${p(c.id)})`);
-    }
+    // The cursor row is read inside the page query (one round trip instead of two); only an empty page
+    // costs the extra lookup that tells an unknown cursor (400) from the end of the list.
+    const cursorRow = (id: string) => `(SELECT c.created_at, c.id FROM jobs c WHERE c.id = ${p(id)} AND c.organization_id = ${p(org)} AND c.job_type = ${p(query.job_type)})`;
+    if (query.after) where.push(`(created_at, id) ${desc ? '<' : '>'} ${cursorRow(query.after)}`);
+    if (query.before) where.push(`(created_at, id) ${desc ? '>' : '<'} ${cursorRow(query.before)}`);
     // With only "before", the nearest items are read in reverse and flipped back into the chosen order.
     const reverse = Boolean(query.before && !query.after);
     const dir = desc !== reverse ? 'DESC' : 'ASC';
     // Through the pg pool: mapping 100 wide rows is where Prisma's raw layer cost most on this route.
     const rows = await rawRows<JobRow>(this.db, `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(query.limit)}`, params);
+    if (rows.length === 0) {
+      if (query.after) await cursor(query.after);
+      if (query.before) await cursor(query.before);
+    }
     return reverse ? rows.reverse() : rows;
   }
 
