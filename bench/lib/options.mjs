@@ -53,7 +53,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --doc | --no-doc     write docs/benchmarks.md (default: only when all scenarios ran)
   --out <file.json>    result file (default bench/results/<date>-<commit>.json)
   --label <text>       free text carried into the results
-  --merge <file.json>  take the scenarios this run skips from an earlier results file (e.g. the long memory run)
+  --merge <a.json,b.json> take the scenarios this run skips from earlier results files (e.g. the long memory run)
   --render <file.json> only rewrite docs/benchmarks.md from a results file`;
 
 const camel = (s) => s.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
