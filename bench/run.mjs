@@ -160,13 +160,13 @@ async function main() {
     notes: [],
   };
   await runOurs(opts, results);
-  if (opts.merge) {
-    const earlier = JSON.parse(readFileSync(opts.merge, 'utf8'));
+  for (const file of opts.merge ? opts.merge.split(',') : []) {
+    const earlier = JSON.parse(readFileSync(file, 'utf8'));
     for (const [name, value] of Object.entries(earlier.scenarios ?? {})) {
       if (results.scenarios[name]) continue;
       results.scenarios[name] = {
         ...value,
-        from: { file: path.relative(ROOT, path.resolve(opts.merge)), date: earlier.date, commit: earlier.commit },
+        from: { file: path.relative(ROOT, path.resolve(file)), date: earlier.date, commit: earlier.commit },
       };
       results.notes.push(
         `Scenario "${name}" is taken from an earlier run (${earlier.date}, commit ${earlier.commit}).`,
