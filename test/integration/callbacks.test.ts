@@ -217,6 +217,17 @@ describe('callbacks (F6) against a real receiver', () => {
     expect(done).toMatchObject({ status: 'completed', callback_status_code: 200 });
   });
 
+  it('redelivers at once a series that is waiting out a long Retry-After', async () => {
+    const path = '/replay-now';
+    const job = await create({ task: 'noop', callback_url: receiver.url(path, [{ status: 503, headers: { 'retry-after': '3600' } }]) });
+    const [first] = await deliveries(path, 1);
+    await jobWhen(job.id, (j) => j.callback_attempts === 1, 'first attempt recorded');
+    expect((await stack.request('POST', `/api/jobs/${job.id}/callback/redeliver`)).status).toBe(202);
+    const [, second] = await deliveries(path, 2);
+    expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    expect(await jobWhen(job.id, (j) => j.callback_attempts === 2, 'second attempt recorded')).toMatchObject({ callback_status_code: 200, callback_error: null });
+  });
+
   it('answers 409 to redeliver without a callback or before the job is terminal, 404 for unknown jobs', async () => {
     const plain = await create({ task: 'noop' });
     await jobWhen(plain.id, (j) => j.status === 'completed', 'plain job completed');

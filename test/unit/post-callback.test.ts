@@ -1,0 +1,56 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { postCallback } from '../../apps/worker/src/callbacks/post-callback';
+import { HostGuard } from '../../packages/tasks/src/outbound/host-guard';
+
+/** One attempt against a local server that never stops sending its body. */
+describe('postCallback reads at most CALLBACK_MAX_RESPONSE_BYTES', () => {
+  let server: Server;
+  let base = '';
+  const streams = new Set<ServerResponse>();
+  const guard = new HostGuard({ allowPrivateNetworks: true });
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const status = Number(req.url?.slice(1) ?? 200);
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      streams.add(res);
+      const chunk = 'x'.repeat(16 * 1024);
+      const pump = setInterval(() => res.write(chunk), 5);
+      res.on('close', () => {
+        clearInterval(pump);
+        streams.delete(res);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of streams) s.destroy();
+    guard.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const send = (path: string) =>
+    postCallback({ url: `${base}${path}`, body: '{}', headers: {} }, { timeoutMs: 10_000, maxResponseBytes: 4096, guard });
+
+  it('counts a 2xx as delivered without waiting for an endless body', async () => {
+    const started = Date.now();
+    expect(await send('/200')).toEqual({ statusCode: 200, error: null, retryAfterMs: null, refused: false });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('keeps a short excerpt of an endless error body', async () => {
+    const started = Date.now();
+    const r = await send('/500');
+    expect(r.statusCode).toBe(500);
+    expect(r.error).toBe(`HTTP 500: ${'x'.repeat(200)}`);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('reports a connection failure with no status code', async () => {
+    const r = await postCallback({ url: 'http://127.0.0.1:1/', body: '{}', headers: {} }, { timeoutMs: 2000, maxResponseBytes: 4096, guard });
+    expect(r).toMatchObject({ statusCode: null, refused: false });
+    expect(r.error).toContain('ECONNREFUSED');
+  });
+});
