@@ -68,7 +68,7 @@ export async function pollRunningLlmBatches(deps: PollDeps, opts: PollOptions, s
     const ended: PollableBatch[] = [];
     await mapLimit(batches, opts.concurrency, async (b) => {
       if (signal.aborted) return;
-      const update = await pollOne(deps, b, signal);
+      const update = await withChildSignal(signal, (s) => pollOne(deps, b, s));
       updates.push(update);
       if (update.error) {
         summary.poll_errors++;
@@ -90,7 +90,7 @@ export async function pollRunningLlmBatches(deps: PollDeps, opts: PollOptions, s
       if (signal.aborted) return;
       try {
         // Awaited first: `x += await ...` would read x before the await and lose concurrent lanes' counts.
-        const updated = await ingestResults(deps, b, signal);
+        const updated = await withChildSignal(signal, (s) => ingestResults(deps, b, s));
         summary.items_updated += updated;
         const done = await finish(deps, b, opts.instanceId);
         if (done.finished) summary.jobs_finished++;
@@ -115,6 +115,22 @@ export async function pollRunningLlmBatches(deps: PollDeps, opts: PollOptions, s
   }
   deps.logger.info('llm batch poll cycle', { ...summary });
   return summary;
+}
+
+/**
+ * Runs `fn` with a signal of its own that follows `parent`: the SDK's listeners land on it and go away with
+ * it, so the cycle's long-lived signal carries one listener per lane, not one per request ever made.
+ */
+async function withChildSignal<T>(parent: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const child = new AbortController();
+  const follow = () => child.abort(parent.reason);
+  if (parent.aborted) follow();
+  else parent.addEventListener('abort', follow, { once: true });
+  try {
+    return await fn(child.signal);
+  } finally {
+    parent.removeEventListener('abort', follow);
+  }
 }
 
 /** Retrieves one batch (or cancels it, when its Job was cancelled and the provider has not been told yet). */
