@@ -1,26 +1,12 @@
 import { loadSettings, SettingsError } from '@jobs/core';
-import { createLogger } from '@jobs/observability';
+import { createLogger, stopOnSignals } from '@jobs/observability';
 import { createWorkerProcess } from './worker-process';
 
 async function main(): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger({ level: settings.LOG_LEVEL, service: 'worker' });
   const proc = createWorkerProcess(settings, logger);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal, grace_ms: settings.SHUTDOWN_GRACE_MS });
-    proc.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed', { err: String(err) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(() => proc.stop(), logger, { grace_ms: settings.SHUTDOWN_GRACE_MS });
   await proc.start();
 }
 

@@ -4,3 +4,4 @@ export * from './metrics';
 export * from './watchdog';
 export * from './transition-metrics';
 export * from './health-file';
+export * from './shutdown';
