@@ -1,27 +1,12 @@
 import { createJobBodySchema } from '../../packages/core/src';
 import { AccountManager, JobManager, createDb } from '../../packages/db/src';
+import type { ApiJob as Job, JobEvent as Event } from '../../packages/db/src/job-row';
 import { deleteKeysWithPrefix } from '../support/redis';
 import { startWorker, type ServiceProcess } from '../support/processes';
 import { REDIS_URL } from '../support/env';
 import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-interface Job {
-  id: string;
-  status: string;
-  attempts: number;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-}
-interface Event {
-  seq: number;
-  from: string | null;
-  to: string;
-  at: string;
-  attempt: number;
-  worker_id: string | null;
-}
 
 const TERMINAL = ['completed', 'failed', 'cancelled', 'expired'];
 const STALL = { LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000' };

@@ -1,28 +1,10 @@
 import { z } from 'zod';
 import { PermanentError } from '../../packages/core/src';
 import { defineTask, type Task } from '../../packages/tasks/src';
+import type { ApiJob as Job, JobEvent as Event } from '../../packages/db/src/job-row';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-interface Job {
-  id: string;
-  status: string;
-  result: unknown;
-  error: { message: string; code: string } | null;
-  attempts: number;
-  stop_reason: string | null;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-}
-interface Event {
-  seq: number;
-  from: string | null;
-  to: string;
-  at: string;
-  attempt: number;
-  reason: string | null;
-}
 
 const TERMINAL = ['completed', 'failed', 'cancelled', 'expired'];
 
