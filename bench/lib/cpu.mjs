@@ -33,6 +33,15 @@ async function backendPids(pool) {
  * Starts counting for the API, the workers and this database's PostgreSQL backends; `stop()` returns the
  * CPU milliseconds each group used since. Backends that connected meanwhile count from their start.
  */
+/** This database's commits and row counts (pg_stat_database), to report statements and row writes per job. */
+async function dbCounters(pool) {
+  await pool.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await pool.query(
+    'SELECT xact_commit::float8 AS commits, tup_inserted::float8 AS inserted, tup_updated::float8 AS updated, tup_fetched::float8 AS fetched FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return rows[0];
+}
+
 export async function cpuMeter(ctx) {
   // The Redis server is shared with whatever else runs on the machine: its figure is an upper bound for ours.
   const procs = () => [
@@ -43,7 +52,13 @@ export async function cpuMeter(ctx) {
   const before = new Map();
   for (const [, pid] of procs()) before.set(pid, cpuMsOf(pid) ?? 0);
   for (const pid of await backendPids(ctx.db.pool)) before.set(pid, cpuMsOf(pid) ?? 0);
+  const counters = await dbCounters(ctx.db.pool);
   return {
+    /** pg_stat_database deltas since the start (flushed by backends at most once a second, so read after a pause). */
+    async dbActivity() {
+      const now = await dbCounters(ctx.db.pool);
+      return Object.fromEntries(Object.keys(now).map((k) => [k, now[k] - counters[k]]));
+    },
     async stop() {
       const used = { api: 0, worker: 0, postgres: 0, ...(ctx.redisPid ? { redis: 0 } : {}) };
       for (const [group, pid] of procs()) used[group] += (cpuMsOf(pid) ?? 0) - (before.get(pid) ?? 0);

@@ -10,6 +10,8 @@ export async function throughput(ctx, { n = ctx.opts.n, label = 'throughput' } =
   const done = await waitTerminal(ctx.db.pool, c.accepted, deadline);
   const last = await lastCompletedAt(ctx.db.pool);
   const cpu = await meter.stop();
+  await new Promise((r) => setTimeout(r, 1200));
+  const db = await meter.dbActivity();
   const createMs = c.tCreated - c.t0;
   const e2eMs = last === null ? null : last - c.t0;
   const result = {
@@ -28,9 +30,11 @@ export async function throughput(ctx, { n = ctx.opts.n, label = 'throughput' } =
     cpuMsPerJob: Object.fromEntries(
       Object.entries(cpu).map(([k, v]) => [k, done.completed ? round(v / done.completed, 3) : null]),
     ),
+    // PostgreSQL work per completed job: commits (≈ statements, each batched statement is one) and rows.
+    dbPerJob: Object.fromEntries(Object.entries(db).map(([k, v]) => [k, done.completed ? round(v / done.completed, 2) : null])),
   };
   ctx.log(
-    `${label}: ${result.accepted} created at ${result.createRate}/s, ${result.completed} completed, end-to-end ${result.e2eRate} jobs/s; CPU ms/job ${JSON.stringify(result.cpuMsPerJob)}`,
+    `${label}: ${result.accepted} created at ${result.createRate}/s, ${result.completed} completed, end-to-end ${result.e2eRate} jobs/s; CPU ms/job ${JSON.stringify(result.cpuMsPerJob)}; PostgreSQL per job ${JSON.stringify(result.dbPerJob)}`,
   );
   return result;
 }

@@ -135,4 +135,33 @@ describe('batched writes keep every per-job guarantee (real Postgres)', () => {
     expect(heard.filter((h) => h.endsWith(':created:null'))).toHaveLength(20);
     expect(heard.filter((h) => h.includes(':cancelled:')).sort()).toEqual(created.map((j) => `${j.id}:cancelled:stop ${j.id}`).sort());
   });
+  it('a claim through `pending` starts created and pending rows alike, with the same history and notices', async () => {
+    const [a, b] = await Promise.all([create(1), create(2)]);
+    await jobs.transition(b!.id, 'pending', { from: ['created'], reason: 'queued' });
+    const heard: { id: string; seq: number; from: string | null; to: string; status: string }[] = [];
+    jobs.onTransition(({ job, event }) => {
+      if (job.id === a!.id || job.id === b!.id) heard.push({ id: job.id, seq: event.seq, from: event.from, to: event.to, status: job.status });
+    });
+    const claim = { from: ['created', 'pending'] as const, throughPending: true, unlessExpired: true, workerId: 'w-claim' };
+    const [ra, rb] = await Promise.all([jobs.transition(a!.id, 'running', claim), jobs.transition(b!.id, 'running', claim)]);
+    expect(ra).toMatchObject({ status: 'running', attempts: 1, event_seq: 3 });
+    expect(rb).toMatchObject({ status: 'running', attempts: 1, event_seq: 3 });
+    const ev = await events([a!.id, b!.id]);
+    for (const id of [a!.id, b!.id]) {
+      expect(ev.filter((e) => e.job_id === id).map((e) => [e.seq, e.from_status, e.to_status, e.attempt])).toEqual([
+        [1, null, 'created', 0],
+        [2, 'created', 'pending', 0],
+        [3, 'pending', 'running', 1],
+      ]);
+    }
+    expect(ev.find((e) => e.job_id === a!.id && e.seq === 2)).toMatchObject({ worker_id: 'w-claim', reason: 'queued' });
+    // The row that was still `created` is announced twice, in order, as if both writes had been made.
+    expect(heard.filter((h) => h.id === a!.id)).toEqual([
+      { id: a!.id, seq: 2, from: 'created', to: 'pending', status: 'pending' },
+      { id: a!.id, seq: 3, from: 'pending', to: 'running', status: 'running' },
+    ]);
+    expect(heard.filter((h) => h.id === b!.id)).toEqual([{ id: b!.id, seq: 3, from: 'pending', to: 'running', status: 'running' }]);
+    // A second claim of the same attempt loses: the row is no longer created or pending.
+    expect(await jobs.transition(a!.id, 'running', claim)).toBeNull();
+  });
 });

@@ -114,10 +114,10 @@ export class JobRunner {
 
   private async pickUp(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
     const id = bullJob.id!;
-    // The usual case in one statement: a `pending`, unexpired row starts its next attempt. BullMQ's lock makes
-    // this worker the job's only holder, so no fence is needed here; anything else (a row still `created`,
-    // stalled, expired, gone) takes the path below.
-    const claimed = await this.jobs.transition(id, 'running', { from: ['pending'], unlessExpired: true, workerId: this.workerId });
+    // The usual case in one statement: a `pending` (or still `created`, when the API's `pending` write has not
+    // landed yet) unexpired row starts its next attempt. BullMQ's lock makes this worker the job's only holder,
+    // so no fence is needed here; anything else (stalled, expired, gone) takes the path below.
+    const claimed = await this.jobs.transition(id, 'running', { from: ['created', 'pending'], throughPending: true, unlessExpired: true, workerId: this.workerId });
     if (claimed) {
       await this.runAttempt(claimed, bullJob, token, this.logger.child({ job_id: id, worker_id: this.workerId, attempt: claimed.attempts }));
       return;

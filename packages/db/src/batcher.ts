@@ -5,6 +5,14 @@ export interface BatcherOptions {
   maxInFlight?: number;
 }
 
+/**
+ * The hot path's statements (inserts, transitions, reads by id). One flush at a time per statement shape:
+ * calls arriving meanwhile wait one round trip and go together. With 4 flushes in flight, batches averaged
+ * about 4.6 rows under load and PostgreSQL spent ~1 ms CPU per job; with 1 they grow to ~14 rows and it
+ * spends ~0.55 ms (bench scenario 1). A lone call still goes at once.
+ */
+export const HOT_PATH_BATCHING: BatcherOptions = { maxBatch: 100, maxInFlight: 1 };
+
 interface Pending<In, Out> {
   item: In;
   resolve: (out: Out) => void;

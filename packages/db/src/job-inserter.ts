@@ -47,7 +47,7 @@ const INSERT_SQL = `WITH j AS (
 /** Inserts the rows (each given as INSERT_COLUMNS values) and answers them in the same order. */
 export async function insertJobRows(q: Db, rows: InsertValues[]): Promise<JobRow[]> {
   const columns = INSERT_COLUMNS.map((_, c) => rows.map((r) => r[c] ?? null));
-  const inserted = await rawRows<JobRow>(q, INSERT_SQL, columns);
+  const inserted = await rawRows<JobRow>(q, INSERT_SQL, columns, { prepare: true });
   const byId = new Map(inserted.map((r) => [r.id, r]));
   return rows.map((r) => byId.get(r[0] as string)!);
 }

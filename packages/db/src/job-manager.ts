@@ -15,7 +15,7 @@ import {
   type JobType,
   type ListJobsQuery,
 } from '@jobs/core';
-import { Batcher } from './batcher';
+import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import { insertJobRows, type InsertValues } from './job-inserter';
 import { TransitionWriter } from './transition-writer';
@@ -39,6 +39,12 @@ export interface TransitionOptions {
   runAt?: Date | null;
   /** Guard: only while `expires_at` has not passed (checked by the same statement, so start and expiry never race). */
   unlessExpired?: boolean;
+  /**
+   * Only with `to: 'running'` and `created` among `from`: a row still `created` (its enqueuer has not
+   * written `pending` yet) is started through `pending` by the same statement, which appends both events
+   * (created → pending, reason `queued`, then pending → running), so every history reads the same.
+   */
+  throughPending?: boolean;
 }
 
 /** What a listener hears after every status write that won its guard. */
@@ -74,9 +80,9 @@ export class JobManager {
         const byId = new Map(rows.map((r) => [r.id, r]));
         return ids.map((id) => byId.get(id) ?? null);
       },
-      { maxBatch: 100, maxInFlight: 4 },
+      HOT_PATH_BATCHING,
     );
-    this.inserter = new Batcher<InsertValues, JobRow>((rows) => insertJobRows(db, rows), { maxBatch: 100, maxInFlight: 4 });
+    this.inserter = new Batcher<InsertValues, JobRow>((rows) => insertJobRows(db, rows), HOT_PATH_BATCHING);
   }
 
   onTransition(listener: Listener): void {
@@ -234,8 +240,15 @@ export class JobManager {
   async transition(id: string, to: JobStatus, opts: TransitionOptions = {}): Promise<JobRow | null> {
     const written = await this.writer.write(id, to, opts);
     if (!written) return null;
-    this.emit(written.job, written.prev, opts.workerId ?? null, opts.reason ?? null);
-    return written.job;
+    const { job, prev } = written;
+    if (opts.throughPending && prev === 'created') {
+      const queued = { ...job, status: 'pending' as const, event_seq: job.event_seq - 1, attempts: job.attempts - 1 };
+      this.emit(queued, 'created', opts.workerId ?? null, 'queued');
+      this.emit(job, 'pending', opts.workerId ?? null, opts.reason ?? null);
+    } else {
+      this.emit(job, prev, opts.workerId ?? null, opts.reason ?? null);
+    }
+    return job;
   }
 
   /** Cancels from created/pending/running; a terminal job is a 409 naming its status. */

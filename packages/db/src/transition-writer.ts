@@ -1,5 +1,5 @@
 import { allowedSources, isTerminal, type JobStatus } from '@jobs/core';
-import { Batcher } from './batcher';
+import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import type { JobRow } from './job-row';
 import type { TransitionOptions } from './job-manager';
@@ -32,11 +32,12 @@ export class TransitionWriter {
     const from = [...(opts.from ?? allowedSources(to))];
     const withError = opts.error !== undefined;
     const unlessExpired = opts.unlessExpired === true;
-    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}|${unlessExpired ? 'x' : ''}`;
+    const throughPending = opts.throughPending === true && to === 'running' && from.includes('created');
+    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}|${unlessExpired ? 'x' : ''}|${throughPending ? 'p' : ''}`;
     let batcher = this.batchers.get(shape);
     if (!batcher) {
-      const sql = transitionSql(to, withError, unlessExpired);
-      batcher = new Batcher<Item, Written | null>((items) => this.run(sql, to, from, items), { maxBatch: 100, maxInFlight: 4 }, (item) => item.id);
+      const sql = transitionSql(to, withError, unlessExpired, throughPending);
+      batcher = new Batcher<Item, Written | null>((items) => this.run(sql, to, from, items), HOT_PATH_BATCHING, (item) => item.id);
       this.batchers.set(shape, batcher);
     }
     return batcher.add({ id, opts });
@@ -65,8 +66,8 @@ export class TransitionWriter {
   }
 }
 
-function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean): string {
-  const sets = ['status = $10', 'event_seq = j.event_seq + 1', 'updated_at = now()'];
+function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean, throughPending: boolean): string {
+  const sets = ['status = $10', `event_seq = j.event_seq + ${throughPending ? "CASE WHEN prev.status = 'created' THEN 2 ELSE 1 END" : '1'}`, 'updated_at = now()'];
   if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
   // A new or returned attempt belongs to a worker again, whoever the last one handed it to.
   if (to === 'running' || to === 'pending') sets.push('completion_owner = NULL');
@@ -99,7 +100,13 @@ function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean
       RETURNING j.*, prev.status AS prev_status, prev.in_worker_id, prev.in_reason
     ), e AS (
       INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
-      SELECT id, event_seq, prev_status, status, updated_at, attempts, in_worker_id, in_reason FROM u
+      ${
+        throughPending
+          ? `SELECT id, event_seq - 1, 'created', 'pending', updated_at, attempts - 1, in_worker_id, 'queued' FROM u WHERE prev_status = 'created'
+      UNION ALL
+      SELECT id, event_seq, CASE WHEN prev_status = 'created' THEN 'pending' ELSE prev_status END, status, updated_at, attempts, in_worker_id, in_reason FROM u`
+          : 'SELECT id, event_seq, prev_status, status, updated_at, attempts, in_worker_id, in_reason FROM u'
+      }
     )
     SELECT * FROM u`;
 }
