@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { startCallbackReceiver } from './lib/callback-receiver.mjs';
 import { cpuMsOf } from './lib/cpu.mjs';
 import { ApiClient } from './lib/http-client.mjs';
-import { NOOP, resetJobs } from './lib/jobs.mjs';
+import { NOOP, startEpoch } from './lib/jobs.mjs';
 import { USAGE, parseOptions } from './lib/options.mjs';
 import { runPeers } from './lib/peers.mjs';
 import { commitOf, compare, machine, markdown } from './lib/report.mjs';
@@ -102,12 +102,13 @@ async function runOurs(opts, results) {
     const first = await api.request('POST', '/api/jobs', NOOP);
     if (first.status !== 201) throw new Error(`POST /api/jobs answered ${first.status}: ${JSON.stringify(first.json)}`);
     ctx.actor = { organization_id: first.json.organization_id, user_id: first.json.user_id };
+    await startEpoch(ctx);
     if (opts.warmup > 0) await throughput(ctx, { n: opts.warmup, label: 'warm-up (discarded)' });
-    await resetJobs(db.pool);
 
     for (const name of Object.keys(RUNNERS)) {
       if (!opts.scenarios.includes(name)) continue;
       log(`scenario ${name}`);
+      await startEpoch(ctx);
       try {
         results.scenarios[name] = await RUNNERS[name](ctx);
       } catch (err) {
@@ -117,7 +118,6 @@ async function runOurs(opts, results) {
       for (const p of [apiProc, ...ctx.workers]) {
         if (p.exited !== null) throw new Error(`${p.kind} exited (${p.exited}) during ${name}:\n${p.tail.join('\n')}`);
       }
-      if (name !== 'reads') await resetJobs(db.pool);
     }
   } finally {
     api.close();

@@ -1,7 +1,7 @@
 // Scenario 2: an open-loop 500 jobs/s for 20 s; latency from the client's send time to the rows' timestamps,
 // and from the terminal transition to the callback's arrival at the local receiver.
 import { Outcomes, nowMs, runPaced } from '../lib/http-client.mjs';
-import { waitTerminal } from '../lib/jobs.mjs';
+import { scenarioTimes, waitTerminal } from '../lib/jobs.mjs';
 import { percentiles } from '../lib/stats.mjs';
 
 const CALLBACK_GRACE_MS = 10000;
@@ -29,7 +29,7 @@ export async function paced(ctx) {
   });
   const offeredS = (nowMs() - t0) / 1000;
   const deadline = Date.now() + ctx.opts.timeoutS * 1000;
-  const done = await waitTerminal(ctx.db.pool, sent.size, deadline);
+  const done = await waitTerminal(ctx, sent.size, deadline);
 
   // Callbacks are delivered by their own queue; give the tail a bounded moment to arrive.
   const cbStart = Date.now();
@@ -39,9 +39,7 @@ export async function paced(ctx) {
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  const { rows } = await ctx.db.pool.query(
-    `SELECT id, extract(epoch FROM started_at) * 1000 AS started, extract(epoch FROM completed_at) * 1000 AS completed FROM jobs`,
-  );
+  const rows = await scenarioTimes(ctx);
   const toRunning = [];
   const toCompleted = [];
   const toCallback = [];

@@ -7,8 +7,8 @@ export async function throughput(ctx, { n = ctx.opts.n, label = 'throughput' } =
   const deadline = Date.now() + ctx.opts.timeoutS * 1000;
   const meter = await cpuMeter(ctx);
   const c = await createFlatOut(ctx.api, n, ctx.opts.inflight, deadline);
-  const done = await waitTerminal(ctx.db.pool, c.accepted, deadline);
-  const last = await lastCompletedAt(ctx.db.pool);
+  const done = await waitTerminal(ctx, c.accepted, deadline);
+  const last = await lastCompletedAt(ctx);
   const cpu = await meter.stop();
   await new Promise((r) => setTimeout(r, 1200));
   const db = await meter.dbActivity();
