@@ -1,5 +1,6 @@
 // Scenario 2: an open-loop 500 jobs/s for 20 s; latency from the client's send time to the rows' timestamps,
 // and from the terminal transition to the callback's arrival at the local receiver.
+import { cpuMeter } from '../lib/cpu.mjs';
 import { Outcomes, nowMs, runPaced } from '../lib/http-client.mjs';
 import { scenarioTimes, waitTerminal } from '../lib/jobs.mjs';
 import { percentiles } from '../lib/stats.mjs';
@@ -16,6 +17,7 @@ export async function paced(ctx) {
   const outcomes = new Outcomes();
   const body = { task: 'noop', input: {}, callback_url: ctx.callbacks.url };
   ctx.callbacks.reset();
+  const meter = await cpuMeter(ctx);
   const t0 = nowMs();
   await runPaced(rate, count, async () => {
     const at = nowMs();
@@ -39,6 +41,7 @@ export async function paced(ctx) {
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  const cpu = await meter.stop();
   const rows = await scenarioTimes(ctx);
   const toRunning = [];
   const toCompleted = [];
@@ -66,11 +69,13 @@ export async function paced(ctx) {
     createToCompletedMs: percentiles(toCompleted),
     callbacksReceived: ctx.callbacks.arrivals.size,
     terminalToCallbackMs: toCallback.length ? percentiles(toCallback) : null,
+    // CPU milliseconds per accepted job (its callback included), by process group.
+    cpuMsPerJob: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, outcomes.ok ? Math.round((v / outcomes.ok) * 1000) / 1000 : null])),
     note: 'row timestamps have millisecond precision (timestamptz(3)); client send times are sub-millisecond',
   };
   const f = (p) => (p ? `p50 ${p.p50} / p99 ${p.p99} ms` : 'n/a');
   ctx.log(
-    `paced ${rate}/s: create→running ${f(result.createToRunningMs)}, create→completed ${f(result.createToCompletedMs)}, terminal→callback ${f(result.terminalToCallbackMs)} (${result.callbacksReceived} callbacks)`,
+    `paced ${rate}/s: create→running ${f(result.createToRunningMs)}, create→completed ${f(result.createToCompletedMs)}, terminal→callback ${f(result.terminalToCallbackMs)} (${result.callbacksReceived} callbacks); CPU ms/job ${JSON.stringify(result.cpuMsPerJob)}`,
   );
   return result;
 }

@@ -35,9 +35,12 @@ parentPort.on('message', (msg) => {
     // A note younger than a heartbeat may predate the runner's own bookkeeping; older ones the sample
     // no longer lists are over (finished where no note was sent, e.g. cancelled from another process).
     for (const [id, at] of noted) if (!msg.runningJobIds.includes(id) && msg.at - at > 5000) noted.delete(id);
-  } else if (msg && msg.type === 'job') {
-    if (msg.running) noted.set(msg.id, Date.now());
-    else noted.delete(msg.id);
+  } else if (msg && msg.type === 'jobs') {
+    // One message per main-loop tick, carrying that tick's starts and finishes in order.
+    for (const j of msg.jobs) {
+      if (j.running) noted.set(j.id, Date.now());
+      else noted.delete(j.id);
+    }
   } else if (msg && msg.type === 'stop') {
     clearInterval(timer);
     if (reportPath) fs.closeSync(fd);

@@ -1,7 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, canSeeOrganization, newId, type Actor, type Role } from '@jobs/core';
-import type { Db } from './client';
+import { Batcher, HOT_PATH_BATCHING } from './batcher';
+import { rawRows, type Db } from './client';
 import { KeyCache } from './key-cache';
+
+interface SecretRow {
+  id: string;
+  webhook_secret: string;
+  previous_webhook_secret: string | null;
+  previous_secret_expires_at: Date | null;
+}
 
 export interface ApiOrganization {
   id: string;
@@ -34,13 +42,30 @@ export const newApiKey = (): string => `jsk_${randomBytes(32).toString('base64ur
 export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 const KEY_PREFIX_LENGTH = 12;
 
-/** Organizations, users and API keys (Prisma's typed client: none of this is on a hot path). */
+/**
+ * Organizations, users and API keys through Prisma's typed client; only the signing secrets, read once
+ * per callback attempt, take the raw batched path.
+ */
 export class AccountManager {
   /** Looked-up keys; revocations clear their entries here and, through the listeners, in other processes. */
   readonly keys = new KeyCache();
   private readonly revokeListeners: ((keyId: string) => Promise<void>)[] = [];
 
-  constructor(private readonly db: Db) {}
+  /** Read fresh for every attempt (a rotation applies at once), batched: concurrent attempts share a statement. */
+  private readonly secretReader: Batcher<string, SecretRow | null>;
+
+  constructor(private readonly db: Db) {
+    this.secretReader = new Batcher<string, SecretRow | null>(async (ids) => {
+      const rows = await rawRows<SecretRow>(
+        db,
+        'SELECT id, webhook_secret, previous_webhook_secret, previous_secret_expires_at FROM organizations WHERE id = ANY($1::text[])',
+        [ids],
+        { prepare: true },
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }, HOT_PATH_BATCHING);
+  }
 
   /** Called (and awaited) after every revocation, before the revoke call returns: e.g. a pub/sub broadcast. */
   onKeyRevoked(listener: (keyId: string) => Promise<void>): void {
@@ -61,11 +86,11 @@ export class AccountManager {
 
   /** Secrets that sign callbacks now: the current one, and the previous one during its overlap. */
   async signingSecrets(organizationId: string): Promise<string[]> {
-    const org = await this.db.organization.findUnique({ where: { id: organizationId } });
+    const org = await this.secretReader.add(organizationId);
     if (!org) return [];
-    const secrets = [org.webhookSecret];
-    if (org.previousWebhookSecret && org.previousSecretExpiresAt && org.previousSecretExpiresAt > new Date()) {
-      secrets.push(org.previousWebhookSecret);
+    const secrets = [org.webhook_secret];
+    if (org.previous_webhook_secret && org.previous_secret_expires_at && org.previous_secret_expires_at > new Date()) {
+      secrets.push(org.previous_webhook_secret);
     }
     return secrets;
   }

@@ -1,6 +1,24 @@
 import { TERMINAL_STATUSES } from '@jobs/core';
-import type { Db } from './client';
+import { Batcher, HOT_PATH_BATCHING } from './batcher';
+import { rawRows, type Db } from './client';
 import type { JobRow } from './job-row';
+
+interface AttemptItem {
+  jobId: string;
+  webhookId: string;
+  attempt: CallbackAttemptRecord;
+}
+
+/** Concurrent marks and records of different jobs share one statement each (one item per job in a batch). */
+const MARK_ENQUEUED_SQL = `UPDATE jobs j SET callback_pending = false
+  FROM unnest($1::text[], $2::text[]) AS x(id, webhook_id)
+  WHERE j.id = x.id AND j.callback_webhook_id = x.webhook_id AND j.callback_pending`;
+
+const RECORD_ATTEMPT_SQL = `UPDATE jobs j SET callback_sent_at = now(), callback_status_code = x.status_code, callback_error = x.error,
+    callback_attempts = j.callback_attempts + 1
+  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS x(id, webhook_id, status_code, error)
+  WHERE j.id = x.id AND j.callback_webhook_id = x.webhook_id
+  RETURNING j.id`;
 
 /** What one delivery attempt left behind (SPEC F6: recorded on the job, whatever the outcome). */
 export interface CallbackAttemptRecord {
@@ -16,29 +34,42 @@ export interface CallbackAttemptRecord {
  * longer touch the row. None of these statements change `status`.
  */
 export class CallbackStore {
-  constructor(private readonly db: Db) {}
+  private readonly marks: Batcher<{ jobId: string; webhookId: string }, void>;
+  private readonly attempts: Batcher<AttemptItem, boolean>;
+
+  constructor(private readonly db: Db) {
+    this.marks = new Batcher<{ jobId: string; webhookId: string }, void>(
+      async (items) => {
+        await rawRows(db, MARK_ENQUEUED_SQL, [items.map((i) => i.jobId), items.map((i) => i.webhookId)], { prepare: true });
+        return items.map(() => undefined);
+      },
+      HOT_PATH_BATCHING,
+      (i) => i.jobId,
+    );
+    this.attempts = new Batcher(
+      async (items) => {
+        const rows = await rawRows<{ id: string }>(
+          db,
+          RECORD_ATTEMPT_SQL,
+          [items.map((i) => i.jobId), items.map((i) => i.webhookId), items.map((i) => i.attempt.statusCode), items.map((i) => i.attempt.error)],
+          { prepare: true },
+        );
+        const written = new Set(rows.map((r) => r.id));
+        return items.map((i) => written.has(i.jobId));
+      },
+      HOT_PATH_BATCHING,
+      (i) => i.jobId,
+    );
+  }
 
   /** The series is in the callbacks queue now; the sweep stops looking at the row. */
   async markEnqueued(jobId: string, webhookId: string): Promise<void> {
-    await this.db.$executeRawUnsafe(
-      'UPDATE jobs SET callback_pending = false WHERE id = $1 AND callback_webhook_id = $2 AND callback_pending',
-      jobId,
-      webhookId,
-    );
+    await this.marks.add({ jobId, webhookId });
   }
 
   /** Records an attempt; false when the row is gone or belongs to a newer series (nothing written). */
   async recordAttempt(jobId: string, webhookId: string, attempt: CallbackAttemptRecord): Promise<boolean> {
-    const n = await this.db.$executeRawUnsafe(
-      `UPDATE jobs SET callback_sent_at = now(), callback_status_code = $3, callback_error = $4,
-         callback_attempts = callback_attempts + 1
-       WHERE id = $1 AND callback_webhook_id = $2`,
-      jobId,
-      webhookId,
-      attempt.statusCode,
-      attempt.error,
-    );
-    return n > 0;
+    return this.attempts.add({ jobId, webhookId, attempt });
   }
 
   /**
