@@ -1,8 +1,9 @@
 import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
-import { RLWrapperTimeouts, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RLWrapperTimeouts, RateLimiterRedis } from 'rate-limiter-flexible';
 import { RateLimitedError } from '@jobs/core';
 import type { Logger } from '@jobs/observability';
+import { TokenLeases } from './token-leases';
 
 export interface RateLimitOptions {
   redis: Redis;
@@ -19,39 +20,38 @@ export interface RateLimitOptions {
 const FAILURE_LOG_INTERVAL_MS = 30_000;
 
 /**
- * Per-key rate limit (SPEC F5) with counters in Redis, so it holds across any number of API processes.
- * It runs after authentication and counts by API key id. When Redis is down or slow it fails open: a
- * limiter outage must never turn into errors for clients.
+ * Per-key rate limit (SPEC F5) with counters in Redis, so it holds across any number of API processes,
+ * taken in small leases (see TokenLeases). It runs after authentication and counts by API key id. When
+ * Redis is down or slow it fails open: a limiter outage must never turn into errors for clients.
  */
 export function rateLimit(opts: RateLimitOptions): RequestHandler {
   if (opts.perSecond <= 0) return (_req, _res, next) => next();
-  const limiter = new RLWrapperTimeouts({
-    limiter: new RateLimiterRedis({
-      storeClient: opts.redis,
-      keyPrefix: `${opts.prefix}:ratelimit`,
-      points: opts.perSecond,
-      duration: 1,
-      // An ioredis client that is reconnecting answers at once instead of queueing the command.
-      rejectIfRedisNotReady: true,
+  const limiter = new TokenLeases(
+    new RLWrapperTimeouts({
+      limiter: new RateLimiterRedis({
+        storeClient: opts.redis,
+        keyPrefix: `${opts.prefix}:ratelimit`,
+        points: opts.perSecond,
+        duration: 1,
+        // An ioredis client that is reconnecting answers at once instead of queueing the command.
+        rejectIfRedisNotReady: true,
+      }),
+      timeoutMs: opts.timeoutMs ?? 250,
     }),
-    timeoutMs: opts.timeoutMs ?? 250,
-  });
+    opts.perSecond,
+  );
   let lastFailureLog = 0;
   return (req, res, next) => {
     const actor = req.actor;
     if (!actor) return next();
-    limiter.consume(actor.keyId).then(
-      (r: RateLimiterRes) => {
+    limiter.take(actor.keyId).then(
+      (d) => {
         res.setHeader('RateLimit-Limit', String(opts.perSecond));
-        res.setHeader('RateLimit-Remaining', String(Math.max(0, r.remainingPoints)));
-        next();
+        res.setHeader('RateLimit-Remaining', String(d.remaining));
+        if (d.allowed) return next();
+        next(new RateLimitedError(Math.max(1, Math.ceil(d.msBeforeNext / 1000)), opts.perSecond));
       },
       (err: unknown) => {
-        if (err instanceof RateLimiterRes) {
-          res.setHeader('RateLimit-Limit', String(opts.perSecond));
-          res.setHeader('RateLimit-Remaining', '0');
-          return next(new RateLimitedError(Math.max(1, Math.ceil(err.msBeforeNext / 1000)), opts.perSecond));
-        }
         const now = Date.now();
         if (now - lastFailureLog > FAILURE_LOG_INTERVAL_MS) {
           lastFailureLog = now;
