@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureServices } from './services.mjs';
+import { SERVICE_NODE_FLAGS } from './node-flags.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd, args) => {
@@ -37,8 +38,8 @@ const port = env.PORT ?? '8283';
 const base = (env.PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
 
 const children = [
-  spawn(process.execPath, ['apps/api/dist/main.js'], { cwd: root, env, stdio: 'inherit' }),
-  spawn(process.execPath, ['apps/worker/dist/main.js'], { cwd: root, env, stdio: 'inherit' }),
+  spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'apps/api/dist/main.js'], { cwd: root, env, stdio: 'inherit' }),
+  spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'apps/worker/dist/main.js'], { cwd: root, env, stdio: 'inherit' }),
 ];
 let stopping = false;
 const stop = (signal) => {

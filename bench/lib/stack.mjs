@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { SERVICE_NODE_FLAGS } from '../../scripts/node-flags.mjs';
 
 export const PG_BASE_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -91,6 +92,7 @@ export async function freePort() {
  */
 export function startProcess(root, kind, env, { cpuProfDir } = {}) {
   const args = [
+    ...SERVICE_NODE_FLAGS,
     ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []),
     path.join(root, `apps/${kind}/dist/main.js`),
   ];
