@@ -4,11 +4,24 @@ import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import { KeyCache } from './key-cache';
 
-interface SecretRow {
-  id: string;
+/** The signing columns of an organization row. */
+export interface SigningColumns {
   webhook_secret: string;
   previous_webhook_secret: string | null;
   previous_secret_expires_at: Date | null;
+}
+
+interface SecretRow extends SigningColumns {
+  id: string;
+}
+
+/** The current secret, and the previous one while its overlap lasts (SPEC F6: during rotation both sign). */
+export function activeSigningSecrets(org: SigningColumns, now = new Date()): string[] {
+  const secrets = [org.webhook_secret];
+  if (org.previous_webhook_secret && org.previous_secret_expires_at && org.previous_secret_expires_at > now) {
+    secrets.push(org.previous_webhook_secret);
+  }
+  return secrets;
 }
 
 export interface ApiOrganization {
@@ -87,12 +100,7 @@ export class AccountManager {
   /** Secrets that sign callbacks now: the current one, and the previous one during its overlap. */
   async signingSecrets(organizationId: string): Promise<string[]> {
     const org = await this.secretReader.add(organizationId);
-    if (!org) return [];
-    const secrets = [org.webhook_secret];
-    if (org.previous_webhook_secret && org.previous_secret_expires_at && org.previous_secret_expires_at > new Date()) {
-      secrets.push(org.previous_webhook_secret);
-    }
-    return secrets;
+    return org ? activeSigningSecrets(org) : [];
   }
 
   async rotateWebhookSecret(actor: Actor, id: string): Promise<ApiOrganization> {

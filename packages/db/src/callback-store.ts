@@ -1,5 +1,6 @@
 import { TERMINAL_STATUSES } from '@jobs/core';
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
+import { activeSigningSecrets, type SigningColumns } from './account-manager';
 import { rawRows, type Db } from './client';
 import type { JobRow } from './job-row';
 
@@ -13,6 +14,29 @@ interface AttemptItem {
 const MARK_ENQUEUED_SQL = `UPDATE jobs j SET callback_pending = false
   FROM unnest($1::text[], $2::text[]) AS x(id, webhook_id)
   WHERE j.id = x.id AND j.callback_webhook_id = x.webhook_id AND j.callback_pending`;
+
+/** What a delivery attempt must know before it POSTs: the row's current series and the signing secrets. */
+export interface DeliveryContext {
+  /** False when the job row is gone (deleted): the callback still goes out, nothing is recorded. */
+  rowExists: boolean;
+  /** The series the row belongs to now (a retry of the job starts another one). */
+  webhookId: string | null;
+  /** Empty when the organization is gone. */
+  secrets: string[];
+}
+
+interface ContextRow extends Partial<SigningColumns> {
+  job_id: string;
+  row_exists: boolean;
+  callback_webhook_id: string | null;
+  org_exists: boolean;
+}
+
+const CONTEXT_SQL = `SELECT x.job_id, j.id IS NOT NULL AS row_exists, j.callback_webhook_id, o.id IS NOT NULL AS org_exists,
+    o.webhook_secret, o.previous_webhook_secret, o.previous_secret_expires_at
+  FROM unnest($1::text[], $2::text[]) AS x(job_id, organization_id)
+  LEFT JOIN jobs j ON j.id = x.job_id
+  LEFT JOIN organizations o ON o.id = x.organization_id`;
 
 const RECORD_ATTEMPT_SQL = `UPDATE jobs j SET callback_sent_at = now(), callback_status_code = x.status_code, callback_error = x.error,
     callback_attempts = j.callback_attempts + 1
@@ -36,6 +60,7 @@ export interface CallbackAttemptRecord {
 export class CallbackStore {
   private readonly marks: Batcher<{ jobId: string; webhookId: string }, void>;
   private readonly attempts: Batcher<AttemptItem, boolean>;
+  private readonly contexts: Batcher<{ jobId: string; organizationId: string }, DeliveryContext>;
 
   constructor(private readonly db: Db) {
     this.marks = new Batcher<{ jobId: string; webhookId: string }, void>(
@@ -60,6 +85,24 @@ export class CallbackStore {
       HOT_PATH_BATCHING,
       (i) => i.jobId,
     );
+    this.contexts = new Batcher(
+      async (items) => {
+        const rows = await rawRows<ContextRow>(db, CONTEXT_SQL, [items.map((i) => i.jobId), items.map((i) => i.organizationId)], { prepare: true });
+        const byJob = new Map(rows.map((r) => [r.job_id, r]));
+        return items.map((i) => {
+          const r = byJob.get(i.jobId);
+          const secrets = r?.org_exists && r.webhook_secret ? activeSigningSecrets(r as SigningColumns) : [];
+          return { rowExists: r?.row_exists ?? false, webhookId: r?.callback_webhook_id ?? null, secrets };
+        });
+      },
+      HOT_PATH_BATCHING,
+      (i) => i.jobId,
+    );
+  }
+
+  /** The row's series and the organization's secrets in one read, fresh for every attempt (a rotation applies at once). */
+  async deliveryContext(jobId: string, organizationId: string): Promise<DeliveryContext> {
+    return this.contexts.add({ jobId, organizationId });
   }
 
   /** The series is in the callbacks queue now; the sweep stops looking at the row. */

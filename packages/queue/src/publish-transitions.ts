@@ -8,6 +8,9 @@ import type { BusEvent, JobBus } from './job-bus';
 export function publishTransitions(jobs: JobManager, bus: JobBus, onError: (err: unknown) => void): void {
   let pending: BusEvent[] = [];
   jobs.onTransition(({ job, event }) => {
+    // A creation has no audience: nobody can follow a job before its id is returned, and streams read
+    // history from the table. Skipping it saves a publish (and a delivery to every subscriber) per job.
+    if (event.from === null) return;
     pending.push({ job_id: job.id, organization_id: job.organization_id, status: job.status, event });
     if (pending.length > 1) return;
     queueMicrotask(() => {

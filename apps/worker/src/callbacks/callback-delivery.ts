@@ -1,5 +1,5 @@
 import { publicUrl, type Settings } from '@jobs/core';
-import { AccountManager, CallbackStore, type Db, type JobManager } from '@jobs/db';
+import { CallbackStore, type Db, type JobManager } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import { CallbackQueue, enqueueCallbacksOnTransition, enqueueMissingCallbacks, type createRedis } from '@jobs/queue';
 import type { HostGuard } from '@jobs/tasks';
@@ -29,13 +29,12 @@ export interface CallbackDeliveryDeps {
  */
 export function createCallbackDelivery(settings: Settings, deps: CallbackDeliveryDeps): CallbackDelivery {
   const store = new CallbackStore(deps.db);
-  const accounts = new AccountManager(deps.db);
   const queue = new CallbackQueue(deps.redis('producer'), settings.QUEUE_PREFIX, settings.CALLBACK_MAX_ATTEMPTS);
   enqueueCallbacksOnTransition(deps.jobs, queue, store, (err, jobId) =>
     deps.logger.warn('callback enqueue failed; the sweep will queue it', { job_id: jobId, err: String(err) }),
   );
   const worker = new CallbackWorker(
-    { jobs: deps.jobs, store, signingSecrets: (org) => accounts.signingSecrets(org), guard: deps.guard, logger: deps.logger },
+    { store, guard: deps.guard, logger: deps.logger },
     {
       connection: deps.redis('worker'),
       prefix: settings.QUEUE_PREFIX,

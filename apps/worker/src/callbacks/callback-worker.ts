@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CallbackStore, JobManager } from '@jobs/db';
+import type { CallbackStore } from '@jobs/db';
 import { callbackDeliveries, type Logger } from '@jobs/observability';
 import { CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';
 import type { HostGuard } from '@jobs/tasks';
@@ -22,10 +22,7 @@ export interface CallbackWorkerOptions {
 }
 
 export interface CallbackWorkerDeps {
-  jobs: JobManager;
   store: CallbackStore;
-  /** The organization's signing secrets now (two during a rotation). */
-  signingSecrets: (organizationId: string) => Promise<string[]>;
   guard: HostGuard;
   logger: Logger;
 }
@@ -81,13 +78,12 @@ export class CallbackWorker {
     const d = job.data;
     const attempt = job.attemptsMade + 1;
     const log = this.deps.logger.child({ job_id: d.job_id, webhook_id: d.webhook_id, callback_attempt: attempt });
-    const row = await this.deps.jobs.findById(d.job_id);
+    const { rowExists, webhookId, secrets } = await this.deps.store.deliveryContext(d.job_id, d.organization_id);
     // The job was retried since this series began: its old terminal status is no longer news.
-    if (row && row.callback_webhook_id !== d.webhook_id) {
+    if (rowExists && webhookId !== d.webhook_id) {
       log.info('callback series superseded by a retry of the job; dropped');
       return 'stale';
     }
-    const secrets = await this.deps.signingSecrets(d.organization_id);
     if (secrets.length === 0) {
       log.warn('organization gone; callback dropped');
       return 'stale';
@@ -100,7 +96,7 @@ export class CallbackWorker {
       { timeoutMs: this.opts.timeoutMs, maxResponseBytes: this.opts.maxResponseBytes, guard: this.deps.guard },
     );
     // A deleted job (cancelled by DELETE) still gets its callback; there is just no row to record on.
-    if (row) {
+    if (rowExists) {
       await this.deps.store
         .recordAttempt(d.job_id, d.webhook_id, { statusCode: result.statusCode, error: result.error })
         .catch((err: unknown) => log.warn('could not record callback attempt', { err: String(err) }));
