@@ -8,17 +8,19 @@ export function requestContext(logger: Logger): RequestHandler {
     const incoming = req.get('x-request-id');
     req.requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      if (!logger.isLevelEnabled('http')) return;
-      logger.http('request', {
-        request_id: req.requestId,
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+    // Only when request lines are logged at all: a listener per request is measurable on the hot path.
+    if (logger.isLevelEnabled('http')) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        logger.http('request', {
+          request_id: req.requestId,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+        });
       });
-    });
+    }
     withLogContext({ request_id: req.requestId }, next);
   };
 }
