@@ -1,8 +1,8 @@
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { AppDeps } from './deps';
 import { JobService } from './job-service';
 import { authenticate } from './middleware/auth';
+import { securityHeaders } from './middleware/security-headers';
 import { rateLimit } from './middleware/rate-limit';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestContext, resumeRequestContext } from './middleware/request-context';
@@ -27,7 +27,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', true);
-  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(securityHeaders({ contentSecurityPolicy: false }));
   app.use(requestContext(deps.logger));
   // Parsed here first, with its own limit; the general parser below then leaves the body alone.
   app.use('/api/batches', express.json({ limit: Math.max(deps.settings.MAX_BATCH_BODY_BYTES, deps.settings.MAX_BODY_BYTES), strict: true, type: ['application/json', 'application/*+json'] }));
