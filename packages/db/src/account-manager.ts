@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, canSeeOrganization, newId, type Actor, type Role } from '@jobs/core';
-import { Batcher, HOT_PATH_BATCHING } from './batcher';
-import { rawRows, type Db } from './client';
+import type { Db } from './client';
 import { KeyCache } from './key-cache';
 
 /** The signing columns of an organization row. */
@@ -9,10 +8,6 @@ export interface SigningColumns {
   webhook_secret: string;
   previous_webhook_secret: string | null;
   previous_secret_expires_at: Date | null;
-}
-
-interface SecretRow extends SigningColumns {
-  id: string;
 }
 
 /** The current secret, and the previous one while its overlap lasts (SPEC F6: during rotation both sign). */
@@ -56,29 +51,15 @@ export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString(
 const KEY_PREFIX_LENGTH = 12;
 
 /**
- * Organizations, users and API keys through Prisma's typed client; only the signing secrets, read once
- * per callback attempt, take the raw batched path.
+ * Organizations, users and API keys (Prisma's typed client: none of this is on a hot path; a callback
+ * attempt reads its secrets through CallbackStore.deliveryContext).
  */
 export class AccountManager {
   /** Looked-up keys; revocations clear their entries here and, through the listeners, in other processes. */
   readonly keys = new KeyCache();
   private readonly revokeListeners: ((keyId: string) => Promise<void>)[] = [];
 
-  /** Read fresh for every attempt (a rotation applies at once), batched: concurrent attempts share a statement. */
-  private readonly secretReader: Batcher<string, SecretRow | null>;
-
-  constructor(private readonly db: Db) {
-    this.secretReader = new Batcher<string, SecretRow | null>(async (ids) => {
-      const rows = await rawRows<SecretRow>(
-        db,
-        'SELECT id, webhook_secret, previous_webhook_secret, previous_secret_expires_at FROM organizations WHERE id = ANY($1::text[])',
-        [ids],
-        { prepare: true },
-      );
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }, HOT_PATH_BATCHING);
-  }
+  constructor(private readonly db: Db) {}
 
   /** Called (and awaited) after every revocation, before the revoke call returns: e.g. a pub/sub broadcast. */
   onKeyRevoked(listener: (keyId: string) => Promise<void>): void {
@@ -99,8 +80,14 @@ export class AccountManager {
 
   /** Secrets that sign callbacks now: the current one, and the previous one during its overlap. */
   async signingSecrets(organizationId: string): Promise<string[]> {
-    const org = await this.secretReader.add(organizationId);
-    return org ? activeSigningSecrets(org) : [];
+    const org = await this.db.organization.findUnique({ where: { id: organizationId } });
+    return org
+      ? activeSigningSecrets({
+          webhook_secret: org.webhookSecret,
+          previous_webhook_secret: org.previousWebhookSecret,
+          previous_secret_expires_at: org.previousSecretExpiresAt,
+        })
+      : [];
   }
 
   async rotateWebhookSecret(actor: Actor, id: string): Promise<ApiOrganization> {
