@@ -42,10 +42,7 @@ export const createJobBodySchema = z
   .strictObject({
     task: z.string().min(1).max(200),
     input: jsonObject.nullish().transform((v) => v ?? {}),
-    background: z
-      .boolean()
-      .nullish()
-      .transform((v) => v ?? true),
+    background: z.boolean().nullish().transform((v) => v ?? true),
     metadata: jsonObject
       .nullish()
       .transform((v) => v ?? {})
@@ -55,20 +52,8 @@ export const createJobBodySchema = z
     agent_id: nullable(z.string().min(1).max(255)),
     callback_url: nullable(httpUrl),
     priority: nullable(z.number().int().min(1).max(100)),
-    max_attempts: z
-      .number()
-      .int()
-      .min(1)
-      .max(25)
-      .nullish()
-      .transform((v) => v ?? 1),
-    backoff_ms: z
-      .number()
-      .int()
-      .min(1)
-      .max(3_600_000)
-      .nullish()
-      .transform((v) => v ?? 1000),
+    max_attempts: z.number().int().min(1).max(25).nullish().transform((v) => v ?? 1),
+    backoff_ms: z.number().int().min(1).max(3_600_000).nullish().transform((v) => v ?? 1000),
     timeout_ms: nullable(z.number().int().min(1).max(86_400_000)),
     delay_ms: nullable(z.number().int().min(0).max(2_592_000_000)),
     expires_at: nullable(
@@ -89,12 +74,7 @@ export type CreateJobBody = z.output<typeof createJobBodySchema>;
 const csvList = <T extends string>(item: z.ZodType<T, string>) =>
   z
     .union([z.string(), z.array(z.string())])
-    .transform((v) =>
-      (Array.isArray(v) ? v : [v])
-        .flatMap((s) => s.split(','))
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
+    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
     // An empty list would silently match nothing; like the other empty query parameters it is a 400.
     .pipe(z.array(item).min(1, 'must name at least one value'));
 
@@ -126,10 +106,7 @@ export const listJobsQuerySchema = z.object({
 export type ListJobsQuery = z.output<typeof listJobsQuerySchema>;
 
 export const createOrganizationBodySchema = z.strictObject({ name: z.string().min(1).max(200) });
-export const createUserBodySchema = z.strictObject({
-  organization_id: idSchema('org'),
-  name: z.string().min(1).max(200),
-});
+export const createUserBodySchema = z.strictObject({ organization_id: idSchema('org'), name: z.string().min(1).max(200) });
 export const createApiKeyBodySchema = z.strictObject({ user_id: idSchema('user'), role: z.enum(ROLES) });
 
 /** Finds the first string (key or value) holding a NUL character or a lone surrogate. */
