@@ -1,22 +1,10 @@
 import { Client } from 'pg';
+import type { ApiKeyObject, ApiOrganization } from '../../packages/db/src';
 import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { createTenant, expectStatus } from '../support/tenants';
 
-interface Org {
-  id: string;
-  name: string;
-  created_at: string;
-  webhook_secret: string;
-}
-interface Key {
-  id: string;
-  key?: string;
-  prefix: string;
-  user_id: string;
-  organization_id: string;
-  role: string;
-  created_at: string;
-}
+type Org = ApiOrganization;
+type Key = ApiKeyObject;
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
