@@ -133,6 +133,9 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     expect(done.stop_reason).toBe(stopReason);
     if (status === 'failed') expect(done.error).toMatchObject({ code: 'batch_failed' });
     expect((await allItems(job.id)).map((i) => i.status)).toEqual([outcome, outcome, outcome]);
+    // API.md: the item counts are the result whatever the terminal status.
+    const counts = { succeeded: 0, errored: 0, canceled: 0, expired: 0, [outcome]: 3 };
+    expect(done.result).toEqual({ total: 3, counts });
   });
 
   it('leaves a batch running when its poll fails, and finishes it on the next cycle', async () => {
@@ -191,7 +194,8 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     expect(row!.cancel_requested_at).not.toBeNull();
     expect(row!.finalized_at).not.toBeNull();
     expect((await allItems(job.id)).map((i) => i.status)).toEqual(['canceled', 'canceled']);
-    expect((await getJob(job.id)).status).toBe('cancelled');
+    // Cancelled by its client before the provider ended it: the counts are filled in once the items are known.
+    expect(await getJob(job.id)).toMatchObject({ status: 'cancelled', result: { total: 2, counts: { succeeded: 0, errored: 0, canceled: 2, expired: 0 } } });
   });
 
   it('accepts a batch body over MAX_BODY_BYTES (batches have their own limit)', async () => {

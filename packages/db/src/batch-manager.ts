@@ -197,6 +197,20 @@ export class BatchManager {
     return counts;
   }
 
+  /**
+   * The item counts as the result of a batch Job that reached its terminal status without them (its client
+   * cancelled it before the provider ended the batch): API.md gives every terminal batch Job its counts.
+   * Not a transition: the status, its event and its callback stay as they were.
+   */
+  async fillResult(jobId: string, result: object): Promise<void> {
+    await this.db.$executeRawUnsafe(
+      `UPDATE jobs SET result = $2::jsonb, updated_at = now()
+       WHERE id = $1 AND job_type = 'batch' AND result IS NULL AND status IN ('completed', 'failed', 'cancelled', 'expired')`,
+      jobId,
+      JSON.stringify(result),
+    );
+  }
+
   /** Batches whose Job has its terminal status (or never will from us): the poller is done with them. */
   async finalize(jobIds: readonly string[]): Promise<void> {
     if (jobIds.length === 0) return;
