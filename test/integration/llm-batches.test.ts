@@ -24,6 +24,8 @@ interface Item {
   error: unknown;
 }
 
+/** The poller's schedule registered (else POST /api/batches is a 503) but not due again during a test. */
+const POLL_BY_HAND = { ENABLE_BATCH_JOB_POLLING: 'true', POLL_RUNNING_LLM_BATCHES_INTERVAL_SECONDS: '86400' };
 const OUTCOMES: Outcome[] = ['succeeded', 'errored', 'canceled', 'expired'];
 const request = (customId: string, text = 'hello') => ({ custom_id: customId, params: { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: text }] } });
 
@@ -37,7 +39,8 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
   beforeAll(async () => {
     fake = new FakeAnthropic();
     await fake.start();
-    stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key', ENABLE_BATCH_JOB_POLLING: 'false' } });
+    // Polling on (batches are refused without it), but the scheduled poll runs only once, at start: the tests poll.
+    stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key', ...POLL_BY_HAND } });
     // No SDK retries here: a failure the fake injects must reach the poller as it is.
     anthropic = createAnthropicClient({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' }, { maxRetries: 0 })!;
     batches = new BatchManager(stack.api.deps.db);
@@ -236,7 +239,7 @@ describe('the reconciler and a handed-off batch job', () => {
   beforeAll(async () => {
     fake = new FakeAnthropic();
     await fake.start();
-    stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' } });
+    stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key', ...POLL_BY_HAND } });
   });
   afterAll(async () => {
     await stack.stop();

@@ -211,6 +211,29 @@ export class BatchManager {
     );
   }
 
+  /**
+   * Unfinalized batches submitted more than `olderThanMs` ago (the provider should have ended them long
+   * since), at most `limit`, with their items not yet ended marked `expired` in the same statement.
+   */
+  async expireOverdue(olderThanMs: number, limit: number, reason: string): Promise<{ job_id: string; job_status: JobStatus }[]> {
+    return this.db.$queryRawUnsafe<{ job_id: string; job_status: JobStatus }[]>(
+      `WITH due AS (
+         SELECT b.job_id, j.status AS job_status FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
+         WHERE b.finalized_at IS NULL AND b.provider_batch_id IS NOT NULL
+           AND b.submitted_at < now() - make_interval(secs => $1::double precision / 1000)
+         ORDER BY b.submitted_at LIMIT $2::int
+       ), items AS (
+         UPDATE llm_batch_items i SET status = 'expired', result = NULL, updated_at = now(),
+           error = jsonb_build_object('type', 'expired', 'message', $3::text)
+         FROM due WHERE i.batch_job_id = due.job_id AND i.status IN ('created', 'submitted')
+       )
+       SELECT job_id, job_status FROM due`,
+      olderThanMs,
+      limit,
+      reason,
+    );
+  }
+
   /** Batches whose Job has its terminal status (or never will from us): the poller is done with them. */
   async finalize(jobIds: readonly string[]): Promise<void> {
     if (jobIds.length === 0) return;

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { NotFoundError, createJobBodySchema, idSchema, pageLimitSchema } from '@jobs/core';
+import { AppError, NotFoundError, createJobBodySchema, idSchema, pageLimitSchema } from '@jobs/core';
 import { BatchManager, toApiJob } from '@jobs/db';
 import { batchRequestsSchema } from '@jobs/tasks';
 import { z } from 'zod';
@@ -36,6 +36,10 @@ export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTabl
 
   table.add(r, 'post', '/api/batches', async (req: Request, res: Response) => {
     const body = parse(createBatchBodySchema, req.body);
+    // Nothing would ever end the batch: refuse it rather than accept a Job that stays running for 25 h.
+    if (!deps.settings.ENABLE_BATCH_JOB_POLLING) {
+      throw new AppError(503, 'Service Unavailable', 'LLM batches are not accepted while the batch poller is off (ENABLE_BATCH_JOB_POLLING=false); ask the operator to enable it');
+    }
     const create = createJobBodySchema.parse({
       task: 'llm.batch',
       input: { requests: body.requests },
