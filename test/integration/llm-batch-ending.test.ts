@@ -64,7 +64,8 @@ describe('batches that would never end', () => {
         owner!.user_id,
       );
       await new BatchManager(db).prepare(jobId, [request('p-1'), request('p-2')]);
-      await new BatchManager(db).markSubmitted(jobId, { id: 'msgbatch_0123456789abcdef', processing_status: 'in_progress', request_counts: {} });
+      await new BatchManager(db).recordIntent(jobId, 'intent');
+      await new BatchManager(db).markSubmitted(jobId, { id: 'msgbatch_0123456789abcdef', processing_status: 'in_progress', request_counts: {} }, 'intent');
       await age(stack, jobId, 26);
       await stack.worker!.sweeper.sweepOnce();
       const job = (await stack.request('GET', `/api/jobs/${jobId}`)).body as Job;

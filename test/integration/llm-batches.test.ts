@@ -231,6 +231,33 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     const items = await stack.request('GET', '/api/batches/not-an-id/items');
     expect(items.status).toBe(400);
   });
+
+  it('takes an idempotency_key as job creation does: same body 200 with the original Job, another body 409, header and body differ 400', async () => {
+    const body = { requests: [request('idem-1'), request('idem-2')], metadata: { k: 1 } };
+    const first = await stack.request('POST', '/api/batches', { ...body, idempotency_key: 'batch-key-1' });
+    expect(first.status).toBe(201);
+    const id = (first.body as Job).id;
+    const again = await stack.request('POST', '/api/batches', { ...body, idempotency_key: 'batch-key-1' });
+    expect(again.status).toBe(200);
+    expect((again.body as Job).id).toBe(id);
+    const byHeader = await stack.request('POST', '/api/batches', body, undefined, { 'Idempotency-Key': 'batch-key-1' });
+    expect(byHeader.status).toBe(200);
+    expect((byHeader.body as Job).id).toBe(id);
+    const other = await stack.request('POST', '/api/batches', { ...body, requests: [request('idem-3')], idempotency_key: 'batch-key-1' });
+    expect(other.status).toBe(409);
+    const differ = await stack.request('POST', '/api/batches', { ...body, idempotency_key: 'batch-key-2' }, undefined, { 'Idempotency-Key': 'batch-key-3' });
+    expect(differ.status).toBe(400);
+    expect((differ.body as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['idempotency_key']);
+    const rows = await stack.api.deps.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM jobs WHERE job_type = 'batch' AND idempotency_key LIKE 'batch-key-%'`);
+    expect(rows[0]!.n).toBe(1);
+    // One Job, one provider batch.
+    const row = await waitFor(async () => (await batches.get(id))?.provider_batch_id, 'batch submitted', 30_000);
+    expect([...fake.batches.values()].filter((b) => b.requests.some((r) => r.custom_id === 'idem-1'))).toHaveLength(1);
+    fake.endBatch(row, 'succeeded');
+    await waitFor(async () => (await getJob(id)).status === 'running', 'handed off');
+    await poll();
+    expect((await getJob(id)).status).toBe('completed');
+  });
 });
 
 describe('the reconciler and a handed-off batch job', () => {
