@@ -5,7 +5,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 
 /**
  * A local stand-in for the parts of Anthropic's API this service uses, with the field names of the SDK's
- * types (`@anthropic-ai/sdk` resources/messages): Message Batches (create, retrieve, results as JSONL at
+ * types (`@anthropic-ai/sdk` resources/messages): Message Batches (create, list, retrieve, results as JSONL at
  * `results_url`, cancel) and Messages (plain and SSE streaming). Tests (and `npm run fake:anthropic`) can
  * make it fail, slow down, or end a batch with chosen outcomes per request.
  */
@@ -85,6 +85,9 @@ export class FakeAnthropic {
   readonly hits = new Map<string, number>();
   private failures: Failure[] = [];
   private delays: { path: string; ms: number }[] = [];
+  /** While set, a batch create is done (the batch exists) but its response is held back, as by a slow network. */
+  private holdCreates = false;
+  private held: ServerResponse[] = [];
   private server?: Server;
   private baseUrl = '';
 
@@ -109,6 +112,7 @@ export class FakeAnthropic {
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
+    this.held = [];
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     this.server = undefined;
@@ -145,6 +149,16 @@ export class FakeAnthropic {
     };
     this.finish(fb, pick);
     return fb.batch;
+  }
+
+  /**
+   * Holds (true) or releases (false) the responses to batch creates: the batch is created at once, the
+   * client hears of it only on release. Lets a test kill a worker between the provider's create and its write.
+   */
+  holdCreateResponses(hold: boolean): void {
+    this.holdCreates = hold;
+    if (hold) return;
+    for (const res of this.held.splice(0)) if (!res.destroyed) res.end();
   }
 
   /** Creates a batch without HTTP (for seeding many at once in tests). */
@@ -188,7 +202,7 @@ export class FakeAnthropic {
       }
       if (!req.headers['x-api-key'] && !req.headers['authorization']) throw new HttpError(401, 'x-api-key header is required');
       if (!req.headers['anthropic-version']) throw new HttpError(400, 'anthropic-version header is required');
-      await this.route(req.method ?? 'GET', path, body, res);
+      await this.route(req.method ?? 'GET', path, body, res, url.searchParams);
     } catch (err) {
       if (err instanceof HttpError) return sendError(res, err.status, err.message);
       sendError(res, 500, String(err));
@@ -200,9 +214,50 @@ export class FakeAnthropic {
     this.hits.set(route, (this.hits.get(route) ?? 0) + 1);
   }
 
-  private async route(method: string, path: string, body: unknown, res: ServerResponse): Promise<void> {
+  private create(body: unknown, res: ServerResponse): void {
+    const batch = this.createBatch(validateBatch(body));
+    if (!this.holdCreates) return sendJson(res, 200, batch);
+    res.writeHead(200, { 'content-type': 'application/json', 'request-id': rid('req') });
+    res.write(JSON.stringify(batch));
+    this.held.push(res);
+  }
+
+  /**
+   * `GET /v1/messages/batches`: most recently created first; `limit` 1..1000 (default 20), `after_id` (the
+   * page after that batch, older) or `before_id` (the page before it, newer); `has_more`, `first_id`, `last_id`.
+   */
+  private list(query: URLSearchParams): { data: MessageBatch[]; has_more: boolean; first_id: string | null; last_id: string | null } {
+    const limit = query.has('limit') ? Number(query.get('limit')) : 20;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit: Input should be between 1 and 1000');
+    for (const fb of this.batches.values()) this.advance(fb);
+    // Insertion order is creation order; newest first as the real API lists them.
+    const all = [...this.batches.values()].map((fb) => fb.batch).reverse();
+    const index = (id: string) => {
+      const i = all.findIndex((b) => b.id === id);
+      if (i < 0) throw new HttpError(404, `No batch ${id}`);
+      return i;
+    };
+    const after = query.get('after_id');
+    const before = query.get('before_id');
+    let data: MessageBatch[];
+    let hasMore: boolean;
+    if (before) {
+      const end = index(before);
+      const start = Math.max(0, end - limit);
+      data = all.slice(start, end);
+      hasMore = start > 0;
+    } else {
+      const start = after ? index(after) + 1 : 0;
+      data = all.slice(start, start + limit);
+      hasMore = start + limit < all.length;
+    }
+    return { data, has_more: hasMore, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
+  }
+
+  private async route(method: string, path: string, body: unknown, res: ServerResponse, query = new URLSearchParams()): Promise<void> {
     if (method === 'POST' && path === '/v1/messages') return this.messages(body, res);
-    if (method === 'POST' && path === '/v1/messages/batches') return sendJson(res, 200, this.createBatch(validateBatch(body)));
+    if (method === 'POST' && path === '/v1/messages/batches') return this.create(body, res);
+    if (method === 'GET' && path === '/v1/messages/batches') return sendJson(res, 200, this.list(query));
     const m = /^\/v1\/messages\/batches\/([^/]+)(\/results|\/cancel)?$/.exec(path);
     if (m) {
       const fb = this.batches.get(m[1]!);

@@ -14,6 +14,21 @@ describe('fake Anthropic server through the SDK', () => {
 
   const params = { model: 'claude-test', max_tokens: 50, messages: [{ role: 'user' as const, content: 'good morning' }] };
 
+  it('lists batches newest first, paginated as the SDK expects (limit, after_id, before_id, has_more)', async () => {
+    const batchParams = (id: string) => ({ requests: [{ custom_id: id, params }] });
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await client.messages.batches.create(batchParams(`list-${i}`))).id);
+    const all: string[] = [];
+    for await (const b of client.messages.batches.list({ limit: 2 })) all.push(b.id);
+    expect(all.slice(0, 5)).toEqual([...made].reverse());
+    const first = await client.messages.batches.list({ limit: 2 });
+    expect(first.data.map((b) => b.id)).toEqual([made[4], made[3]]);
+    expect(first).toMatchObject({ has_more: true, first_id: made[4], last_id: made[3] });
+    const newer = await client.messages.batches.list({ limit: 2, before_id: made[1]! });
+    expect(newer.data.map((b) => b.id)).toEqual([made[3], made[2]]);
+    await expect(client.messages.batches.list({ limit: 1001 })).rejects.toMatchObject({ status: 400 });
+  });
+
   it('answers messages.create with a Message', async () => {
     const m = await client.messages.create(params);
     expect(m).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-test', stop_reason: 'end_turn', content: [{ type: 'text', text: 'Echo: good morning' }] });

@@ -24,6 +24,8 @@ interface Item {
   error: unknown;
 }
 
+/** The poller's schedule registered (else POST /api/batches is a 503) but not due again during a test. */
+const POLL_BY_HAND = { ENABLE_BATCH_JOB_POLLING: 'true', POLL_RUNNING_LLM_BATCHES_INTERVAL_SECONDS: '86400' };
 const OUTCOMES: Outcome[] = ['succeeded', 'errored', 'canceled', 'expired'];
 const request = (customId: string, text = 'hello') => ({ custom_id: customId, params: { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: text }] } });
 
@@ -37,7 +39,8 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
   beforeAll(async () => {
     fake = new FakeAnthropic();
     await fake.start();
-    stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key', ENABLE_BATCH_JOB_POLLING: 'false' } });
+    // Polling on (batches are refused without it), but the scheduled poll runs only once, at start: the tests poll.
+    stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key', ...POLL_BY_HAND } });
     // No SDK retries here: a failure the fake injects must reach the poller as it is.
     anthropic = createAnthropicClient({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' }, { maxRetries: 0 })!;
     batches = new BatchManager(stack.api.deps.db);
@@ -133,6 +136,9 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     expect(done.stop_reason).toBe(stopReason);
     if (status === 'failed') expect(done.error).toMatchObject({ code: 'batch_failed' });
     expect((await allItems(job.id)).map((i) => i.status)).toEqual([outcome, outcome, outcome]);
+    // API.md: the item counts are the result whatever the terminal status.
+    const counts = { succeeded: 0, errored: 0, canceled: 0, expired: 0, [outcome]: 3 };
+    expect(done.result).toEqual({ total: 3, counts });
   });
 
   it('leaves a batch running when its poll fails, and finishes it on the next cycle', async () => {
@@ -191,7 +197,8 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     expect(row!.cancel_requested_at).not.toBeNull();
     expect(row!.finalized_at).not.toBeNull();
     expect((await allItems(job.id)).map((i) => i.status)).toEqual(['canceled', 'canceled']);
-    expect((await getJob(job.id)).status).toBe('cancelled');
+    // Cancelled by its client before the provider ended it: the counts are filled in once the items are known.
+    expect(await getJob(job.id)).toMatchObject({ status: 'cancelled', result: { total: 2, counts: { succeeded: 0, errored: 0, canceled: 2, expired: 0 } } });
   });
 
   it('accepts a batch body over MAX_BODY_BYTES (batches have their own limit)', async () => {
@@ -224,6 +231,33 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     const items = await stack.request('GET', '/api/batches/not-an-id/items');
     expect(items.status).toBe(400);
   });
+
+  it('takes an idempotency_key as job creation does: same body 200 with the original Job, another body 409, header and body differ 400', async () => {
+    const body = { requests: [request('idem-1'), request('idem-2')], metadata: { k: 1 } };
+    const first = await stack.request('POST', '/api/batches', { ...body, idempotency_key: 'batch-key-1' });
+    expect(first.status).toBe(201);
+    const id = (first.body as Job).id;
+    const again = await stack.request('POST', '/api/batches', { ...body, idempotency_key: 'batch-key-1' });
+    expect(again.status).toBe(200);
+    expect((again.body as Job).id).toBe(id);
+    const byHeader = await stack.request('POST', '/api/batches', body, undefined, { 'Idempotency-Key': 'batch-key-1' });
+    expect(byHeader.status).toBe(200);
+    expect((byHeader.body as Job).id).toBe(id);
+    const other = await stack.request('POST', '/api/batches', { ...body, requests: [request('idem-3')], idempotency_key: 'batch-key-1' });
+    expect(other.status).toBe(409);
+    const differ = await stack.request('POST', '/api/batches', { ...body, idempotency_key: 'batch-key-2' }, undefined, { 'Idempotency-Key': 'batch-key-3' });
+    expect(differ.status).toBe(400);
+    expect((differ.body as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['idempotency_key']);
+    const rows = await stack.api.deps.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM jobs WHERE job_type = 'batch' AND idempotency_key LIKE 'batch-key-%'`);
+    expect(rows[0]!.n).toBe(1);
+    // One Job, one provider batch.
+    const row = await waitFor(async () => (await batches.get(id))?.provider_batch_id, 'batch submitted', 30_000);
+    expect([...fake.batches.values()].filter((b) => b.requests.some((r) => r.custom_id === 'idem-1'))).toHaveLength(1);
+    fake.endBatch(row, 'succeeded');
+    await waitFor(async () => (await getJob(id)).status === 'running', 'handed off');
+    await poll();
+    expect((await getJob(id)).status).toBe('completed');
+  });
 });
 
 describe('the reconciler and a handed-off batch job', () => {
@@ -232,7 +266,7 @@ describe('the reconciler and a handed-off batch job', () => {
   beforeAll(async () => {
     fake = new FakeAnthropic();
     await fake.start();
-    stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' } });
+    stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key', ...POLL_BY_HAND } });
   });
   afterAll(async () => {
     await stack.stop();

@@ -5,6 +5,7 @@ import { EventLoopWatchdog, countTransitions, createLogger, registry, startHealt
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
 import { HostGuard, builtinTasks, createAnthropicClient, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
+import { expireOverdueLlmBatches } from './batches/expire-llm-batches';
 import { createCallbackDelivery, type CallbackDelivery } from './callbacks/callback-delivery';
 import { JobRunner } from './job-runner';
 import { createScheduler } from './scheduler/create-scheduler';
@@ -79,6 +80,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId });
   sweeper.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
+  sweeper.addStep({ name: 'llm_batch_expiry', run: () => expireOverdueLlmBatches({ batches, jobs, logger: log, workerId: runner.workerId }) });
   const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, sweeper });
   let startupSweep: Promise<void> = Promise.resolve();
 

@@ -26,6 +26,8 @@ export interface LlmBatchRow {
   finalized_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  submit_token: string | null;
+  submit_started_at: Date | null;
 }
 
 /** A batch the poller should look at, with the state of its Job. */
@@ -111,25 +113,58 @@ export class BatchManager {
     return rows[0] ?? null;
   }
 
-  /** Records the provider's batch and marks every item submitted. */
-  async markSubmitted(jobId: string, batch: { id: string; processing_status: string; request_counts: object }): Promise<void> {
-    await this.db.$transaction([
+  /**
+   * The intent of an attempt about to create the provider batch (issue 10 item 5), written before the call:
+   * a new token replaces an earlier attempt's, so that attempt's late outcome can no longer be recorded.
+   * Null when an unfinalized provider batch is already recorded (nothing to submit).
+   */
+  async recordIntent(jobId: string, token: string): Promise<{ submit_started_at: Date } | null> {
+    const rows = await this.db.$queryRawUnsafe<{ submit_started_at: Date }[]>(
+      // A finalized batch (its Job re-run by its client) lets go of its provider batch: a new one replaces it.
+      `UPDATE llm_batch_jobs SET submit_token = $2, submit_started_at = now(), updated_at = now(),
+         provider_batch_id = CASE WHEN finalized_at IS NULL THEN provider_batch_id END
+       WHERE job_id = $1 AND (provider_batch_id IS NULL OR finalized_at IS NOT NULL) RETURNING submit_started_at`,
+      jobId,
+      token,
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Records the provider's batch and marks every item submitted, if `token` is still the row's intent and no
+   * batch is recorded yet; false otherwise (another attempt took over: the caller's batch is not the Job's).
+   */
+  async markSubmitted(jobId: string, batch: { id: string; processing_status: string; request_counts: object }, token: string): Promise<boolean> {
+    const [written] = await this.db.$transaction([
       this.db.$executeRawUnsafe(
         `UPDATE llm_batch_jobs SET provider_batch_id = $2, processing_status = $3, request_counts = $4::jsonb,
            latest_polling_response = $5::jsonb, submitted_at = now(), updated_at = now(), last_polled_at = NULL,
-           last_poll_error = NULL, cancel_requested_at = NULL, finalized_at = NULL
-         WHERE job_id = $1`,
+           last_poll_error = NULL, cancel_requested_at = NULL, finalized_at = NULL, submit_token = NULL, submit_started_at = NULL
+         WHERE job_id = $1 AND submit_token = $6 AND provider_batch_id IS NULL`,
         jobId,
         batch.id,
         batch.processing_status,
         JSON.stringify(batch.request_counts),
         JSON.stringify(batch),
+        token,
       ),
       this.db.$executeRawUnsafe(
-        `UPDATE llm_batch_items SET status = 'submitted', result = NULL, error = NULL, updated_at = now() WHERE batch_job_id = $1`,
+        `UPDATE llm_batch_items SET status = 'submitted', result = NULL, error = NULL, updated_at = now()
+         WHERE batch_job_id = $1 AND EXISTS (SELECT 1 FROM llm_batch_jobs WHERE job_id = $1 AND provider_batch_id = $2)`,
         jobId,
+        batch.id,
       ),
     ]);
+    return written === 1;
+  }
+
+  async owned(providerBatchIds: readonly string[]): Promise<Set<string>> {
+    if (providerBatchIds.length === 0) return new Set();
+    const rows = await this.db.$queryRawUnsafe<{ provider_batch_id: string }[]>(
+      `SELECT provider_batch_id FROM llm_batch_jobs WHERE provider = 'anthropic' AND provider_batch_id = ANY($1::text[])`,
+      [...providerBatchIds],
+    );
+    return new Set(rows.map((r) => r.provider_batch_id));
   }
 
   /** Unfinalized, submitted batches created within the lookback, least recently polled first. */
@@ -195,6 +230,43 @@ export class BatchManager {
     const counts = Object.fromEntries(BATCH_ITEM_STATUSES.map((s) => [s, 0])) as Record<BatchItemStatus, number>;
     for (const r of rows) counts[r.status] = r.n;
     return counts;
+  }
+
+  /**
+   * The item counts as the result of a batch Job that reached its terminal status without them (its client
+   * cancelled it before the provider ended the batch): API.md gives every terminal batch Job its counts.
+   * Not a transition: the status, its event and its callback stay as they were.
+   */
+  async fillResult(jobId: string, result: object): Promise<void> {
+    await this.db.$executeRawUnsafe(
+      `UPDATE jobs SET result = $2::jsonb, updated_at = now()
+       WHERE id = $1 AND job_type = 'batch' AND result IS NULL AND status IN ('completed', 'failed', 'cancelled', 'expired')`,
+      jobId,
+      JSON.stringify(result),
+    );
+  }
+
+  /**
+   * Unfinalized batches submitted more than `olderThanMs` ago (the provider should have ended them long
+   * since), at most `limit`, with their items not yet ended marked `expired` in the same statement.
+   */
+  async expireOverdue(olderThanMs: number, limit: number, reason: string): Promise<{ job_id: string; job_status: JobStatus }[]> {
+    return this.db.$queryRawUnsafe<{ job_id: string; job_status: JobStatus }[]>(
+      `WITH due AS (
+         SELECT b.job_id, j.status AS job_status FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
+         WHERE b.finalized_at IS NULL AND b.provider_batch_id IS NOT NULL
+           AND b.submitted_at < now() - make_interval(secs => $1::double precision / 1000)
+         ORDER BY b.submitted_at LIMIT $2::int
+       ), items AS (
+         UPDATE llm_batch_items i SET status = 'expired', result = NULL, updated_at = now(),
+           error = jsonb_build_object('type', 'expired', 'message', $3::text)
+         FROM due WHERE i.batch_job_id = due.job_id AND i.status IN ('created', 'submitted')
+       )
+       SELECT job_id, job_status FROM due`,
+      olderThanMs,
+      limit,
+      reason,
+    );
   }
 
   /** Batches whose Job has its terminal status (or never will from us): the poller is done with them. */

@@ -33,10 +33,12 @@ export class TransitionWriter {
     const withError = opts.error !== undefined;
     const unlessExpired = opts.unlessExpired === true;
     const throughPending = opts.throughPending === true && to === 'running' && from.includes('created');
-    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}|${unlessExpired ? 'x' : ''}|${throughPending ? 'p' : ''}`;
+    // A terminal write other than `completed` keeps the row's result unless the caller gives one (a batch's counts).
+    const withResult = opts.result !== undefined && isTerminal(to) && to !== 'completed';
+    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}|${unlessExpired ? 'x' : ''}|${throughPending ? 'p' : ''}|${withResult ? 'r' : ''}`;
     let batcher = this.batchers.get(shape);
     if (!batcher) {
-      const sql = transitionSql(to, withError, unlessExpired, throughPending);
+      const sql = transitionSql(to, withError, unlessExpired, throughPending, withResult);
       batcher = new Batcher<Item, Written | null>((items) => this.run(sql, to, from, items), HOT_PATH_BATCHING, (item) => item.id);
       this.batchers.set(shape, batcher);
     }
@@ -66,7 +68,7 @@ export class TransitionWriter {
   }
 }
 
-function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean, throughPending: boolean): string {
+function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean, throughPending: boolean, withResult: boolean): string {
   const sets = ['status = $10', `event_seq = j.event_seq + ${throughPending ? "CASE WHEN prev.status = 'created' THEN 2 ELSE 1 END" : '1'}`, 'updated_at = now()'];
   if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
   // A new or returned attempt belongs to a worker again, whoever the last one handed it to.
@@ -81,7 +83,7 @@ function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean
       // One webhook-id per terminal transition, derived from the event it answers, so redelivery never mints a second.
       `callback_webhook_id = CASE WHEN j.callback_url IS NULL THEN NULL ELSE 'msg_' || substr(j.id, 5) || '_' || (j.event_seq + 1) END`,
     );
-    if (to === 'completed') sets.push('result = prev.in_result::jsonb');
+    if (to === 'completed' || withResult) sets.push('result = prev.in_result::jsonb');
   }
   // `j.id = ANY($1)` keeps the plan an index scan whatever the planner guesses for unnest's row count. The status
   // guard is written so no index can serve it: with stale statistics (a new or truncated table) the planner

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { NotFoundError, createJobBodySchema, idSchema, pageLimitSchema } from '@jobs/core';
+import { AppError, NotFoundError, ValidationError, createJobBodySchema, idSchema, pageLimitSchema } from '@jobs/core';
 import { BatchManager, toApiJob } from '@jobs/db';
 import { batchRequestsSchema } from '@jobs/tasks';
 import { z } from 'zod';
@@ -16,6 +16,7 @@ export const createBatchBodySchema = z.strictObject({
   requests: batchRequestsSchema,
   callback_url: createJobBodySchema.shape.callback_url,
   metadata: createJobBodySchema.shape.metadata,
+  idempotency_key: createJobBodySchema.shape.idempotency_key,
 });
 
 export const listBatchItemsQuerySchema = z.object({
@@ -29,6 +30,14 @@ export const listBatchItemsQuerySchema = z.object({
 const SUBMIT_ATTEMPTS = 3;
 const SUBMIT_BACKOFF_MS = 5000;
 
+/** The key from the body or the `Idempotency-Key` header; both given and different is the client's mistake. */
+function idempotencyKeyOf(header: string | undefined, body: string | undefined): string | undefined {
+  if (header === undefined) return body;
+  if (body !== undefined && body !== header) throw new ValidationError([{ path: 'idempotency_key', message: 'differs from the Idempotency-Key header' }]);
+  if (header.length === 0 || header.length > 255) throw new ValidationError([{ path: 'idempotency_key', message: 'Idempotency-Key must be 1..255 characters' }]);
+  return header;
+}
+
 /** LLM batches: create, read (as Jobs of job_type `batch`) and their items. */
 export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTable): Router {
   const r = Router();
@@ -36,6 +45,11 @@ export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTabl
 
   table.add(r, 'post', '/api/batches', async (req: Request, res: Response) => {
     const body = parse(createBatchBodySchema, req.body);
+    const idempotencyKey = idempotencyKeyOf(req.get('idempotency-key'), body.idempotency_key ?? undefined);
+    // Nothing would ever end the batch: refuse it rather than accept a Job that stays running for 25 h.
+    if (!deps.settings.ENABLE_BATCH_JOB_POLLING) {
+      throw new AppError(503, 'Service Unavailable', 'LLM batches are not accepted while the batch poller is off (ENABLE_BATCH_JOB_POLLING=false); ask the operator to enable it');
+    }
     const create = createJobBodySchema.parse({
       task: 'llm.batch',
       input: { requests: body.requests },
@@ -43,11 +57,13 @@ export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTabl
       callback_url: body.callback_url ?? null,
       max_attempts: SUBMIT_ATTEMPTS,
       backoff_ms: SUBMIT_BACKOFF_MS,
+      ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
     });
     // Items exist (status `created`) before any worker can pick the job up.
-    const { job } = await service.create(actorOf(req), create, 'batch', { afterInsert: (row) => batches.prepare(row.id, body.requests) });
+    const { job, created } = await service.create(actorOf(req), create, 'batch', { afterInsert: (row) => batches.prepare(row.id, body.requests) });
     res.setHeader('Location', `/api/jobs/${job.id}`);
-    res.status(201).json(toApiJob(job));
+    // The same key with the same body: the original Job, as for POST /api/jobs (API.md "Idempotency").
+    res.status(created ? 201 : 200).json(toApiJob(job));
   });
 
   table.add(r, 'get', '/api/batches/:id/items', async (req: Request, res: Response) => {

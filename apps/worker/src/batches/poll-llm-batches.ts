@@ -170,8 +170,11 @@ async function ingestResults(deps: PollDeps, b: PollableBatch, signal: AbortSign
  * once its Job is terminal (by us or by its client); a Job being re-run (pending) keeps it for later.
  */
 async function finish(deps: PollDeps, b: PollableBatch, instanceId: string): Promise<{ finished: boolean; finalize: boolean }> {
-  if (isTerminal(b.job_status)) return { finished: false, finalize: true };
   const outcome = batchOutcome(await deps.batches.countItems(b.job_id));
+  if (isTerminal(b.job_status)) {
+    await deps.batches.fillResult(b.job_id, outcome.result);
+    return { finished: false, finalize: true };
+  }
   const job = await deps.jobs.transition(b.job_id, outcome.status, {
     from: ['running'],
     result: outcome.result,

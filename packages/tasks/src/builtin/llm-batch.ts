@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { PermanentError } from '@jobs/core';
 import { z } from 'zod';
 import { defineTask } from '../task';
+import { findOrphan } from './llm-batch-orphan';
 
 export const MAX_BATCH_REQUESTS = 10_000;
 /** The component that finishes an `llm.batch` job (names the hand-off on the row). */
@@ -37,7 +39,10 @@ export const batchRequestsSchema = z
 /**
  * Submits an Anthropic Message Batch and hands the job to the poller (SPEC F8), which writes its terminal
  * status once the provider ends the batch. Re-running after a crash does not submit twice: a batch already
- * submitted and not yet finished is handed off again as it is.
+ * recorded and not yet finished is handed off again as it is, and an attempt records its intent before the
+ * provider's create, so the next attempt after a crash between that create and our write first looks for
+ * the orphan at the provider and adopts it (issue 10 item 5). An attempt that loses its intent to a later
+ * one (it was presumed dead) cancels the batch it created unless the later one adopted it.
  */
 export const llmBatchTask = defineTask({
   name: 'llm.batch',
@@ -54,13 +59,45 @@ export const llmBatchTask = defineTask({
       logger.info('batch already submitted; handing off again', { provider_batch_id: existing.provider_batch_id });
       return { result: null, handOff: { owner: LLM_BATCH_POLLER } };
     }
+    // Taken over before looking: from now on an earlier attempt still alive can no longer record its batch.
+    const token = randomUUID();
+    if (!(await store.recordIntent(jobId, token))) return { result: null, handOff: { owner: LLM_BATCH_POLLER } };
+
+    const earlier = existing?.submit_token && existing.submit_started_at;
+    if (earlier) {
+      let found: Awaited<ReturnType<typeof findOrphan>>;
+      try {
+        found = await findOrphan(anthropic, { startedAt: earlier, requestCount: input.requests.length, owned: (ids) => store.owned(ids), signal });
+      } catch (err) {
+        throw providerError(err);
+      }
+      if (found.kind === 'ambiguous') {
+        throw new PermanentError(
+          `an earlier attempt may have created a provider batch that was never recorded, and ${found.ids.length} unowned batches match it (${found.ids.join(', ')}); not submitting another`,
+          'batch_submission_ambiguous',
+        );
+      }
+      if (found.kind === 'one') {
+        if (!(await store.markSubmitted(jobId, found.batch, token))) throw new Error('another attempt took over the batch submission');
+        logger.warn('adopted the batch an earlier attempt created but never recorded', { provider_batch_id: found.batch.id });
+        return { result: null, handOff: { owner: LLM_BATCH_POLLER } };
+      }
+      logger.info('an earlier attempt created no provider batch; submitting', { intent_at: earlier.toISOString() });
+    }
+
     let batch: Anthropic.Messages.MessageBatch;
     try {
-      batch = await anthropic.messages.batches.create({ requests: input.requests as unknown as Anthropic.Messages.BatchCreateParams.Request[] }, { signal });
+      // No SDK retry: a create whose answer was lost is settled by the next attempt, not sent twice.
+      batch = await anthropic.messages.batches.create({ requests: input.requests as unknown as Anthropic.Messages.BatchCreateParams.Request[] }, { signal, maxRetries: 0 });
     } catch (err) {
       throw providerError(err);
     }
-    await store.markSubmitted(jobId, batch);
+    if (!(await store.markSubmitted(jobId, batch, token))) {
+      const adopted = (await store.owned([batch.id])).has(batch.id);
+      if (!adopted) await anthropic.messages.batches.cancel(batch.id).catch((err: unknown) => logger.warn('could not cancel a batch no Job owns', { provider_batch_id: batch.id, err: String(err) }));
+      logger.warn('a later attempt took over the submission', { provider_batch_id: batch.id, cancelled: !adopted });
+      throw new Error('another attempt took over the batch submission');
+    }
     logger.info('batch submitted', { provider_batch_id: batch.id, requests: input.requests.length });
     return { result: null, handOff: { owner: LLM_BATCH_POLLER } };
   },

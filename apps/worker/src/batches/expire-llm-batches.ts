@@ -1,0 +1,59 @@
+import { isTerminal } from '@jobs/core';
+import type { BatchManager, JobManager } from '@jobs/db';
+import type { Logger } from '@jobs/observability';
+import { batchOutcome } from './batch-outcome';
+
+/** Anthropic ends every Message Batch within 24 h of its creation. */
+export const PROVIDER_BATCH_WINDOW_MS = 24 * 3600_000;
+/** Past the window, this much longer for the poller to fetch an ended batch's results before we give up on them. */
+export const BATCH_EXPIRY_MARGIN_MS = 3600_000;
+const PAGE = 100;
+
+export interface ExpireDeps {
+  batches: BatchManager;
+  jobs: JobManager;
+  logger: Logger;
+  workerId: string | null;
+}
+
+/**
+ * A sweep step (issue 10 item 4): a batch still unfinished 24 h + margin after its submission will never be
+ * ended by the poller (polling off, the batch past the lookback, or a provider that never ends it). Its
+ * items not yet ended become `expired` and its Job takes its terminal status from the counts through the
+ * guarded transition (so its callback fires), `expired` when none had ended. Runs whatever
+ * ENABLE_BATCH_JOB_POLLING says, so that every batch Job ends. Returns how many batches it ended.
+ */
+export async function expireOverdueLlmBatches(deps: ExpireDeps, olderThanMs = PROVIDER_BATCH_WINDOW_MS + BATCH_EXPIRY_MARGIN_MS): Promise<number> {
+  const hours = Math.round(olderThanMs / 3600_000);
+  const reason = `the provider did not end the batch within ${hours} h of its submission`;
+  let ended = 0;
+  for (;;) {
+    const due = await deps.batches.expireOverdue(olderThanMs, PAGE, reason);
+    const finalize: string[] = [];
+    for (const b of due) {
+      const outcome = batchOutcome(await deps.batches.countItems(b.job_id));
+      if (isTerminal(b.job_status)) {
+        await deps.batches.fillResult(b.job_id, outcome.result);
+        finalize.push(b.job_id);
+        continue;
+      }
+      const job = await deps.jobs.transition(b.job_id, outcome.status, {
+        from: ['running'],
+        result: outcome.result,
+        stopReason: outcome.stopReason,
+        ...(outcome.error ? { error: outcome.error } : {}),
+        workerId: deps.workerId,
+        reason: `llm batch overdue: ${reason}`,
+      });
+      const now = job ?? (await deps.jobs.findById(b.job_id));
+      // A Job being re-run (pending) keeps its batch row for the attempt that resubmits it.
+      if (!now || isTerminal(now.status)) finalize.push(b.job_id);
+      if (job) {
+        ended++;
+        deps.logger.warn('llm batch overdue: ended without the provider', { job_id: b.job_id, status: outcome.status, counts: outcome.result.counts });
+      }
+    }
+    await deps.batches.finalize(finalize);
+    if (due.length < PAGE || finalize.length === 0) return ended;
+  }
+}

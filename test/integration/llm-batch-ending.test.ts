@@ -1,0 +1,129 @@
+import { newId } from '../../packages/core/src';
+import { BatchManager } from '../../packages/db/src';
+import { FakeAnthropic } from '../fakes/anthropic-server';
+import { startStack, type TestStack } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+interface Job {
+  id: string;
+  status: string;
+  stop_reason: string | null;
+  result: unknown;
+}
+interface Item {
+  custom_id: string;
+  status: string;
+  error: unknown;
+}
+
+const request = (customId: string) => ({ custom_id: customId, params: { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } });
+
+/** Moves a batch (its row and its Job's) back in time, as if it had been submitted `hours` ago. */
+async function age(stack: TestStack, jobId: string, hours: number): Promise<void> {
+  const db = stack.api.deps.db;
+  await db.$executeRawUnsafe(
+    `UPDATE llm_batch_jobs SET created_at = now() - make_interval(hours => $2::int), submitted_at = now() - make_interval(hours => $2::int) WHERE job_id = $1`,
+    jobId,
+    hours,
+  );
+  await db.$executeRawUnsafe(`UPDATE jobs SET created_at = now() - make_interval(hours => $2::int) WHERE id = $1`, jobId, hours);
+}
+
+/** Every batch Job ends (issue 10 item 4): polling off refuses new batches; batches the provider never ends expire. */
+describe('batches that would never end', () => {
+  describe('with ENABLE_BATCH_JOB_POLLING=false', () => {
+    let stack: TestStack;
+    beforeAll(async () => {
+      stack = await startStack({ worker: true, env: { ENABLE_BATCH_JOB_POLLING: 'false', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9', ANTHROPIC_API_KEY: 'k' } });
+    });
+    afterAll(async () => {
+      await stack.stop();
+    });
+
+    it('refuses POST /api/batches with 503 naming the setting, and writes nothing', async () => {
+      const r = await stack.request('POST', '/api/batches', { requests: [request('a')] });
+      expect(r.status).toBe(503);
+      expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((r.body as { detail: string }).detail).toMatch(/ENABLE_BATCH_JOB_POLLING/);
+      const rows = await stack.api.deps.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM jobs WHERE job_type = 'batch'`);
+      expect(rows[0]!.n).toBe(0);
+      // A bad body is still the client's mistake first.
+      expect((await stack.request('POST', '/api/batches', { requests: [] })).status).toBe(400);
+    });
+
+    it('still ends a batch submitted before polling was switched off, once past the 24 h window', async () => {
+      const db = stack.api.deps.db;
+      const jobId = newId('job');
+      const [owner] = await db.$queryRawUnsafe<{ organization_id: string; user_id: string }[]>('SELECT organization_id, user_id FROM api_keys LIMIT 1');
+      // As the llm.batch task leaves it: running, handed off to the poller, submitted.
+      await db.$executeRawUnsafe(
+        `INSERT INTO jobs (id, organization_id, user_id, job_type, task, status, attempts, started_at, completion_owner, event_seq, callback_url)
+         VALUES ($1, $2, $3, 'batch', 'llm.batch', 'running', 1, now(), 'llm-batch-poller', 3, 'http://127.0.0.1:9/hook')`,
+        jobId,
+        owner!.organization_id,
+        owner!.user_id,
+      );
+      await new BatchManager(db).prepare(jobId, [request('p-1'), request('p-2')]);
+      await new BatchManager(db).recordIntent(jobId, 'intent');
+      await new BatchManager(db).markSubmitted(jobId, { id: 'msgbatch_0123456789abcdef', processing_status: 'in_progress', request_counts: {} }, 'intent');
+      await age(stack, jobId, 26);
+      await stack.worker!.sweeper.sweepOnce();
+      const job = (await stack.request('GET', `/api/jobs/${jobId}`)).body as Job;
+      expect(job).toMatchObject({ status: 'expired', stop_reason: 'expired', result: { total: 2, counts: { succeeded: 0, errored: 0, canceled: 0, expired: 2 } } });
+      const items = (await stack.request('GET', `/api/batches/${jobId}/items`)).body as Item[];
+      expect(items.map((i) => i.status)).toEqual(['expired', 'expired']);
+      const cb = await db.$queryRawUnsafe<{ callback_webhook_id: string | null; callback_pending: boolean }[]>('SELECT callback_webhook_id, callback_pending FROM jobs WHERE id = $1', jobId);
+      expect(cb[0]!.callback_webhook_id).toMatch(/^msg_/);
+      expect((await new BatchManager(db).get(jobId))!.finalized_at).not.toBeNull();
+    });
+  });
+
+  describe('with polling on, against a provider that never ends the batch', () => {
+    let stack: TestStack;
+    let fake: FakeAnthropic;
+    let batches: BatchManager;
+    beforeAll(async () => {
+      fake = new FakeAnthropic();
+      await fake.start();
+      // Polling on, but the scheduled poll only runs once at start: the test drives the sweeps itself.
+      stack = await startStack({ worker: true, env: { ENABLE_BATCH_JOB_POLLING: 'true', POLL_RUNNING_LLM_BATCHES_INTERVAL_SECONDS: '86400', ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'k' } });
+      batches = new BatchManager(stack.api.deps.db);
+    });
+    afterAll(async () => {
+      await stack.stop();
+      await fake.stop();
+    });
+
+    const submit = async (ids: string[]) => {
+      const r = await stack.request('POST', '/api/batches', { requests: ids.map(request), callback_url: 'http://127.0.0.1:9/hook' });
+      expect(r.status).toBe(201);
+      const job = r.body as Job;
+      await waitFor(async () => (await batches.get(job.id))?.provider_batch_id, 'batch submitted', 30_000);
+      await waitFor(async () => ((await stack.request('GET', `/api/jobs/${job.id}`)).body as Job).status === 'running', 'handed off');
+      return job.id;
+    };
+
+    it('ends batches past 24 h + margin (and past the lookback) as expired, items and callback included; younger ones run on', async () => {
+      const stale = await submit(['s-1', 's-2', 's-3']);
+      const pastLookback = await submit(['l-1']);
+      const young = await submit(['y-1']);
+      await age(stack, stale, 26);
+      await age(stack, pastLookback, 24 * 7 * 3);
+      await age(stack, young, 23);
+      const report = await stack.worker!.sweeper.sweepOnce();
+      expect(report.extra['llm_batch_expiry']).toBe(2);
+
+      const get = async (id: string) => (await stack.request('GET', `/api/jobs/${id}`)).body as Job;
+      expect(await get(stale)).toMatchObject({ status: 'expired', stop_reason: 'expired', result: { total: 3, counts: { succeeded: 0, errored: 0, canceled: 0, expired: 3 } } });
+      expect(await get(pastLookback)).toMatchObject({ status: 'expired', result: { total: 1, counts: { expired: 1 } } });
+      expect((await get(young)).status).toBe('running');
+      const items = (await stack.request('GET', `/api/batches/${stale}/items`)).body as Item[];
+      expect(items.map((i) => i.status)).toEqual(['expired', 'expired', 'expired']);
+      expect(items[0]!.error).toMatchObject({ type: 'expired' });
+      const cb = await stack.api.deps.db.$queryRawUnsafe<{ id: string; callback_webhook_id: string | null }[]>('SELECT id, callback_webhook_id FROM jobs WHERE id = ANY($1::text[])', [stale, pastLookback]);
+      for (const row of cb) expect(row.callback_webhook_id).toMatch(/^msg_/);
+      // Ended once: the next sweep has nothing to do.
+      expect((await stack.worker!.sweeper.sweepOnce()).extra['llm_batch_expiry']).toBe(0);
+    });
+  });
+});
