@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
+import { MAX_ATTEMPTS_CAP, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobManager, JobRow } from '@jobs/db';
 import { jobDuration, withLogContext, type Logger } from '@jobs/observability';
 import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
@@ -14,6 +14,8 @@ export interface JobRunnerOptions {
   concurrency: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** MAX_STALLED_COUNT: lost attempts re-run beyond max_attempts (SPEC F4). */
+  maxStalledCount: number;
   workerId?: string;
 }
 
@@ -67,8 +69,10 @@ export class JobRunner {
       concurrency: this.opts.concurrency,
       lockDuration: this.opts.lockDurationMs,
       stalledInterval: this.opts.stalledIntervalMs,
-      // A stall is a crashed worker, not a bad job: the row's attempt fence keeps re-runs safe.
-      maxStalledCount: 1000,
+      // The row's attempt budget decides whether a lost attempt runs again (JobManager.recoverLostAttempt);
+      // BullMQ's own limit is only a backstop above any budget. An entry it fails anyway leaves a `running`
+      // row with a finished queue entry, which the reconciler settles through the same budget.
+      maxStalledCount: MAX_ATTEMPTS_CAP + this.opts.maxStalledCount,
       skipVersionCheck: true,
     });
     this.worker.on('error', (err) => this.logger.error('job worker error', { err: err.message }));
@@ -127,10 +131,17 @@ export class JobRunner {
     const log = this.logger.child({ job_id: id, worker_id: this.workerId });
 
     if (row.status === 'running') {
-      // The previous attempt's worker died (BullMQ found the lock expired): close that attempt first.
-      row = await this.jobs.transition(id, 'pending', { from: ['running'], attempt: row.attempts, workerId: this.workerId, reason: 'stalled attempt recovered' });
-      if (!row) return;
-      log.warn('recovered stalled attempt', { attempt: row.attempts });
+      // The previous attempt's worker died (BullMQ found the lock expired): close that attempt first,
+      // and run the job again only while its attempt budget lasts.
+      const lost = row.attempts;
+      const recovered = await this.jobs.recoverLostAttempt(id, lost, { row, maxStalledCount: this.opts.maxStalledCount, workerId: this.workerId, reason: 'stalled attempt recovered' });
+      if (!recovered) return;
+      if (recovered.verdict === 'worker_lost') {
+        log.error('job failed: its attempts keep losing their worker', { attempt: lost, max_attempts: row.max_attempts, max_stalled_count: this.opts.maxStalledCount });
+        return;
+      }
+      row = recovered.job;
+      log.warn('recovered stalled attempt', { attempt: lost });
     }
     if (row.status === 'created') {
       // The API (or reconciler) enqueued it and has not written `pending` yet: write it here, so every
