@@ -6,6 +6,7 @@ import type { JobManager, JobRow } from '@jobs/db';
 import { jobDuration, withLogContext, type Logger } from '@jobs/observability';
 import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
 import type { TaskClients, TaskOutput, TaskRegistry } from '@jobs/tasks';
+import { AttemptWatch, type AttemptState, type WatchedAttempt } from './attempt-watch';
 import { fullJitterBackoff } from './backoff';
 
 export interface JobRunnerOptions {
@@ -24,7 +25,8 @@ const POSTGRES_BACKOFF_MIN_MS = 1000;
 const POSTGRES_BACKOFF_MAX_MS = 15_000;
 const OUTCOME_WRITE_PATIENCE_MS = 60_000;
 
-type AbortCause = 'cancelled' | 'timeout' | 'shutdown';
+/** `superseded`: the row left `running` for this attempt without a cancel (deleted, taken over by a newer attempt). */
+type AbortCause = 'cancelled' | 'timeout' | 'shutdown' | 'superseded';
 
 interface RunningAttempt {
   attempt: number;
@@ -47,6 +49,7 @@ export class JobRunner {
   private readonly running = new Map<string, RunningAttempt>();
   /** Consecutive pick-ups that failed on Postgres; the hand-back delay grows with it. */
   private dbFailures = 0;
+  private readonly watch: AttemptWatch;
 
   constructor(
     private readonly jobs: JobManager,
@@ -57,7 +60,19 @@ export class JobRunner {
     private readonly opts: JobRunnerOptions,
   ) {
     this.workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
-    bus.on('cancel', (m: CancelMessage) => this.abort(m.job_id, 'cancelled'));
+    // A cancel names the attempt it stops: a late message never aborts a newer attempt. A message without one
+    // is left to the watch below, which reads the row.
+    bus.on('cancel', (m: CancelMessage) => {
+      if (typeof m.attempt === 'number') this.abortAttempt(m.job_id, m.attempt, 'cancelled');
+    });
+    this.watch = new AttemptWatch({
+      // Half the lock duration: a missed cancel is caught within LOCK_DURATION_MS, as a dead worker would be.
+      intervalMs: Math.max(250, Math.floor(opts.lockDurationMs / 2)),
+      running: () => [...this.running].map(([id, r]) => ({ id, attempt: r.attempt })),
+      read: (ids) => this.jobs.attemptStates(ids),
+      movedOn: (a, now) => this.attemptMovedOn(a, now),
+      logger,
+    });
   }
 
   start(): void {
@@ -76,6 +91,7 @@ export class JobRunner {
       skipVersionCheck: true,
     });
     this.worker.on('error', (err) => this.logger.error('job worker error', { err: err.message }));
+    this.watch.start();
   }
 
   runningJobIds(): string[] {
@@ -85,6 +101,7 @@ export class JobRunner {
   /** Stops taking jobs; running ones get `graceMs` to finish, then are aborted and handed back to the queue. */
   async close(graceMs: number): Promise<void> {
     if (!this.worker) return;
+    this.watch.stop();
     const closing = this.worker.close();
     const timer = setTimeout(() => {
       for (const id of this.running.keys()) this.abort(id, 'shutdown');
@@ -99,6 +116,18 @@ export class JobRunner {
   private abort(jobId: string, cause: AbortCause): void {
     const r = this.running.get(jobId);
     if (r && !r.controller.signal.aborted) r.controller.abort(new AttemptAborted(cause));
+  }
+
+  /** Aborts attempt `attempt` of the job only: a newer attempt of the same job runs on. */
+  private abortAttempt(jobId: string, attempt: number, cause: AbortCause): void {
+    if (this.running.get(jobId)?.attempt === attempt) this.abort(jobId, cause);
+  }
+
+  private attemptMovedOn(a: WatchedAttempt, now: AttemptState | null): void {
+    const cause: AbortCause = now?.status === 'cancelled' ? 'cancelled' : 'superseded';
+    if (this.running.get(a.id)?.attempt !== a.attempt) return;
+    this.logger.warn('running attempt stopped: its row moved on', { job_id: a.id, attempt: a.attempt, status: now?.status ?? 'deleted', row_attempt: now?.attempts ?? null, cause });
+    this.abortAttempt(a.id, a.attempt, cause);
   }
 
   private async process(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
@@ -196,7 +225,8 @@ export class JobRunner {
           clients: this.clients,
           reportProgress: async (percent, message) => {
             const p = { percent: Math.max(0, Math.min(100, percent)), message: message ?? null };
-            await this.jobs.reportProgress(job.id, attempt, p);
+            // A report that finds the row no longer running for this attempt is a cancel (or takeover) we missed.
+            if (!(await this.jobs.reportProgress(job.id, attempt, p))) this.abortAttempt(job.id, attempt, 'superseded');
           },
         }),
         aborted,
@@ -252,7 +282,8 @@ export class JobRunner {
 
   private async settleFailure(job: JobRow, bullJob: BullJob<JobQueueData>, token: string | undefined, err: unknown, cause: AbortCause | undefined, log: Logger): Promise<void> {
     const fence = { attempt: job.attempts, workerId: this.workerId, from: ['running'] as const };
-    if (cause === 'cancelled') return; // the canceller already wrote `cancelled`
+    // The canceller already wrote `cancelled`; a superseded attempt's row belongs to someone else.
+    if (cause === 'cancelled' || cause === 'superseded') return;
     if (cause === 'timeout') {
       await this.persist(log, () =>
         this.jobs.transition(job.id, 'expired', { ...fence, stopReason: 'timeout', error: { message: `attempt exceeded timeout_ms (${job.timeout_ms} ms)`, code: 'timeout' }, reason: 'timeout' }),

@@ -343,6 +343,12 @@ export class JobManager {
     return n > 0;
   }
 
+  /** Status and attempt of several rows in one query (the worker's check of the attempts it runs). */
+  async attemptStates(ids: string[]): Promise<{ id: string; status: JobStatus; attempts: number }[]> {
+    if (ids.length === 0) return [];
+    return rawRows<{ id: string; status: JobStatus; attempts: number }>(this.db, 'SELECT id, status, attempts FROM jobs WHERE id = ANY($1::text[])', [ids]);
+  }
+
   /** Progress of the running attempt; a stale attempt's report is dropped by the fence. */
   async reportProgress(id: string, attempt: number, progress: JobProgress): Promise<boolean> {
     const n = await this.db.$executeRawUnsafe(
