@@ -3,7 +3,7 @@ import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq'
 import type { Redis } from 'ioredis';
 import { MAX_ATTEMPTS_CAP, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobManager, JobRow } from '@jobs/db';
-import { jobDuration, withLogContext, type Logger } from '@jobs/observability';
+import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';
 import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
 import type { TaskClients, TaskOutput, TaskRegistry } from '@jobs/tasks';
 import { AttemptWatch, type AttemptState, type WatchedAttempt } from './attempt-watch';
@@ -24,6 +24,8 @@ export interface JobRunnerOptions {
 const POSTGRES_BACKOFF_MIN_MS = 1000;
 const POSTGRES_BACKOFF_MAX_MS = 15_000;
 const OUTCOME_WRITE_PATIENCE_MS = 60_000;
+/** How long an aborted handler may take to unwind before it counts as abandoned. */
+const ABANDON_GRACE_MS = 1000;
 
 /** `superseded`: the row left `running` for this attempt without a cancel (deleted, taken over by a newer attempt). */
 type AbortCause = 'cancelled' | 'timeout' | 'shutdown' | 'superseded';
@@ -50,6 +52,8 @@ export class JobRunner {
   /** Consecutive pick-ups that failed on Postgres; the hand-back delay grows with it. */
   private dbFailures = 0;
   private readonly watch: AttemptWatch;
+  /** Releases of the slots held by abandoned handlers, called when shutdown's grace runs out. */
+  private readonly heldSlots = new Set<() => void>();
 
   constructor(
     private readonly jobs: JobManager,
@@ -105,6 +109,8 @@ export class JobRunner {
     const closing = this.worker.close();
     const timer = setTimeout(() => {
       for (const id of this.running.keys()) this.abort(id, 'shutdown');
+      // Abandoned handlers will not return for a shutdown either: let the worker close without them.
+      for (const release of this.heldSlots) release();
     }, graceMs);
     try {
       await closing;
@@ -214,23 +220,29 @@ export class JobRunner {
     // The handler's outcome is settled first and written after, so an outage while writing it is not
     // mistaken for the task failing. A handler that ignores its signal loses the race and is discarded.
     let outcome: { ok: true; output: TaskOutput } | { ok: false; err: unknown; cause: AbortCause | undefined };
+    // True until a handler is actually running (one that throws at once leaves nothing behind).
+    let handlerSettled = true;
+    let handlerDone: Promise<void> = Promise.resolve();
     try {
-      const output = await Promise.race([
-        task.run({
-          jobId: job.id,
-          attempt,
-          input: parsed.data,
-          signal: controller.signal,
-          logger: log,
-          clients: this.clients,
-          reportProgress: async (percent, message) => {
-            const p = { percent: Math.max(0, Math.min(100, percent)), message: message ?? null };
-            // A report that finds the row no longer running for this attempt is a cancel (or takeover) we missed.
-            if (!(await this.jobs.reportProgress(job.id, attempt, p))) this.abortAttempt(job.id, attempt, 'superseded');
-          },
-        }),
-        aborted,
-      ]);
+      const run = task.run({
+        jobId: job.id,
+        attempt,
+        input: parsed.data,
+        signal: controller.signal,
+        logger: log,
+        clients: this.clients,
+        reportProgress: async (percent, message) => {
+          const p = { percent: Math.max(0, Math.min(100, percent)), message: message ?? null };
+          // A report that finds the row no longer running for this attempt is a cancel (or takeover) we missed.
+          if (!(await this.jobs.reportProgress(job.id, attempt, p))) this.abortAttempt(job.id, attempt, 'superseded');
+        },
+      });
+      handlerSettled = false;
+      handlerDone = run.then(
+        () => void (handlerSettled = true),
+        () => void (handlerSettled = true),
+      );
+      const output = await Promise.race([run, aborted]);
       outcome = { ok: true, output };
     } catch (err) {
       const cause = err instanceof AttemptAborted ? err.why : controller.signal.aborted ? (controller.signal.reason as AttemptAborted).why : undefined;
@@ -258,7 +270,38 @@ export class JobRunner {
     }
     jobDuration.observe({ task: job.task, status: outcome.cause ?? 'failed' }, seconds(startedAt));
     if (outcome.cause) log.info('attempt aborted', { cause: outcome.cause });
-    await this.settleFailure(job, bullJob, token, outcome.err, outcome.cause, log);
+    const cause = outcome.cause;
+    try {
+      await this.settleFailure(job, bullJob, token, outcome.err, cause, log);
+    } finally {
+      // The attempt is over (its outcome written at the deadline), but a handler deaf to its signal still runs:
+      // it keeps this BullMQ slot until it returns, so WORKER_CONCURRENCY bounds what really runs. A shutdown
+      // hands the job back instead; the process is going away.
+      if (cause && cause !== 'shutdown') await this.holdWhileAbandoned(job, cause, handlerDone, () => handlerSettled, log);
+    }
+  }
+
+  private async holdWhileAbandoned(job: JobRow, cause: AbortCause, handlerDone: Promise<void>, settled: () => boolean, log: Logger): Promise<void> {
+    if (settled()) return;
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([handlerDone, new Promise<void>((r) => (graceTimer = setTimeout(r, ABANDON_GRACE_MS)))]);
+    clearTimeout(graceTimer);
+    if (settled()) return;
+    abandonedHandlers.inc();
+    abandonedHandlersTotal.inc({ task: job.task, cause });
+    log.warn('handler ignored its abort signal; its slot stays taken until it returns', { task: job.task, cause });
+    const since = Date.now();
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    this.heldSlots.add(release);
+    try {
+      await Promise.race([handlerDone, released]);
+    } finally {
+      this.heldSlots.delete(release);
+      abandonedHandlers.dec();
+    }
+    if (settled()) log.info('abandoned handler returned; slot freed', { task: job.task, held_ms: Date.now() - since });
+    else log.warn('abandoned handler still running at shutdown; slot released', { task: job.task, held_ms: Date.now() - since });
   }
 
   /**
