@@ -171,6 +171,8 @@ export class JobRunner {
       const lost = row.attempts;
       const recovered = await this.jobs.recoverLostAttempt(id, lost, { row, maxStalledCount: this.opts.maxStalledCount, workerId: this.workerId, reason: 'stalled attempt recovered' });
       if (!recovered) return;
+      // The lost attempt may be this process's own (its event loop stalled past the lock): stop it too.
+      this.abortAttempt(id, lost, 'superseded');
       if (recovered.verdict === 'worker_lost') {
         log.error('job failed: its attempts keep losing their worker', { attempt: lost, max_attempts: row.max_attempts, max_stalled_count: this.opts.maxStalledCount });
         return;
