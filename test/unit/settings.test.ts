@@ -26,6 +26,7 @@ describe('settings (SPEC F11)', () => {
       CALLBACK_ALLOW_PRIVATE_NETWORKS: false,
       LOCK_DURATION_MS: 30000,
       STALLED_INTERVAL_MS: 30000,
+      MAX_STALLED_COUNT: 1,
       SWEEP_INTERVAL_MS: 30000,
       SHUTDOWN_GRACE_MS: 30000,
       RATE_LIMIT_PER_SECOND: 1000,
@@ -56,6 +57,8 @@ describe('settings (SPEC F11)', () => {
     const s = loadSettings({ PORT: '9000', WORKER_CONCURRENCY: '3', METRICS_PUBLIC: 'true', CALLBACK_ALLOW_PRIVATE_NETWORKS: '1', RATE_LIMIT_PER_SECOND: '0', BATCH_JOB_POLLING_BATCH_SIZE: '25' });
     expect(s).toMatchObject({ PORT: 9000, WORKER_CONCURRENCY: 3, METRICS_PUBLIC: true, CALLBACK_ALLOW_PRIVATE_NETWORKS: true, RATE_LIMIT_PER_SECOND: 0, BATCH_JOB_POLLING_BATCH_SIZE: 25 });
     expect(loadSettings({ METRICS_PUBLIC: 'no' }).METRICS_PUBLIC).toBe(false);
+    // 0 is allowed: a lost attempt past max_attempts then fails the job at once.
+    expect(loadSettings({ MAX_STALLED_COUNT: '0' }).MAX_STALLED_COUNT).toBe(0);
   });
 
   it('treats an empty value as unset', () => {
@@ -99,6 +102,8 @@ describe('settings (SPEC F11)', () => {
     ['CALLBACK_TIMEOUT_MS', '1e4'],
     ['SHUTDOWN_GRACE_MS', ' 100'],
     ['ANTHROPIC_BASE_URL', 'nope'],
+    ['MAX_STALLED_COUNT', '-1'],
+    ['MAX_STALLED_COUNT', '101'],
   ];
   it.each(bad)('rejects %s=%j with a message naming the variable', (name, value) => {
     const err = settingsError({ [name]: value });

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
+import { MAX_ATTEMPTS_CAP, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobManager, JobRow } from '@jobs/db';
-import { jobDuration, withLogContext, type Logger } from '@jobs/observability';
+import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';
 import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
 import type { TaskClients, TaskOutput, TaskRegistry } from '@jobs/tasks';
+import { AttemptWatch, type AttemptState, type WatchedAttempt } from './attempt-watch';
 import { fullJitterBackoff } from './backoff';
 
 export interface JobRunnerOptions {
@@ -14,6 +15,8 @@ export interface JobRunnerOptions {
   concurrency: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** MAX_STALLED_COUNT: lost attempts re-run beyond max_attempts (SPEC F4). */
+  maxStalledCount: number;
   workerId?: string;
 }
 
@@ -21,8 +24,11 @@ export interface JobRunnerOptions {
 const POSTGRES_BACKOFF_MIN_MS = 1000;
 const POSTGRES_BACKOFF_MAX_MS = 15_000;
 const OUTCOME_WRITE_PATIENCE_MS = 60_000;
+/** How long an aborted handler may take to unwind before it counts as abandoned. */
+const ABANDON_GRACE_MS = 1000;
 
-type AbortCause = 'cancelled' | 'timeout' | 'shutdown';
+/** `superseded`: the row left `running` for this attempt without a cancel (deleted, taken over by a newer attempt). */
+type AbortCause = 'cancelled' | 'timeout' | 'shutdown' | 'superseded';
 
 interface RunningAttempt {
   attempt: number;
@@ -45,6 +51,9 @@ export class JobRunner {
   private readonly running = new Map<string, RunningAttempt>();
   /** Consecutive pick-ups that failed on Postgres; the hand-back delay grows with it. */
   private dbFailures = 0;
+  private readonly watch: AttemptWatch;
+  /** Releases of the slots held by abandoned handlers, called when shutdown's grace runs out. */
+  private readonly heldSlots = new Set<() => void>();
 
   constructor(
     private readonly jobs: JobManager,
@@ -55,7 +64,19 @@ export class JobRunner {
     private readonly opts: JobRunnerOptions,
   ) {
     this.workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
-    bus.on('cancel', (m: CancelMessage) => this.abort(m.job_id, 'cancelled'));
+    // A cancel names the attempt it stops: a late message never aborts a newer attempt. A message without one
+    // is left to the watch below, which reads the row.
+    bus.on('cancel', (m: CancelMessage) => {
+      if (typeof m.attempt === 'number') this.abortAttempt(m.job_id, m.attempt, 'cancelled');
+    });
+    this.watch = new AttemptWatch({
+      // Half the lock duration: a missed cancel is caught within LOCK_DURATION_MS, as a dead worker would be.
+      intervalMs: Math.max(250, Math.floor(opts.lockDurationMs / 2)),
+      running: () => [...this.running].map(([id, r]) => ({ id, attempt: r.attempt })),
+      read: (ids) => this.jobs.attemptStates(ids),
+      movedOn: (a, now) => this.attemptMovedOn(a, now),
+      logger,
+    });
   }
 
   start(): void {
@@ -67,11 +88,14 @@ export class JobRunner {
       concurrency: this.opts.concurrency,
       lockDuration: this.opts.lockDurationMs,
       stalledInterval: this.opts.stalledIntervalMs,
-      // A stall is a crashed worker, not a bad job: the row's attempt fence keeps re-runs safe.
-      maxStalledCount: 1000,
+      // The row's attempt budget decides whether a lost attempt runs again (JobManager.recoverLostAttempt);
+      // BullMQ's own limit is only a backstop above any budget. An entry it fails anyway leaves a `running`
+      // row with a finished queue entry, which the reconciler settles through the same budget.
+      maxStalledCount: MAX_ATTEMPTS_CAP + this.opts.maxStalledCount,
       skipVersionCheck: true,
     });
     this.worker.on('error', (err) => this.logger.error('job worker error', { err: err.message }));
+    this.watch.start();
   }
 
   runningJobIds(): string[] {
@@ -81,9 +105,12 @@ export class JobRunner {
   /** Stops taking jobs; running ones get `graceMs` to finish, then are aborted and handed back to the queue. */
   async close(graceMs: number): Promise<void> {
     if (!this.worker) return;
+    this.watch.stop();
     const closing = this.worker.close();
     const timer = setTimeout(() => {
       for (const id of this.running.keys()) this.abort(id, 'shutdown');
+      // Abandoned handlers will not return for a shutdown either: let the worker close without them.
+      for (const release of this.heldSlots) release();
     }, graceMs);
     try {
       await closing;
@@ -95,6 +122,18 @@ export class JobRunner {
   private abort(jobId: string, cause: AbortCause): void {
     const r = this.running.get(jobId);
     if (r && !r.controller.signal.aborted) r.controller.abort(new AttemptAborted(cause));
+  }
+
+  /** Aborts attempt `attempt` of the job only: a newer attempt of the same job runs on. */
+  private abortAttempt(jobId: string, attempt: number, cause: AbortCause): void {
+    if (this.running.get(jobId)?.attempt === attempt) this.abort(jobId, cause);
+  }
+
+  private attemptMovedOn(a: WatchedAttempt, now: AttemptState | null): void {
+    const cause: AbortCause = now?.status === 'cancelled' ? 'cancelled' : 'superseded';
+    if (this.running.get(a.id)?.attempt !== a.attempt) return;
+    this.logger.warn('running attempt stopped: its row moved on', { job_id: a.id, attempt: a.attempt, status: now?.status ?? 'deleted', row_attempt: now?.attempts ?? null, cause });
+    this.abortAttempt(a.id, a.attempt, cause);
   }
 
   private async process(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
@@ -127,10 +166,19 @@ export class JobRunner {
     const log = this.logger.child({ job_id: id, worker_id: this.workerId });
 
     if (row.status === 'running') {
-      // The previous attempt's worker died (BullMQ found the lock expired): close that attempt first.
-      row = await this.jobs.transition(id, 'pending', { from: ['running'], attempt: row.attempts, workerId: this.workerId, reason: 'stalled attempt recovered' });
-      if (!row) return;
-      log.warn('recovered stalled attempt', { attempt: row.attempts });
+      // The previous attempt's worker died (BullMQ found the lock expired): close that attempt first,
+      // and run the job again only while its attempt budget lasts.
+      const lost = row.attempts;
+      const recovered = await this.jobs.recoverLostAttempt(id, lost, { row, maxStalledCount: this.opts.maxStalledCount, workerId: this.workerId, reason: 'stalled attempt recovered' });
+      if (!recovered) return;
+      // The lost attempt may be this process's own (its event loop stalled past the lock): stop it too.
+      this.abortAttempt(id, lost, 'superseded');
+      if (recovered.verdict === 'worker_lost') {
+        log.error('job failed: its attempts keep losing their worker', { attempt: lost, max_attempts: row.max_attempts, max_stalled_count: this.opts.maxStalledCount });
+        return;
+      }
+      row = recovered.job;
+      log.warn('recovered stalled attempt', { attempt: lost });
     }
     if (row.status === 'created') {
       // The API (or reconciler) enqueued it and has not written `pending` yet: write it here, so every
@@ -174,22 +222,29 @@ export class JobRunner {
     // The handler's outcome is settled first and written after, so an outage while writing it is not
     // mistaken for the task failing. A handler that ignores its signal loses the race and is discarded.
     let outcome: { ok: true; output: TaskOutput } | { ok: false; err: unknown; cause: AbortCause | undefined };
+    // True until a handler is actually running (one that throws at once leaves nothing behind).
+    let handlerSettled = true;
+    let handlerDone: Promise<void> = Promise.resolve();
     try {
-      const output = await Promise.race([
-        task.run({
-          jobId: job.id,
-          attempt,
-          input: parsed.data,
-          signal: controller.signal,
-          logger: log,
-          clients: this.clients,
-          reportProgress: async (percent, message) => {
-            const p = { percent: Math.max(0, Math.min(100, percent)), message: message ?? null };
-            await this.jobs.reportProgress(job.id, attempt, p);
-          },
-        }),
-        aborted,
-      ]);
+      const run = task.run({
+        jobId: job.id,
+        attempt,
+        input: parsed.data,
+        signal: controller.signal,
+        logger: log,
+        clients: this.clients,
+        reportProgress: async (percent, message) => {
+          const p = { percent: Math.max(0, Math.min(100, percent)), message: message ?? null };
+          // A report that finds the row no longer running for this attempt is a cancel (or takeover) we missed.
+          if (!(await this.jobs.reportProgress(job.id, attempt, p))) this.abortAttempt(job.id, attempt, 'superseded');
+        },
+      });
+      handlerSettled = false;
+      handlerDone = run.then(
+        () => void (handlerSettled = true),
+        () => void (handlerSettled = true),
+      );
+      const output = await Promise.race([run, aborted]);
       outcome = { ok: true, output };
     } catch (err) {
       const cause = err instanceof AttemptAborted ? err.why : controller.signal.aborted ? (controller.signal.reason as AttemptAborted).why : undefined;
@@ -217,7 +272,38 @@ export class JobRunner {
     }
     jobDuration.observe({ task: job.task, status: outcome.cause ?? 'failed' }, seconds(startedAt));
     if (outcome.cause) log.info('attempt aborted', { cause: outcome.cause });
-    await this.settleFailure(job, bullJob, token, outcome.err, outcome.cause, log);
+    const cause = outcome.cause;
+    try {
+      await this.settleFailure(job, bullJob, token, outcome.err, cause, log);
+    } finally {
+      // The attempt is over (its outcome written at the deadline), but a handler deaf to its signal still runs:
+      // it keeps this BullMQ slot until it returns, so WORKER_CONCURRENCY bounds what really runs. A shutdown
+      // hands the job back instead; the process is going away.
+      if (cause && cause !== 'shutdown') await this.holdWhileAbandoned(job, cause, handlerDone, () => handlerSettled, log);
+    }
+  }
+
+  private async holdWhileAbandoned(job: JobRow, cause: AbortCause, handlerDone: Promise<void>, settled: () => boolean, log: Logger): Promise<void> {
+    if (settled()) return;
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([handlerDone, new Promise<void>((r) => (graceTimer = setTimeout(r, ABANDON_GRACE_MS)))]);
+    clearTimeout(graceTimer);
+    if (settled()) return;
+    abandonedHandlers.inc();
+    abandonedHandlersTotal.inc({ task: job.task, cause });
+    log.warn('handler ignored its abort signal; its slot stays taken until it returns', { task: job.task, cause });
+    const since = Date.now();
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    this.heldSlots.add(release);
+    try {
+      await Promise.race([handlerDone, released]);
+    } finally {
+      this.heldSlots.delete(release);
+      abandonedHandlers.dec();
+    }
+    if (settled()) log.info('abandoned handler returned; slot freed', { task: job.task, held_ms: Date.now() - since });
+    else log.warn('abandoned handler still running at shutdown; slot released', { task: job.task, held_ms: Date.now() - since });
   }
 
   /**
@@ -241,7 +327,8 @@ export class JobRunner {
 
   private async settleFailure(job: JobRow, bullJob: BullJob<JobQueueData>, token: string | undefined, err: unknown, cause: AbortCause | undefined, log: Logger): Promise<void> {
     const fence = { attempt: job.attempts, workerId: this.workerId, from: ['running'] as const };
-    if (cause === 'cancelled') return; // the canceller already wrote `cancelled`
+    // The canceller already wrote `cancelled`; a superseded attempt's row belongs to someone else.
+    if (cause === 'cancelled' || cause === 'superseded') return;
     if (cause === 'timeout') {
       await this.persist(log, () =>
         this.jobs.transition(job.id, 'expired', { ...fence, stopReason: 'timeout', error: { message: `attempt exceeded timeout_ms (${job.timeout_ms} ms)`, code: 'timeout' }, reason: 'timeout' }),

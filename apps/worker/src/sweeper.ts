@@ -36,6 +36,8 @@ export interface SweeperOptions {
   maxRowsPerSweep?: number;
   workerId?: string | null;
   steps?: SweepStep[];
+  /** MAX_STALLED_COUNT (default 1): a recovered running row re-runs only within its attempt budget. */
+  maxStalledCount?: number;
 }
 
 /** Queue states in which a BullMQ entry will still (or is about to) run the job. */
@@ -53,6 +55,7 @@ export class Sweeper {
   private readonly pageSize: number;
   private readonly maxRows: number;
   private readonly workerId: string | null;
+  private readonly maxStalledCount: number;
   /** Where the last sweep stopped when it hit maxRowsPerSweep; the next one carries on from there. */
   private resumeAt: SweepCursor | null = null;
 
@@ -67,6 +70,7 @@ export class Sweeper {
     this.pageSize = opts.pageSize ?? 200;
     this.maxRows = opts.maxRowsPerSweep ?? 10_000;
     this.workerId = opts.workerId ?? null;
+    this.maxStalledCount = opts.maxStalledCount ?? 1;
     this.steps = [...(opts.steps ?? [])];
   }
 
@@ -139,14 +143,17 @@ export class Sweeper {
 
     if (row.status === 'running') {
       if (live) return; // a live worker holds it, or BullMQ's stall checker will hand it to one
-      const back = await this.jobs.transition(row.id, 'pending', {
-        from: ['running'],
-        attempt: row.attempts,
+      const recovered = await this.jobs.recoverLostAttempt(row.id, row.attempts, {
+        maxStalledCount: this.maxStalledCount,
         workerId: this.workerId,
         reason: `attempt ${row.attempts} recovered by reconciler: queue entry ${state === 'unknown' ? 'missing' : state}`,
       });
-      if (!back) return;
-      await this.queue.requeue(back);
+      if (!recovered) return;
+      if (recovered.verdict === 'worker_lost') {
+        this.logger.error('job failed: its attempts keep losing their worker', { ...log, attempt: row.attempts });
+        return;
+      }
+      await this.queue.requeue(recovered.job);
       report.recovered++;
       this.logger.warn('recovered running job without a live queue entry', log);
       return;

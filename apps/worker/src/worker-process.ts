@@ -63,6 +63,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     concurrency: settings.WORKER_CONCURRENCY,
     lockDurationMs: settings.LOCK_DURATION_MS,
     stalledIntervalMs: settings.STALLED_INTERVAL_MS,
+    maxStalledCount: settings.MAX_STALLED_COUNT,
     workerId,
   });
   countTransitions(jobs);
@@ -78,7 +79,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const metrics = new MetricsPublisher(redis('command'), settings.QUEUE_PREFIX, registry, { onError: () => undefined });
   // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
-  const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId });
+  const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId, maxStalledCount: settings.MAX_STALLED_COUNT });
   sweeper.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
   sweeper.addStep({ name: 'llm_batch_expiry', run: () => expireOverdueLlmBatches({ batches, jobs, logger: log, workerId: runner.workerId }) });
   const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, sweeper });

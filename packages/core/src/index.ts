@@ -6,3 +6,4 @@ export * from './schemas';
 export * from './canonical-json';
 export * from './actor';
 export * from './dependency-errors';
+export * from './attempt-budget';

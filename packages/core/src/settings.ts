@@ -43,6 +43,8 @@ export const settingsSchema = z.object({
   CALLBACK_MAX_RESPONSE_BYTES: int(65536, 0),
   LOCK_DURATION_MS: int(30000, 1000),
   STALLED_INTERVAL_MS: int(30000, 1000),
+  /** Lost attempts (worker died) re-run beyond max_attempts before the job fails `worker_lost` (SPEC F4). */
+  MAX_STALLED_COUNT: int(1, 0, 100),
   SWEEP_INTERVAL_MS: int(30000, 100),
   SHUTDOWN_GRACE_MS: int(30000, 0),
   RATE_LIMIT_PER_SECOND: int(1000, 0),

@@ -8,12 +8,14 @@ import {
   canonicalJson,
   canSeeOrganization,
   isTerminal,
+  lostAttemptVerdict,
   newId,
   type Actor,
   type CreateJobBody,
   type JobStatus,
   type JobType,
   type ListJobsQuery,
+  type LostAttemptVerdict,
 } from '@jobs/core';
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
@@ -45,6 +47,16 @@ export interface TransitionOptions {
    * (created → pending, reason `queued`, then pending → running), so every history reads the same.
    */
   throughPending?: boolean;
+}
+
+export interface LostAttemptOptions {
+  /** MAX_STALLED_COUNT: lost attempts re-run beyond max_attempts before the job fails `worker_lost`. */
+  maxStalledCount: number;
+  workerId?: string | null;
+  /** Why the attempt is taken to be lost (stall checker, reconciler, ...), kept in the event. */
+  reason: string;
+  /** The row as the caller just read it; read here when absent. */
+  row?: JobRow;
 }
 
 /** What a listener hears after every status write that won its guard. */
@@ -251,6 +263,25 @@ export class JobManager {
     return job;
   }
 
+  /**
+   * Closes attempt `attempt` of a `running` row whose worker is gone: back to `pending` (the caller runs or
+   * requeues it) while the attempt budget lasts, else `failed` with stop_reason `worker_lost`. Every path that
+   * re-runs a lost attempt (stall checker pick-up, reconciler) decides here. Null when the row moved on.
+   */
+  async recoverLostAttempt(id: string, attempt: number, opts: LostAttemptOptions): Promise<{ verdict: LostAttemptVerdict; job: JobRow } | null> {
+    const row = opts.row ?? (await this.findById(id));
+    if (!row || row.status !== 'running' || row.attempts !== attempt) return null;
+    const verdict = lostAttemptVerdict(attempt, row.max_attempts, opts.maxStalledCount);
+    const fence = { from: ['running'] as const, attempt, workerId: opts.workerId ?? null };
+    if (verdict === 'retry') {
+      const job = await this.transition(id, 'pending', { ...fence, reason: opts.reason });
+      return job ? { verdict, job } : null;
+    }
+    const message = `attempt ${attempt} lost with its worker; no attempts left (max_attempts ${row.max_attempts} + MAX_STALLED_COUNT ${opts.maxStalledCount})`;
+    const job = await this.transition(id, 'failed', { ...fence, stopReason: 'worker_lost', error: { message, code: 'worker_lost' }, reason: `${opts.reason}: ${message}` });
+    return job ? { verdict, job } : null;
+  }
+
   /** Cancels from created/pending/running; a terminal job is a 409 naming its status. */
   async cancel(actor: Actor, id: string, reason = 'cancelled by client'): Promise<JobRow> {
     const job = await this.get(actor, id);
@@ -310,6 +341,12 @@ export class JobManager {
       owner,
     );
     return n > 0;
+  }
+
+  /** Status and attempt of several rows in one query (the worker's check of the attempts it runs). */
+  async attemptStates(ids: string[]): Promise<{ id: string; status: JobStatus; attempts: number }[]> {
+    if (ids.length === 0) return [];
+    return rawRows<{ id: string; status: JobStatus; attempts: number }>(this.db, 'SELECT id, status, attempts FROM jobs WHERE id = ANY($1::text[])', [ids]);
   }
 
   /** Progress of the running attempt; a stale attempt's report is dropped by the fence. */

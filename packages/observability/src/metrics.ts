@@ -19,6 +19,20 @@ export const jobDuration = new client.Histogram({
   registers: [registry],
 });
 
+/** Handlers still running after their attempt ended (they ignored its AbortSignal); each holds a worker slot. */
+export const abandonedHandlers = new client.Gauge({
+  name: 'jobsvc_abandoned_handlers',
+  help: 'Handlers that ignored their abort signal and still run, each holding a slot of WORKER_CONCURRENCY',
+  registers: [registry],
+});
+
+export const abandonedHandlersTotal = new client.Counter({
+  name: 'jobsvc_abandoned_handlers_total',
+  help: 'Handlers that went on running after their attempt was aborted, by task and cause (timeout, cancelled, superseded)',
+  labelNames: ['task', 'cause'] as const,
+  registers: [registry],
+});
+
 export const callbackDeliveries = new client.Counter({
   name: 'jobsvc_callback_deliveries_total',
   help: 'Callback delivery attempts by outcome (delivered, retry, gone, refused, exhausted)',
