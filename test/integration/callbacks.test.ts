@@ -244,7 +244,7 @@ describe('callbacks (F6) against a real receiver', () => {
     expect(badId.status).toBe(400);
   });
 
-  it('starts a new series after a retry, and the old series never touches the row again', async () => {
+  it('starts a new series after a retry; the old series is still delivered but never touches the row again', async () => {
     const path = '/retried';
     const job = await create({ task: 'sleep', input: { ms: 1, fail: true }, callback_url: receiver.url(path, [{ status: 429, headers: { 'retry-after': '2' } }]) });
     const [first] = await deliveries(path, 1);
@@ -253,9 +253,13 @@ describe('callbacks (F6) against a real receiver', () => {
     const [, second] = await deliveries(path, 2);
     expect(second!.headers['webhook-id']).not.toBe(first!.headers['webhook-id']);
     await jobWhen(job.id, (j) => j.status === 'failed' && j.callback_attempts === 1 && j.callback_status_code === 200, 'new series recorded');
-    // The old series' Retry-After has passed: it must have been dropped, not sent or recorded.
-    await settle(3000);
-    expect(receiver.at(path)).toHaveLength(2);
+    // The old series' Retry-After passes: its terminal transition happened, so it is delivered too (same id)...
+    const [, , third] = await deliveries(path, 3, 20000);
+    expect(third!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    expect(verify(third!)).toMatchObject({ type: 'job.failed', job_id: job.id });
+    // ...without writing over the new series' fields.
+    await settle(500);
+    expect(receiver.at(path)).toHaveLength(3);
     expect(await getJob(job.id)).toMatchObject({ callback_attempts: 1, callback_status_code: 200, callback_error: null });
   });
 

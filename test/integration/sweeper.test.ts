@@ -53,7 +53,7 @@ describe('Sweeper (reconciler and expiry)', () => {
     const s = sweeper();
     const first = await s.sweepOnce();
     expect(first.enqueued).toBeGreaterThanOrEqual(1);
-    expect(await stateOf(row.id)).toBe('waiting');
+    expect(await stateOf(row.id)).toBe('prioritized');
     expect((await jobs.findById(row.id))!.status).toBe('pending');
     const second = await s.sweepOnce();
     expect(second.enqueued).toBe(0);
@@ -90,7 +90,7 @@ describe('Sweeper (reconciler and expiry)', () => {
     expect(running.attempts).toBe(1);
     const report = await sweeper({ workerId: 'sweeper-1' }).sweepOnce();
     expect(report.recovered).toBe(1);
-    expect(await stateOf(row.id)).toBe('waiting');
+    expect(await stateOf(row.id)).toBe('prioritized');
     const evs = await events(row.id);
     expect(evs.map((e) => e.to)).toEqual(['created', 'running', 'pending']);
     expect(evs[2]).toMatchObject({ from: 'running', attempt: 1, worker_id: 'sweeper-1' });
@@ -147,7 +147,7 @@ describe('Sweeper (reconciler and expiry)', () => {
     const reports = await Promise.all(Array.from({ length: 4 }, () => sweeper().sweepOnce()));
     expect(reports.reduce((n, r) => n + r.recovered, 0)).toBe(5);
     const counts = await queues[0]!.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-    expect(counts['waiting']).toBe(25);
+    expect(counts['prioritized']).toBe(25);
     for (const r of [...created, ...running]) {
       const row = (await jobs.findById(r.id))!;
       expect(row.status).toBe('pending');

@@ -22,11 +22,26 @@ export class JobService {
     const { wait_ms: _wait, ...rest } = body;
     const outcome = await this.deps.jobs.create(actor, { ...rest, input, job_type: jobType });
     if (!outcome.created) return outcome;
-    if (hooks.afterInsert) await hooks.afterInsert(outcome.job);
+    if (hooks.afterInsert) {
+      try {
+        await hooks.afterInsert(outcome.job);
+      } catch (err) {
+        // The client gets an error, so the row must not run: the reconciler would otherwise queue it.
+        await this.deps.jobs.discardCreated(outcome.job.id).catch((e: unknown) =>
+          this.deps.logger.error('could not discard a job whose create failed', { job_id: outcome.job.id, err: String(e) }),
+        );
+        throw err;
+      }
+    }
     return { job: await this.enqueue(outcome.job), created: true };
   }
 
-  /** Enqueues and moves the row to `pending`; if Redis is unreachable the row stays `created` for the reconciler. */
+  /**
+   * Enqueues and moves the row to `pending`; if Redis is unreachable the row stays `created` for the reconciler.
+   * Once the add has succeeded the job will run (a worker starts a `created` row through `pending`, and the
+   * reconciler promotes a queued `created` row), so from then on the create succeeds whatever happens to
+   * the `pending` write: a 5xx here would make the client's retry a duplicate (201 or nothing).
+   */
   async enqueue(job: JobRow): Promise<JobRow> {
     try {
       await this.deps.queue.enqueue(job);
@@ -34,9 +49,14 @@ export class JobService {
       this.deps.logger.warn('enqueue failed; the reconciler will queue the job', { job_id: job.id, err: String(err) });
       return job;
     }
-    const pending = await this.deps.jobs.transition(job.id, 'pending', { from: ['created'], reason: 'queued' });
-    // A fast worker may already have taken it (created → running); the row then speaks for itself.
-    return pending ?? (await this.deps.jobs.findById(job.id)) ?? job;
+    try {
+      const pending = await this.deps.jobs.transition(job.id, 'pending', { from: ['created'], reason: 'queued' });
+      // A fast worker may already have taken it (created → running); the row then speaks for itself.
+      return pending ?? (await this.deps.jobs.findById(job.id)) ?? job;
+    } catch (err) {
+      this.deps.logger.warn('pending write failed after the enqueue; answering with the job as created', { job_id: job.id, err: String(err) });
+      return job;
+    }
   }
 
   async cancel(actor: Actor, id: string): Promise<JobRow> {

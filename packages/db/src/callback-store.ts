@@ -1,48 +1,32 @@
-import { TERMINAL_STATUSES } from '@jobs/core';
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { activeSigningSecrets, type SigningColumns } from './account-manager';
 import { rawRows, type Db } from './client';
-import type { JobRow } from './job-row';
 
-interface AttemptItem {
-  jobId: string;
-  webhookId: string;
-  attempt: CallbackAttemptRecord;
-}
+/**
+ * Where a delivery series stands (`callback_deliveries.state`): `pending` until it is in the callbacks
+ * queue, `queued` while attempts remain, then `delivered` or `failed` (410, refused, exhausted, or its
+ * organization gone).
+ */
+export type DeliveryState = 'pending' | 'queued' | 'delivered' | 'failed';
 
-/** Concurrent marks and records of different jobs share one statement each (one item per job in a batch). */
-const MARK_ENQUEUED_SQL = `UPDATE jobs j SET callback_pending = false
-  FROM unnest($1::text[], $2::text[]) AS x(id, webhook_id)
-  WHERE j.id = x.id AND j.callback_webhook_id = x.webhook_id AND j.callback_pending`;
-
-/** What a delivery attempt must know before it POSTs: the row's current series and the signing secrets. */
-export interface DeliveryContext {
-  /** False when the job row is gone (deleted): the callback still goes out, nothing is recorded. */
-  rowExists: boolean;
-  /** The series the row belongs to now (a retry of the job starts another one). */
-  webhookId: string | null;
-  /** Empty when the organization is gone. */
-  secrets: string[];
-}
-
-interface ContextRow extends Partial<SigningColumns> {
+/**
+ * One delivery series (a `callback_deliveries` row), written by the statement of the terminal transition
+ * it reports; its snapshot is all the callback body needs, so it outlives the job row.
+ */
+export interface DeliveryRow {
+  webhook_id: string;
   job_id: string;
-  row_exists: boolean;
-  callback_webhook_id: string | null;
-  org_exists: boolean;
+  organization_id: string;
+  job_attempt: number;
+  callback_url: string;
+  status: string;
+  stop_reason: string | null;
+  completed_at: Date | null;
+  metadata: Record<string, unknown>;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: Date;
 }
-
-const CONTEXT_SQL = `SELECT x.job_id, j.id IS NOT NULL AS row_exists, j.callback_webhook_id, o.id IS NOT NULL AS org_exists,
-    o.webhook_secret, o.previous_webhook_secret, o.previous_secret_expires_at
-  FROM unnest($1::text[], $2::text[]) AS x(job_id, organization_id)
-  LEFT JOIN jobs j ON j.id = x.job_id
-  LEFT JOIN organizations o ON o.id = x.organization_id`;
-
-const RECORD_ATTEMPT_SQL = `UPDATE jobs j SET callback_sent_at = now(), callback_status_code = x.status_code, callback_error = x.error,
-    callback_attempts = j.callback_attempts + 1
-  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS x(id, webhook_id, status_code, error)
-  WHERE j.id = x.id AND j.callback_webhook_id = x.webhook_id
-  RETURNING j.id`;
 
 /** What one delivery attempt left behind (SPEC F6: recorded on the job, whatever the outcome). */
 export interface CallbackAttemptRecord {
@@ -50,17 +34,69 @@ export interface CallbackAttemptRecord {
   statusCode: number | null;
   /** Why the attempt did not count as delivered; null on 2xx. */
   error: string | null;
+  /** The series' state after this attempt; `queued` when another attempt follows at `nextAttemptAt`. */
+  state?: Exclude<DeliveryState, 'pending'>;
+  nextAttemptAt?: Date | null;
 }
 
+interface AttemptItem {
+  jobId: string;
+  webhookId: string;
+  attempt: CallbackAttemptRecord;
+}
+
+/** What a delivery attempt must know before it POSTs: the organization's signing secrets. */
+export interface DeliveryContext {
+  /** Empty when the organization is gone. */
+  secrets: string[];
+}
+
+interface ContextRow extends Partial<SigningColumns> {
+  organization_id: string;
+  org_exists: boolean;
+}
+
+/** Concurrent marks and records of different series share one statement each. */
+const MARK_ENQUEUED_SQL = `WITH x AS (SELECT * FROM unnest($1::text[], $2::text[]) AS x(id, webhook_id)),
+  d AS (UPDATE callback_deliveries c SET state = 'queued', updated_at = now() FROM x WHERE c.webhook_id = x.webhook_id AND c.state = 'pending')
+  UPDATE jobs j SET callback_pending = false FROM x
+  WHERE j.id = x.id AND j.callback_webhook_id = x.webhook_id AND j.callback_pending`;
+
+const CONTEXT_SQL = `SELECT x.organization_id, o.id IS NOT NULL AS org_exists,
+    o.webhook_secret, o.previous_webhook_secret, o.previous_secret_expires_at
+  FROM unnest($1::text[]) AS x(organization_id)
+  LEFT JOIN organizations o ON o.id = x.organization_id`;
+
 /**
- * The callback columns of `jobs`. Every write is keyed by (job id, webhook-id): a delivery series belongs
- * to one terminal transition, and once the job is retried (new or no webhook-id) its old series can no
- * longer touch the row. None of these statements change `status`.
+ * The series row always takes the attempt; the job row only while it still belongs to this series (a retry
+ * of the job starts another one, and the old series, still delivered, must not write over its fields).
+ */
+const RECORD_ATTEMPT_SQL = `WITH x AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[])
+      AS x(id, webhook_id, status_code, error, state, next_at)
+  ), d AS (
+    UPDATE callback_deliveries c SET attempts = c.attempts + 1, state = COALESCE(x.state, c.state),
+      next_attempt_at = COALESCE(x.next_at, c.next_attempt_at), last_attempt_at = now(), last_status_code = x.status_code,
+      last_error = x.error, updated_at = now()
+    FROM x WHERE c.webhook_id = x.webhook_id
+  )
+  UPDATE jobs j SET callback_sent_at = now(), callback_status_code = x.status_code, callback_error = x.error,
+    callback_attempts = j.callback_attempts + 1
+  FROM x WHERE j.id = x.id AND j.callback_webhook_id = x.webhook_id
+  RETURNING j.id`;
+
+const DELIVERY_COLUMNS = `webhook_id, job_id, organization_id, job_attempt, callback_url, status, stop_reason, completed_at, metadata, state, attempts, next_attempt_at`;
+
+/**
+ * Delivery series (`callback_deliveries`) and the callback columns of `jobs`. A series row is created by
+ * the terminal transition's own statement (TransitionWriter); from then on the sweep finds it until it
+ * ends, whatever happened to the job. Writes to `jobs` are keyed by (job id, webhook-id) and never
+ * change `status`.
  */
 export class CallbackStore {
   private readonly marks: Batcher<{ jobId: string; webhookId: string }, void>;
   private readonly attempts: Batcher<AttemptItem, boolean>;
-  private readonly contexts: Batcher<{ jobId: string; organizationId: string }, DeliveryContext>;
+  private readonly contexts: Batcher<string, DeliveryContext>;
 
   constructor(private readonly db: Db) {
     this.marks = new Batcher<{ jobId: string; webhookId: string }, void>(
@@ -69,65 +105,115 @@ export class CallbackStore {
         return items.map(() => undefined);
       },
       HOT_PATH_BATCHING,
-      (i) => i.jobId,
+      (i) => i.webhookId,
     );
     this.attempts = new Batcher(
       async (items) => {
         const rows = await rawRows<{ id: string }>(
           db,
           RECORD_ATTEMPT_SQL,
-          [items.map((i) => i.jobId), items.map((i) => i.webhookId), items.map((i) => i.attempt.statusCode), items.map((i) => i.attempt.error)],
+          [
+            items.map((i) => i.jobId),
+            items.map((i) => i.webhookId),
+            items.map((i) => i.attempt.statusCode),
+            items.map((i) => i.attempt.error),
+            items.map((i) => i.attempt.state ?? null),
+            items.map((i) => i.attempt.nextAttemptAt ?? null),
+          ],
           { prepare: true },
         );
         const written = new Set(rows.map((r) => r.id));
         return items.map((i) => written.has(i.jobId));
       },
       HOT_PATH_BATCHING,
+      // Two series of one job (before and after a retry) must not share a statement: one UPDATE per job row.
       (i) => i.jobId,
     );
     this.contexts = new Batcher(
-      async (items) => {
-        const rows = await rawRows<ContextRow>(db, CONTEXT_SQL, [items.map((i) => i.jobId), items.map((i) => i.organizationId)], { prepare: true });
-        const byJob = new Map(rows.map((r) => [r.job_id, r]));
-        return items.map((i) => {
-          const r = byJob.get(i.jobId);
-          const secrets = r?.org_exists && r.webhook_secret ? activeSigningSecrets(r as SigningColumns) : [];
-          return { rowExists: r?.row_exists ?? false, webhookId: r?.callback_webhook_id ?? null, secrets };
+      async (orgIds) => {
+        const rows = await rawRows<ContextRow>(db, CONTEXT_SQL, [orgIds], { prepare: true });
+        const byOrg = new Map(rows.map((r) => [r.organization_id, r]));
+        return orgIds.map((id) => {
+          const r = byOrg.get(id);
+          return { secrets: r?.org_exists && r.webhook_secret ? activeSigningSecrets(r as SigningColumns) : [] };
         });
       },
       HOT_PATH_BATCHING,
-      (i) => i.jobId,
+      (id) => id,
     );
   }
 
-  /** The row's series and the organization's secrets in one read, fresh for every attempt (a rotation applies at once). */
-  async deliveryContext(jobId: string, organizationId: string): Promise<DeliveryContext> {
-    return this.contexts.add({ jobId, organizationId });
+  /** The organization's secrets, fresh for every attempt (a rotation applies at once). */
+  async deliveryContext(_jobId: string, organizationId: string): Promise<DeliveryContext> {
+    return this.contexts.add(organizationId);
   }
 
-  /** The series is in the callbacks queue now; the sweep stops looking at the row. */
+  /** The series is in the callbacks queue now; the sweep stops looking for it until it is overdue. */
   async markEnqueued(jobId: string, webhookId: string): Promise<void> {
     await this.marks.add({ jobId, webhookId });
   }
 
-  /** Records an attempt; false when the row is gone or belongs to a newer series (nothing written). */
+  /**
+   * A manual redelivery: the series is `queued` again (created from the snapshot when it predates the
+   * series table), due now.
+   */
+  async reopen(series: Omit<DeliveryRow, 'state' | 'attempts' | 'next_attempt_at'>): Promise<void> {
+    await this.db.$executeRawUnsafe(
+      `INSERT INTO callback_deliveries (webhook_id, job_id, organization_id, job_attempt, callback_url, status, stop_reason, completed_at, metadata, state, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, 'queued', now())
+       ON CONFLICT (webhook_id) DO UPDATE SET state = 'queued', next_attempt_at = now(), updated_at = now()`,
+      series.webhook_id,
+      series.job_id,
+      series.organization_id,
+      series.job_attempt,
+      series.callback_url,
+      series.status,
+      series.stop_reason,
+      series.completed_at,
+      JSON.stringify(series.metadata),
+    );
+  }
+
+  /** Records an attempt on the series; true when the job row was written too (it still belongs to this series). */
   async recordAttempt(jobId: string, webhookId: string, attempt: CallbackAttemptRecord): Promise<boolean> {
     return this.attempts.add({ jobId, webhookId, attempt });
   }
 
   /**
-   * Terminal rows whose series never reached the queue (the writer died between commit and enqueue, or
-   * Redis was down), oldest first. `graceMs` leaves the writer's own enqueue time to finish.
+   * Series that never reached the queue (the writer died between commit and enqueue, Redis was down, or
+   * the job was deleted or retried meanwhile), oldest first. `graceMs` leaves the writer's own enqueue time.
    */
-  async findUnqueued(graceMs: number, limit: number): Promise<JobRow[]> {
-    return this.db.$queryRawUnsafe<JobRow[]>(
-      `SELECT * FROM jobs
-       WHERE callback_pending AND completed_at < now() - make_interval(secs => $1::double precision / 1000)
-         AND status = ANY($2::text[]) AND callback_webhook_id IS NOT NULL AND callback_url IS NOT NULL
-       ORDER BY completed_at LIMIT $3`,
+  async findUnqueued(graceMs: number, limit: number): Promise<DeliveryRow[]> {
+    return this.db.$queryRawUnsafe<DeliveryRow[]>(
+      `SELECT ${DELIVERY_COLUMNS} FROM callback_deliveries
+       WHERE state = 'pending' AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY next_attempt_at LIMIT $2`,
       graceMs,
-      [...TERMINAL_STATUSES],
       limit,
+    );
+  }
+
+  /** Queued series whose next attempt is more than `marginMs` overdue: their queue entry may be gone. */
+  async findOverdue(marginMs: number, limit: number): Promise<DeliveryRow[]> {
+    return this.db.$queryRawUnsafe<DeliveryRow[]>(
+      `SELECT ${DELIVERY_COLUMNS} FROM callback_deliveries
+       WHERE state = 'queued' AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY next_attempt_at LIMIT $2`,
+      marginMs,
+      limit,
+    );
+  }
+
+  /**
+   * The sweep's verdict on overdue queued series: `queued` postpones the next look (the entry is alive,
+   * merely behind a backlog); `delivered`/`failed` settle a series whose last outcome was not recorded.
+   */
+  async settle(webhookIds: string[], state: Exclude<DeliveryState, 'pending'>): Promise<void> {
+    if (webhookIds.length === 0) return;
+    await this.db.$executeRawUnsafe(
+      `UPDATE callback_deliveries SET state = $2, next_attempt_at = now(), updated_at = now() WHERE webhook_id = ANY($1::text[]) AND state = 'queued'`,
+      webhookIds,
+      state,
     );
   }
 }

@@ -320,6 +320,11 @@ export class JobManager {
     return updated;
   }
 
+  /** Removes a row that was never queued (its create failed half-way), so the reconciler cannot run it. */
+  async discardCreated(id: string): Promise<boolean> {
+    return (await this.db.$executeRawUnsafe(`DELETE FROM jobs WHERE id = $1 AND status = 'created'`, id)) > 0;
+  }
+
   async delete(actor: Actor, id: string): Promise<JobRow> {
     let job = await this.get(actor, id);
     if (!isTerminal(job.status)) {

@@ -17,6 +17,18 @@ export interface Written {
 type ReturnedRow = JobRow & { prev_status: JobStatus; in_worker_id: string | null; in_reason: string | null };
 
 /**
+ * A terminal transition of a job with a callback_url starts its delivery series in the same statement: the
+ * series row (a snapshot of the body's fields) then exists exactly when the transition does, whatever
+ * happens to the job or to Redis afterwards (SPEC F6, issue 10 item 6).
+ */
+const CALLBACK_SERIES_CTE = `, d AS (
+      INSERT INTO callback_deliveries (webhook_id, job_id, organization_id, job_attempt, callback_url, status, stop_reason, completed_at, metadata, next_attempt_at)
+      SELECT callback_webhook_id, id, organization_id, attempts, callback_url, status, stop_reason, completed_at, metadata, completed_at
+      FROM u WHERE callback_webhook_id IS NOT NULL
+      ON CONFLICT (webhook_id) DO NOTHING
+    )`;
+
+/**
  * The guarded status write of SPEC F2, batched: concurrent transitions of the same shape (target status,
  * allowed sources, whether an error is written) go to PostgreSQL as one statement over `unnest`ed arrays.
  * Each row keeps its own guard: `status = ANY(allowed) AND attempts = its fence`, locked in id order
@@ -112,7 +124,7 @@ function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean
       SELECT id, event_seq, CASE WHEN prev_status = 'created' THEN 'pending' ELSE prev_status END, status, updated_at, attempts, in_worker_id, in_reason FROM u`
           : 'SELECT id, event_seq, prev_status, status, updated_at, attempts, in_worker_id, in_reason FROM u'
       }
-    )
+    )${isTerminal(to) ? CALLBACK_SERIES_CTE : ''}
     SELECT * FROM u`;
 }
 

@@ -1,8 +1,8 @@
 import { isTerminal } from '@jobs/core';
 import type { CallbackStore, JobManager, JobRow } from '@jobs/db';
-import { callbackSnapshot, type CallbackQueue } from './callback-queue';
+import { callbackSnapshot, deliverySnapshot, type CallbackQueue } from './callback-queue';
 
-/** Queues a row's pending series and clears `callback_pending`; false when the row has nothing to send. */
+/** Queues a row's pending series and marks it queued; false when the row has nothing to send. */
 export async function enqueueCallback(row: JobRow, queue: CallbackQueue, store: CallbackStore): Promise<boolean> {
   const data = callbackSnapshot(row);
   if (!data) return false;
@@ -14,7 +14,7 @@ export async function enqueueCallback(row: JobRow, queue: CallbackQueue, store: 
 /**
  * Every terminal transition written by this process queues its callback series at once. Runs in the
  * worker (completed/failed/expired) and in the API (cancel, delete). A failure here only delays the
- * callback: the row keeps `callback_pending` and the sweep queues it.
+ * callback: the series row (written with the transition) stays `pending` and the sweep queues it.
  */
 export function enqueueCallbacksOnTransition(jobs: JobManager, queue: CallbackQueue, store: CallbackStore, onError: (err: unknown, jobId: string) => void): void {
   jobs.onTransition(({ job }) => {
@@ -23,17 +23,53 @@ export function enqueueCallbacksOnTransition(jobs: JobManager, queue: CallbackQu
   });
 }
 
-/** How long a terminal row may stay `callback_pending` before the sweep assumes its writer died. */
+/** How long a series may stay `pending` before the sweep assumes its writer's enqueue failed. */
 export const CALLBACK_SWEEP_GRACE_MS = 5000;
 
 /**
- * The reconciler step for callbacks: terminal rows still `callback_pending` after the grace period are
- * queued under their recorded webhook-id, so a crash between commit and enqueue still delivers, and
- * never under a second id. Returns how many series it queued.
+ * How late a queued series' next attempt may be before the sweep asks Redis whether its entry still
+ * exists (Redis lost its data, or an outcome was not recorded). Generous: a busy queue is late too.
  */
-export async function enqueueMissingCallbacks(queue: CallbackQueue, store: CallbackStore, opts: { graceMs?: number; limit?: number } = {}): Promise<number> {
-  const rows = await store.findUnqueued(opts.graceMs ?? CALLBACK_SWEEP_GRACE_MS, opts.limit ?? 500);
+export const CALLBACK_OVERDUE_MS = 60_000;
+
+export interface CallbackSweepOptions {
+  graceMs?: number;
+  overdueMs?: number;
+  limit?: number;
+}
+
+/** Queue states in which a series will still (or is about to) be attempted. */
+const LIVE_STATES = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'active', 'waiting-children', 'paused']);
+
+/**
+ * The reconciler step for callbacks, over the series rows: a series still `pending` after the grace
+ * period (its writer died, Redis was down, the job was deleted or retried since) is queued under its
+ * webhook-id; a queued series long overdue whose queue entry is gone is queued again, and one whose entry
+ * finished without its outcome being recorded is settled. Returns how many series it queued.
+ */
+export async function enqueueMissingCallbacks(queue: CallbackQueue, store: CallbackStore, opts: CallbackSweepOptions = {}): Promise<number> {
+  const limit = opts.limit ?? 500;
   let queued = 0;
-  for (const row of rows) if (await enqueueCallback(row, queue, store)) queued++;
+  for (const row of await store.findUnqueued(opts.graceMs ?? CALLBACK_SWEEP_GRACE_MS, limit)) {
+    // A second add under the same webhook-id while BullMQ still holds the series is a no-op.
+    await queue.enqueue(deliverySnapshot(row));
+    await store.markEnqueued(row.job_id, row.webhook_id);
+    queued++;
+  }
+  const overdue = await store.findOverdue(opts.overdueMs ?? CALLBACK_OVERDUE_MS, limit);
+  const verdicts: Record<'queued' | 'delivered' | 'failed', string[]> = { queued: [], delivered: [], failed: [] };
+  for (const row of overdue) {
+    const state = await queue.state(row.webhook_id);
+    if (state === 'completed') verdicts.delivered.push(row.webhook_id);
+    else if (state === 'failed') verdicts.failed.push(row.webhook_id);
+    else {
+      if (!LIVE_STATES.has(state)) {
+        await queue.enqueue(deliverySnapshot(row));
+        queued++;
+      }
+      verdicts.queued.push(row.webhook_id);
+    }
+  }
+  for (const [state, ids] of Object.entries(verdicts) as [keyof typeof verdicts, string[]][]) await store.settle(ids, state);
   return queued;
 }

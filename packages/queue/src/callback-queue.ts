@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobRow } from '@jobs/db';
+import type { DeliveryRow, JobRow } from '@jobs/db';
 import { CALLBACKS_QUEUE } from './names';
 import { waitReady } from './redis';
 
@@ -40,6 +40,20 @@ export function callbackSnapshot(row: JobRow): CallbackJobData | null {
     job_id: row.id,
     organization_id: row.organization_id,
     webhook_id: row.callback_webhook_id,
+    callback_url: row.callback_url,
+    status: row.status,
+    stop_reason: row.stop_reason,
+    completed_at: row.completed_at ? new Date(row.completed_at).toISOString() : null,
+    metadata: row.metadata,
+  };
+}
+
+/** The queued form of a series row (the sweep queues series whose job may be gone). */
+export function deliverySnapshot(row: DeliveryRow): CallbackJobData {
+  return {
+    job_id: row.job_id,
+    organization_id: row.organization_id,
+    webhook_id: row.webhook_id,
     callback_url: row.callback_url,
     status: row.status,
     stop_reason: row.stop_reason,
@@ -90,6 +104,12 @@ export class CallbackQueue {
     }
     await this.enqueue(data);
     return 'queued';
+  }
+
+  /** The BullMQ state of a series ('unknown' when the queue holds no entry for it). */
+  async state(webhookId: string): Promise<string> {
+    await waitReady(this.connection, READY_WAIT_MS);
+    return this.queue.getJobState(webhookId);
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,17 @@ export interface JobQueueData {
   organization_id: string;
 }
 
+/**
+ * API.md: priority 1 runs first, 100 last, and a job without one ranks as 50. BullMQ takes every
+ * unprioritized job before any prioritized one, so every job is queued with a priority.
+ */
+export const DEFAULT_PRIORITY = 50;
+
+/** The BullMQ priority of a row: its own, or the default rank. */
+export function queuePriority(priority: number | null): number {
+  return priority ?? DEFAULT_PRIORITY;
+}
+
 /** Finished BullMQ entries are kept briefly for the dashboard; the jobs table is the record. */
 export const JOB_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
   removeOnComplete: { age: 3600, count: 1000 },
@@ -46,7 +57,8 @@ export class JobQueue {
     await this.queue.add(job.task, { organization_id: job.organization_id }, {
       jobId: job.id,
       ...(delay > 0 ? { delay } : {}),
-      ...(job.priority ? { priority: job.priority } : {}),
+      // Retries (moveToDelayed) and hand-backs keep the entry's options, so they stay prioritized too.
+      priority: queuePriority(job.priority),
       ...JOB_RETENTION,
     });
   }

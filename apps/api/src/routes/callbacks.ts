@@ -20,6 +20,8 @@ export function callbackRoutes(deps: AppDeps, table: RouteTable): Router {
     const data = callbackSnapshot(job);
     if (!data) throw new ConflictError(`Job ${job.id} has no callback series to replay`);
     if (!deps.callbacks) throw new DependencyDownError('the callback queue');
+    // The series row is `queued` again first: whatever happens to the queue call, the sweep then watches it.
+    await deps.callbacks.store.reopen({ ...data, job_attempt: job.attempts, completed_at: job.completed_at });
     const outcome = await deps.callbacks.queue.redeliver(data);
     await deps.callbacks.store.markEnqueued(job.id, data.webhook_id);
     deps.logger.info('callback redelivery requested', { job_id: job.id, webhook_id: data.webhook_id, outcome });

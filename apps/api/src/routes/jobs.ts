@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import {
+  AppError,
   NotFoundError,
   ValidationError,
   createJobBodySchema,
@@ -40,7 +41,12 @@ export function jobRoutes(deps: AppDeps, service: JobService, table: RouteTable,
       res.setHeader('Location', `${base}/${job.id}`);
       if (!created) return res.status(200).json(toApiJob(job));
       if (!body.background) {
-        const done = await service.waitForTerminal(job.id, body.wait_ms ?? DEFAULT_WAIT_MS);
+        // The job is queued and will run: an outage while waiting answers 202 with the job as last seen, never a 5xx.
+        const done = await service.waitForTerminal(job.id, body.wait_ms ?? DEFAULT_WAIT_MS).catch((err: unknown) => {
+          if (err instanceof AppError && err.status < 500) throw err;
+          deps.logger.warn('waiting for a created job failed; answering 202', { job_id: job.id, err: String(err) });
+          return job;
+        });
         return res.status(isTerminal(done.status) ? 200 : 202).json(toApiJob(done));
       }
       return res.status(201).json(toApiJob(job));

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CallbackStore } from '@jobs/db';
+import type { CallbackAttemptRecord, CallbackStore } from '@jobs/db';
 import { callbackDeliveries, type Logger } from '@jobs/observability';
 import { CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';
 import type { HostGuard } from '@jobs/tasks';
@@ -78,14 +78,17 @@ export class CallbackWorker {
     const d = job.data;
     const attempt = job.attemptsMade + 1;
     const log = this.deps.logger.child({ job_id: d.job_id, webhook_id: d.webhook_id, callback_attempt: attempt });
-    const { rowExists, webhookId, secrets } = await this.deps.store.deliveryContext(d.job_id, d.organization_id);
-    // The job was retried since this series began: its old terminal status is no longer news.
-    if (rowExists && webhookId !== d.webhook_id) {
-      log.info('callback series superseded by a retry of the job; dropped');
-      return 'stale';
-    }
+    const record = (attempt: CallbackAttemptRecord) =>
+      this.deps.store.recordAttempt(d.job_id, d.webhook_id, attempt).catch((err: unknown) => {
+        // The series row then stays `queued`; the sweep settles it from the queue's outcome once overdue.
+        log.warn('could not record callback attempt', { err: String(err) });
+        return false;
+      });
+    // A series is delivered even when its job was retried or deleted since: its terminal transition happened.
+    const { secrets } = await this.deps.store.deliveryContext(d.job_id, d.organization_id);
     if (secrets.length === 0) {
       log.warn('organization gone; callback dropped');
+      await record({ statusCode: null, error: 'organization gone; not sent', state: 'failed', nextAttemptAt: null });
       return 'stale';
     }
 
@@ -95,21 +98,22 @@ export class CallbackWorker {
       { url: d.callback_url, body, headers: webhookHeaders(secrets, d.webhook_id, at, body) },
       { timeoutMs: this.opts.timeoutMs, maxResponseBytes: this.opts.maxResponseBytes, guard: this.deps.guard },
     );
-    // A deleted job (cancelled by DELETE) still gets its callback; there is just no row to record on.
-    if (rowExists) {
-      await this.deps.store
-        .recordAttempt(d.job_id, d.webhook_id, { statusCode: result.statusCode, error: result.error })
-        .catch((err: unknown) => log.warn('could not record callback attempt', { err: String(err) }));
-    }
-
     const outcome = classifyAttempt(result, attempt, job.opts.attempts ?? 1);
+    const delay = outcome === 'retry' ? nextDelay(result.statusCode, result.retryAfterMs, this.opts.backoffMs, attempt) : 0;
+    // On the series row always; on the job row only while the job still belongs to this series.
+    await record({
+      statusCode: result.statusCode,
+      error: result.error,
+      state: outcome === 'delivered' ? 'delivered' : outcome === 'retry' ? 'queued' : 'failed',
+      nextAttemptAt: outcome === 'retry' ? new Date(Date.now() + delay) : null,
+    });
+
     callbackDeliveries.inc({ outcome });
     switch (outcome) {
       case 'delivered':
         log.debug('callback delivered', { status_code: result.statusCode });
         return outcome;
       case 'retry': {
-        const delay = nextDelay(result.statusCode, result.retryAfterMs, this.opts.backoffMs, attempt);
         log.info('callback attempt failed; retrying', { status_code: result.statusCode, error: result.error, delay_ms: delay });
         throw new RetryLater(delay, result.error ?? 'failed');
       }
