@@ -11,8 +11,11 @@ const JSON_STRING = String.raw`"(?:[^"\\]|\\.)*"`;
  * elements: the API's JSON, except that numbers are counted as Postgres prints them (1e21 as 22 digits). Used
  * only for rows written before `<col>_bytes` existed; it reads the whole value, so only past the cheap bound.
  */
-const compactBytes = (col: string) =>
-  `(octet_length(${col}::text) - (regexp_count(${col}::text, '${JSON_STRING}|, |: ') - regexp_count(${col}::text, '${JSON_STRING}')))`;
+const compactBytes = (col: string) => {
+  // With every string emptied, each ", " and ": " left is a separator; each loses its space.
+  const skeleton = `regexp_replace(${col}::text, '${JSON_STRING}', '""', 'g')`;
+  return `(octet_length(${col}::text) - (SELECT octet_length(t) - octet_length(replace(replace(t, ', ', ','), ': ', ':')) FROM (SELECT ${skeleton} AS t) k))`;
+};
 
 const truncated = (bytes: string) => `jsonb_build_object('truncated', true, 'bytes', ${bytes})`;
 
