@@ -21,7 +21,8 @@ describe('lists truncate input and result past 16 KiB', () => {
   let pg: Client;
 
   beforeAll(async () => {
-    stack = await startStack();
+    // Polling on: POST /api/batches may refuse batches while it is off (issue 10 item 4).
+    stack = await startStack({ env: { ENABLE_BATCH_JOB_POLLING: 'true' } });
     pg = new Client({ connectionString: stack.database.url });
     await pg.connect();
   });
