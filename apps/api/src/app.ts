@@ -4,6 +4,7 @@ import { JobService } from './job-service';
 import { authenticate } from './middleware/auth';
 import { securityHeaders } from './middleware/security-headers';
 import { rateLimit } from './middleware/rate-limit';
+import { jsonDepthLimit } from './middleware/json-depth';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestContext, resumeRequestContext } from './middleware/request-context';
 import { docsPage, openApiDocument } from './openapi';
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   app.use('/api/batches', express.json({ limit: Math.max(deps.settings.MAX_BATCH_BODY_BYTES, deps.settings.MAX_BODY_BYTES), strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(express.json({ limit: deps.settings.MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(resumeRequestContext());
+  app.use(jsonDepthLimit(deps.settings.MAX_JSON_DEPTH));
 
   const doc = openApiDocument(publicUrl(deps.settings));
   table.add(app as unknown as express.Router, 'get', '/api/openapi.json', (_req, res) => res.json(doc));

@@ -4,6 +4,7 @@ export * from './errors';
 export * from './settings';
 export * from './schemas';
 export * from './canonical-json';
+export * from './json-depth';
 export * from './actor';
 export * from './dependency-errors';
 export * from './attempt-budget';

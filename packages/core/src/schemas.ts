@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from './status';
 import { isId, type IdPrefix } from './ids';
+import { findString } from './json-depth';
 
 export const MAX_METADATA_BYTES = 16 * 1024;
 export const JOB_TYPES = ['job', 'run', 'batch'] as const;
@@ -109,24 +110,9 @@ export const createOrganizationBodySchema = z.strictObject({ name: z.string().mi
 export const createUserBodySchema = z.strictObject({ organization_id: idSchema('org'), name: z.string().min(1).max(200) });
 export const createApiKeyBodySchema = z.strictObject({ user_id: idSchema('user'), role: z.enum(ROLES) });
 
-/** Finds the first string (key or value) holding a NUL character or a lone surrogate. */
-export function findUnsafeString(value: unknown, path: string[] = []): string[] | null {
-  if (typeof value === 'string') return isUnsafeString(value) ? path : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const p = findUnsafeString(value[i], [...path, String(i)]);
-      if (p) return p;
-    }
-    return null;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (isUnsafeString(k)) return [...path, k];
-      const p = findUnsafeString(v, [...path, k]);
-      if (p) return p;
-    }
-  }
-  return null;
+/** Finds the first string (key or value) holding a NUL character or a lone surrogate; iterative (json-depth.ts). */
+export function findUnsafeString(value: unknown): string[] | null {
+  return findString(value, isUnsafeString);
 }
 
 function isUnsafeString(s: string): boolean {

@@ -239,7 +239,7 @@ export class BatchManager {
    */
   async fillResult(jobId: string, result: object): Promise<void> {
     await this.db.$executeRawUnsafe(
-      `UPDATE jobs SET result = $2::jsonb, updated_at = now()
+      `UPDATE jobs SET result = $2::text::jsonb, result_bytes = octet_length($2::text), updated_at = now()
        WHERE id = $1 AND job_type = 'batch' AND result IS NULL AND status IN ('completed', 'failed', 'cancelled', 'expired')`,
       jobId,
       JSON.stringify(result),

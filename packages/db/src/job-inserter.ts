@@ -28,6 +28,7 @@ export const INSERT_COLUMNS = [
 export type InsertValues = unknown[];
 
 // jsonb travels as text (an array of jsonb would need every element pre-encoded anyway) and is cast per row.
+// That text is JSON.stringify's, so its octet_length is the input_bytes lists truncate by.
 const arrayType = (t: string) => (t === 'jsonb' ? 'text' : t);
 const names = INSERT_COLUMNS.map(([c]) => c).join(', ');
 const unnestArgs = INSERT_COLUMNS.map(([, t], i) => `$${i + 1}::${arrayType(t)}[]`).join(', ');
@@ -35,8 +36,8 @@ const selectList = INSERT_COLUMNS.map(([c, t]) => (t === 'jsonb' ? `${c}::jsonb`
 
 /** Many new rows and their `created` events in one statement (one row is the same statement with arrays of one). */
 const INSERT_SQL = `WITH j AS (
-    INSERT INTO jobs (${names}, status, event_seq)
-    SELECT ${selectList}, 'created', 1 FROM unnest(${unnestArgs}) AS x(${names})
+    INSERT INTO jobs (${names}, input_bytes, status, event_seq)
+    SELECT ${selectList}, octet_length(x.input), 'created', 1 FROM unnest(${unnestArgs}) AS x(${names})
     RETURNING *
   ), e AS (
     INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)

@@ -20,6 +20,7 @@ import {
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import { insertJobRows, type InsertValues } from './job-inserter';
+import { jobListSelect } from './job-list-values';
 import { TransitionWriter } from './transition-writer';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
 import { iso } from './job-row';
@@ -76,6 +77,7 @@ const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
  */
 export class JobManager {
   private readonly listeners: Listener[] = [];
+  private listSelectList: Promise<string> | undefined;
 
   /** Guarded status writes, batched across concurrent callers (one statement per batch). */
   private readonly writer: TransitionWriter;
@@ -172,6 +174,15 @@ export class JobManager {
     return job;
   }
 
+  /** The list's select list, read from the catalog once (a failed read is retried by the next list). */
+  private listSelect(): Promise<string> {
+    this.listSelectList ??= jobListSelect(this.db).catch((err: unknown) => {
+      this.listSelectList = undefined;
+      throw err;
+    });
+    return this.listSelectList;
+  }
+
   async findById(id: string): Promise<JobRow | null> {
     return this.reader.add(id);
   }
@@ -217,7 +228,8 @@ export class JobManager {
     const reverse = Boolean(query.before && !query.after);
     const dir = desc !== reverse ? 'DESC' : 'ASC';
     // Through the pg pool: mapping 100 wide rows is where Prisma's raw layer cost most on this route.
-    const rows = await rawRows<JobRow>(this.db, `SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(query.limit)}`, params);
+    // input and result past 16 KiB are replaced in the query itself, so they never leave Postgres.
+    const rows = await rawRows<JobRow>(this.db, `SELECT ${await this.listSelect()} FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(query.limit)}`, params);
     if (rows.length === 0) {
       if (query.after) await cursor(query.after);
       if (query.before) await cursor(query.before);
@@ -300,7 +312,7 @@ export class JobManager {
          SELECT id, status FROM jobs WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE
        ), u AS (
          UPDATE jobs j SET status = 'pending', event_seq = j.event_seq + 1, updated_at = now(), completed_at = NULL,
-           stop_reason = NULL, error = NULL, result = NULL, progress = NULL, run_at = NULL, callback_pending = false,
+           stop_reason = NULL, error = NULL, result = NULL, result_bytes = NULL, progress = NULL, run_at = NULL, callback_pending = false,
            callback_webhook_id = NULL, callback_sent_at = NULL, callback_status_code = NULL, callback_error = NULL,
            callback_attempts = 0, completion_owner = NULL
          FROM prev WHERE j.id = prev.id

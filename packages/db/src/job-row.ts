@@ -43,6 +43,9 @@ export interface JobRow {
   completed_at: Date | null;
   /** Who finishes a running job when its worker handed it off (e.g. the LLM batch poller); null otherwise. */
   completion_owner?: string | null;
+  /** UTF-8 bytes of input's / result's JSON as the API writes it; null on rows written before they existed. */
+  input_bytes?: number | null;
+  result_bytes?: number | null;
 }
 
 export interface JobError {

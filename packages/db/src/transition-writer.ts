@@ -95,7 +95,8 @@ function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean
       // One webhook-id per terminal transition, derived from the event it answers, so redelivery never mints a second.
       `callback_webhook_id = CASE WHEN j.callback_url IS NULL THEN NULL ELSE 'msg_' || substr(j.id, 5) || '_' || (j.event_seq + 1) END`,
     );
-    if (to === 'completed' || withResult) sets.push('result = prev.in_result::jsonb');
+    // in_result is JSON.stringify's text: its octet_length is the size lists truncate by (job-list-values.ts).
+    if (to === 'completed' || withResult) sets.push('result = prev.in_result::jsonb', 'result_bytes = octet_length(prev.in_result)');
   }
   // `j.id = ANY($1)` keeps the plan an index scan whatever the planner guesses for unnest's row count. The status
   // guard is written so no index can serve it: with stale statistics (a new or truncated table) the planner

@@ -1,5 +1,5 @@
 import axios from 'axios';
-import { PermanentError } from '@jobs/core';
+import { PermanentError, findTooDeep } from '@jobs/core';
 import { z } from 'zod';
 import { isOutboundRefused } from '../outbound/host-guard';
 import { defineTask } from '../task';
@@ -46,12 +46,20 @@ export const httpRequestTask = defineTask({
   },
 });
 
-/** A JSON body as data, anything else as its text. */
+/**
+ * A response body parsed deeper than this stays text: the result is written with JSON.stringify and parsed by
+ * Postgres as jsonb, both recursive, and the URL (so the nesting) is the client's choice. MAX_JSON_DEPTH's default.
+ */
+const MAX_BODY_JSON_DEPTH = 64;
+
+/** A JSON body as data, anything else (or JSON nested deeper than MAX_BODY_JSON_DEPTH) as its text. */
 function parseJsonOr(text: string): unknown {
   if (!text) return null;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     return text;
   }
+  return findTooDeep(parsed, MAX_BODY_JSON_DEPTH) ? text : parsed;
 }
