@@ -113,6 +113,6 @@ describe('lost attempts: the attempt budget (SPEC F4)', () => {
     const report = await new Sweeper(new SweepStore(db), jobs, queue, logger, { minAgeMs: 0, maxStalledCount: 1 }).sweepOnce();
     expect(report.recovered).toBe(1);
     expect(await jobs.findById(row.id)).toMatchObject({ status: 'pending', attempts: 1 });
-    expect(await queue.state(row.id)).toBe('waiting');
+    expect(await queue.state(row.id)).toBe('prioritized');
   });
 });
