@@ -74,7 +74,10 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     async listen(port = settings.PORT, host = settings.HOST) {
       watchdog.start();
       metrics.start();
-      if (settings.BOOTSTRAP_API_KEY) await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
+      if (settings.BOOTSTRAP_API_KEY) {
+        const boot = await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
+        if (boot.revoked) log.warn('bootstrap key is revoked: BOOTSTRAP_API_KEY authenticates nothing until it is replaced', { key_id: boot.keyId });
+      }
       // Not awaited: with Redis down the subscription waits for it (and ioredis renews it on reconnect);
       // meanwhile the API serves, waiters fall back to polling the row, and creates leave rows `created`.
       bus.subscribe({ events: true, keyRevoked: true }).catch((err: unknown) => log.warn('event subscription failed', { err: String(err) }));
