@@ -1,27 +1,7 @@
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { createApiProcess } from '../../apps/api/src/api-process';
-import { createLogger } from '../../packages/observability/src';
+import { capturingLogger } from '../support/log-capture';
 import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { createTenant, expectStatus } from '../support/tenants';
-
-/** A logger of the API's own format whose lines the test can read. */
-function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'info', service: 'api' });
-  logger.clear();
-  logger.add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        write(chunk: Buffer, _enc, done) {
-          for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-          done();
-        },
-      }),
-    }),
-  );
-  return { logger, lines };
-}
 
 /** SPEC F14: a revoked key stays revoked across restarts, the bootstrap key included. */
 describe('a revoked BOOTSTRAP_API_KEY', () => {
