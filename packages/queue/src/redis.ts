@@ -1,3 +1,4 @@
+import { REDIS_NOT_READY } from '@jobs/core';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber' | 'command';
@@ -32,7 +33,7 @@ export async function waitReady(client: Redis, timeoutMs = 5000): Promise<void> 
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => {
       cleanup();
-      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+      reject(Object.assign(new Error(`Redis not ready after ${timeoutMs} ms`), { code: REDIS_NOT_READY }));
     }, timeoutMs);
     const onReady = () => {
       cleanup();
