@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, canSeeOrganization, newId, type Actor, type Role } from '@jobs/core';
+import { reportBackgroundError } from '@jobs/observability';
 import type { Db } from './client';
 import { KeyCache } from './key-cache';
 
@@ -135,7 +136,7 @@ export class AccountManager {
     const updated = await this.db.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
     this.keys.forgetKey(id);
     // A failed broadcast leaves other processes trusting the key until their cache entry expires (seconds).
-    await Promise.all(this.revokeListeners.map((l) => l(id).catch(() => undefined)));
+    await Promise.all(this.revokeListeners.map((l) => l(id).catch((err: unknown) => reportBackgroundError('key_revoked_broadcast', err))));
     return toKey(updated);
   }
 

@@ -1,4 +1,5 @@
 import { REDIS_NOT_READY } from '@jobs/core';
+import { backgroundErrorListener } from '@jobs/observability';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber' | 'command';
@@ -22,8 +23,9 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
     command: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3000, enableAutoPipelining: true },
   };
   const client = new Redis(url, { ...base, ...byRole[role], ...extra });
-  // Connection errors are retried by the strategy above; without a listener ioredis would print each one.
-  client.on('error', () => undefined);
+  // Connection errors are retried by the strategy above; they are counted and logged (rate-limited) so an
+  // outage shows, and without a listener ioredis would print each one.
+  client.on('error', backgroundErrorListener('redis'));
   return client;
 }
 
