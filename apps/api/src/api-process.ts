@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
 import { AccountManager, CallbackStore, JobManager, createDb } from '@jobs/db';
-import { EventLoopWatchdog, countTransitions, createLogger, registry, setBackgroundErrorLogger, type Logger } from '@jobs/observability';
+import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, type Logger } from '@jobs/observability';
 import { CallbackQueue, JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, enqueueCallbacksOnTransition, publishTransitions } from '@jobs/queue';
 import { HostGuard, builtinTasks } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
@@ -22,6 +22,7 @@ export interface ApiProcess {
 export function createApiProcess(settings: Settings, logger?: Logger): ApiProcess {
   const log = logger ?? createLogger({ level: settings.LOG_LEVEL, service: 'api' });
   setBackgroundErrorLogger(log);
+  registerSettingsSecrets(settings);
   const db = createDb(settings.DATABASE_URL, settings.DB_POOL_SIZE);
   const connections: Redis[] = [];
   const redis = (role: Parameters<typeof createRedis>[1]) => {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
 import { BatchManager, JobManager, SweepStore, createDb, type Db } from '@jobs/db';
-import { EventLoopWatchdog, countTransitions, createLogger, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
+import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
 import { HostGuard, builtinTasks, createAnthropicClient, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
@@ -36,6 +36,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   // Every line this process writes names the worker, not only the lines about a job.
   const log = (logger ?? createLogger({ level: settings.LOG_LEVEL, service: 'worker' })).child({ worker_id: workerId });
   setBackgroundErrorLogger(log);
+  registerSettingsSecrets(settings);
   const db = createDb(settings.DATABASE_URL, settings.DB_POOL_SIZE);
   const jobs = new JobManager(db);
   const connections: Redis[] = [];

@@ -6,3 +6,4 @@ export * from './transition-metrics';
 export * from './health-file';
 export * from './shutdown';
 export * from './background-errors';
+export * from './redact';
