@@ -45,6 +45,7 @@ describe('background errors are logged and counted, not swallowed', () => {
     try {
       const url = await api.listen(0, '127.0.0.1');
       const before = await counted(url, 'job_listener');
+      const started = Date.now();
       api.deps.jobs.onTransition(() => {
         throw new Error('listener bug');
       });
@@ -55,7 +56,9 @@ describe('background errors are logged and counted, not swallowed', () => {
       // created and pending: two transitions per job, each one failure of the listener.
       await waitFor(async () => (await counted(url, 'job_listener')) - before >= 10, 'the failures to be counted');
       const logged = lines.filter((l) => l.message === 'background error' && l.source === 'job_listener');
-      expect(logged).toHaveLength(1);
+      // One line per 10 s interval (a single one unless the machine is very slow).
+      expect(logged.length).toBeGreaterThanOrEqual(1);
+      expect(logged.length).toBeLessThanOrEqual(1 + Math.floor((Date.now() - started) / 10_000));
       expect(logged[0]).toMatchObject({ level: 'warn', err: expect.stringContaining('listener bug') });
     } finally {
       await api.stop();
@@ -69,12 +72,13 @@ describe('background errors are logged and counted, not swallowed', () => {
     try {
       const url = await api.listen(0, '127.0.0.1');
       await proxy.pause();
+      const cut = Date.now();
       await waitFor(() => lines.some((l) => l.message === 'background error' && l.source === 'redis'), 'a Redis connection error to be logged', 20_000);
       // The publisher runs every 10 s; its first tick after the cut fails.
       await waitFor(() => lines.some((l) => l.message === 'background error' && l.source === 'metrics_publisher'), 'a failed metrics publish to be logged', 30_000, 200);
       // ioredis retries many times meanwhile; the log holds one line per source per interval.
       const redisLines = lines.filter((l) => l.message === 'background error' && l.source === 'redis');
-      expect(redisLines.length).toBeLessThanOrEqual(4);
+      expect(redisLines.length).toBeLessThanOrEqual(1 + Math.floor((Date.now() - cut) / 10_000));
       await proxy.resume();
       await waitFor(async () => (await counted(url, 'redis')) > 0, 'Redis errors to be counted');
     } finally {
