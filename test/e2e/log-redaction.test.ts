@@ -176,5 +176,12 @@ describe('e2e: no secret in any log line', () => {
     const variants = (s: string) => [...new Set([s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)])];
     const leaks = secrets.flatMap((s) => variants(s).flatMap((v) => lines.filter((l) => l.includes(v)).map((l) => ({ secret: `${s.slice(0, 8)}…`, line: l }))));
     expect(leaks).toEqual([]);
+    // The paths that carried secrets were taken, and redaction (not silence) kept them out.
+    const has = (message: string, extra = '') => lines.some((l) => l.includes(`"message":"${message}"`) && l.includes(extra));
+    expect(has('job failed', `api_key=${'[redacted]'}`)).toBe(true);
+    expect(has('callback attempt failed; retrying', 'jsk_[redacted]')).toBe(true);
+    expect(has('llm batch poll cycle')).toBe(true);
+    expect(has('dashboard login refused')).toBe(true);
+    expect(has('request')).toBe(true);
   }, 240_000);
 });
