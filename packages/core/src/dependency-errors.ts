@@ -8,8 +8,8 @@
  */
 export type Dependency = 'postgres' | 'redis';
 
-/** SQLSTATE classes 08 (connection exception) and 57P (operator intervention: admin/crash shutdown, cannot connect now). */
-const PG_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1-4])$/;
+/** SQLSTATE classes 08 (connection exception) and 57P (operator intervention: admin/crash shutdown, cannot connect now, database dropped, idle session timeout). */
+const PG_SQLSTATE = /^(08[0-9A-Z]{3}|57P[0-9A-Z]{2})$/;
 /** Prisma: can't reach the server, timed out reaching it, server closed the connection, pool timeout. */
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024']);
 /** Prisma driver adapter error kinds (meta.driverAdapterError.cause.kind) that mean the server is out of reach. */
