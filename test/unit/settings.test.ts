@@ -134,6 +134,20 @@ describe('settings (SPEC F11)', () => {
     expect(names.filter((n) => !defined.includes(n))).toEqual([]);
   });
 
+  it('parses TRUST_PROXY: off by default, a hop count, or a list of addresses/CIDRs', () => {
+    expect(loadSettings({}).TRUST_PROXY).toBe(false);
+    expect(loadSettings({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(loadSettings({ TRUST_PROXY: '0' }).TRUST_PROXY).toBe(false);
+    expect(loadSettings({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadSettings({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadSettings({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8, loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'loopback']);
+    for (const bad of ['yes', '10.0.0.0/33', '10.0.0/8', '1.2.3.4,', 'proxy.example.com', '::1/129', '10.0.0.0/8/1', '-1', '1e3', '12345']) {
+      const err = settingsError({ TRUST_PROXY: bad });
+      expect(err.variable).toBe('TRUST_PROXY');
+      expect(err.message).toContain(JSON.stringify(bad));
+    }
+  });
+
   it('derives the public URL from PUBLIC_URL without a trailing slash, else from PORT', () => {
     expect(publicUrl(loadSettings({ PUBLIC_URL: 'https://jobs.example.com/' }))).toBe('https://jobs.example.com');
     expect(publicUrl(loadSettings({ PORT: '9001' }))).toBe('http://127.0.0.1:9001');

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
 import { AccountManager, CallbackStore, JobManager, createDb } from '@jobs/db';
-import { EventLoopWatchdog, countTransitions, createLogger, registry, type Logger } from '@jobs/observability';
+import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, type Logger } from '@jobs/observability';
 import { CallbackQueue, JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, enqueueCallbacksOnTransition, publishTransitions } from '@jobs/queue';
 import { HostGuard, builtinTasks } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
@@ -21,6 +21,8 @@ export interface ApiProcess {
 /** Builds the API's dependencies from settings; `stop` finishes in-flight requests and closes every connection. */
 export function createApiProcess(settings: Settings, logger?: Logger): ApiProcess {
   const log = logger ?? createLogger({ level: settings.LOG_LEVEL, service: 'api' });
+  setBackgroundErrorLogger(log);
+  registerSettingsSecrets(settings);
   const db = createDb(settings.DATABASE_URL, settings.DB_POOL_SIZE);
   const connections: Redis[] = [];
   const redis = (role: Parameters<typeof createRedis>[1]) => {
@@ -45,7 +47,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     timeoutMs: settings.WATCHDOG_TIMEOUT_MS,
     fields: { service: 'api' },
   });
-  const metrics = new MetricsPublisher(command, settings.QUEUE_PREFIX, registry, { onError: () => undefined });
+  const metrics = new MetricsPublisher(command, settings.QUEUE_PREFIX, registry);
   // Cancel and delete write terminal transitions here, so their callbacks are queued from here too.
   const callbacks = { queue: new CallbackQueue(redis('producer'), settings.QUEUE_PREFIX, settings.CALLBACK_MAX_ATTEMPTS), store: new CallbackStore(db) };
   enqueueCallbacksOnTransition(jobs, callbacks.queue, callbacks.store, (err, jobId) =>
@@ -74,7 +76,10 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     async listen(port = settings.PORT, host = settings.HOST) {
       watchdog.start();
       metrics.start();
-      if (settings.BOOTSTRAP_API_KEY) await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
+      if (settings.BOOTSTRAP_API_KEY) {
+        const boot = await deps.accounts.bootstrap(settings.BOOTSTRAP_API_KEY);
+        if (boot.revoked) log.warn('bootstrap key is revoked: BOOTSTRAP_API_KEY authenticates nothing until it is replaced', { key_id: boot.keyId });
+      }
       // Not awaited: with Redis down the subscription waits for it (and ioredis renews it on reconnect);
       // meanwhile the API serves, waiters fall back to polling the row, and creates leave rows `created`.
       bus.subscribe({ events: true, keyRevoked: true }).catch((err: unknown) => log.warn('event subscription failed', { err: String(err) }));

@@ -27,7 +27,8 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   const service = new JobService(deps);
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', true);
+  // Off unless configured: otherwise any client could set its own address with X-Forwarded-For.
+  app.set('trust proxy', deps.settings.TRUST_PROXY);
   app.use(securityHeaders({ contentSecurityPolicy: false }));
   app.use(requestContext(deps.logger));
   // Parsed here first, with its own limit; the general parser below then leaves the body alone.

@@ -58,7 +58,7 @@ export function openApiDocument(serverUrl: string): Schema {
       '/api/jobs/{id}/callback/redeliver': {
         post: { summary: 'Replay the latest callback series (same webhook-id, fresh attempt budget)', parameters: [idParam], responses: { '202': ok('Job; the delivery is queued'), ...errors(400, 401, 404, 409, 503) } },
       },
-      '/api/jobs/{id}/events': { get: { summary: 'Status history (JSON, or SSE with Accept: text/event-stream)', parameters: [idParam], responses: { '200': ok('Events', { type: 'array' }) } } },
+      '/api/jobs/{id}/events': { get: { summary: 'Status history (JSON, or SSE with Accept: text/event-stream; a stream whose source fails after the headers ends with event: error, data a problem document)', parameters: [idParam], responses: { '200': ok('Events', { type: 'array' }) } } },
       '/api/admin/organizations': { post: { summary: 'Create an organization (operator)', requestBody: body(createOrganizationBodySchema), responses: { '201': ok('Organization', { type: 'object' }), ...errors(400, 401, 403) } } },
       '/api/admin/organizations/{id}': { get: { summary: 'Read an organization', parameters: [idParam], responses: { '200': ok('Organization', { type: 'object' }), ...errors(401, 403, 404) } } },
       '/api/admin/organizations/{id}/webhook-secret/rotate': { post: { summary: 'Rotate the webhook secret', parameters: [idParam], responses: { '200': ok('Organization', { type: 'object' }) } } },

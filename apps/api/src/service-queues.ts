@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { backgroundErrorListener } from '@jobs/observability';
 import { QUEUE_NAMES } from '@jobs/queue';
 
 export interface ServiceQueues {
@@ -13,7 +14,7 @@ export function openServiceQueues(redis: Redis, prefix: string): ServiceQueues {
   const list = QUEUE_NAMES.map((name) => {
     const q = new Queue(name, { connection: redis, prefix, skipVersionCheck: true });
     // Outages surface through /api/health and the callers' own requests; unheard, BullMQ prints each error.
-    q.on('error', () => undefined);
+    q.on('error', backgroundErrorListener('bullmq_queue'));
     return q;
   });
   return {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
 import { BatchManager, JobManager, SweepStore, createDb, type Db } from '@jobs/db';
-import { EventLoopWatchdog, countTransitions, createLogger, registry, startHealthFile, type Logger } from '@jobs/observability';
+import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
 import { HostGuard, builtinTasks, createAnthropicClient, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
@@ -36,6 +36,8 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const workerId = settings.WORKER_ID ?? `${hostname()}-${process.pid}`;
   // Every line this process writes names the worker, not only the lines about a job.
   const log = (logger ?? createLogger({ level: settings.LOG_LEVEL, service: 'worker' })).child({ worker_id: workerId });
+  setBackgroundErrorLogger(log);
+  registerSettingsSecrets(settings);
   const db = createDb(settings.DATABASE_URL, settings.DB_POOL_SIZE);
   const jobs = new JobManager(db);
   const connections: Redis[] = [];
@@ -76,7 +78,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   jobs.onTransition(({ job }) => (job.status === 'running' ? watchdog.jobStarted(job.id) : watchdog.jobFinished(job.id)));
   // Its own fail-fast connection: a snapshot that cannot be written during an outage is skipped, not queued.
   let healthFile: { stop(): void } | undefined;
-  const metrics = new MetricsPublisher(redis('command'), settings.QUEUE_PREFIX, registry, { onError: () => undefined });
+  const metrics = new MetricsPublisher(redis('command'), settings.QUEUE_PREFIX, registry);
   // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId, maxStalledCount: settings.MAX_STALLED_COUNT });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
 
@@ -19,6 +20,40 @@ const optionalInt = (min: number, max = Number.MAX_SAFE_INTEGER) => intValue(min
 const urlOf = (...schemes: string[]) =>
   z.url({ protocol: new RegExp(`^(${schemes.join('|')})$`), message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` });
 
+/** proxy-addr's names for whole ranges, accepted beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, `address/prefix` or a proxy-addr range name: what Express's `trust proxy` list takes. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [addr, bits, extra] = entry.split('/');
+  const family = isIP(addr ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `TRUST_PROXY` as Express's `trust proxy` takes it: false (the default; X-Forwarded-For is ignored), a hop
+ * count, or the proxies' addresses/CIDRs. `true` (believe any chain) is accepted for completeness only.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v, ctx): boolean | number | string[] => {
+    const t = v.trim();
+    if (t === 'false') return false;
+    if (t === 'true') return true;
+    if (/^\d{1,3}$/.test(t)) return Number(t) === 0 ? false : Number(t);
+    const list = t.split(',').map((e) => e.trim());
+    const bad = list.filter((e) => !isProxyEntry(e));
+    if (list.length === 0 || bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be false, a hop count, or a comma-separated list of IP addresses/CIDRs (bad: ${bad.map((b) => JSON.stringify(b)).join(', ')})` });
+      return z.NEVER;
+    }
+    return list;
+  });
+
 /** Every setting of SPEC F11, with its default. Environment values are strings; this parses them once. */
 export const settingsSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -31,6 +66,7 @@ export const settingsSchema = z.object({
     .default('jobsvc'),
   PORT: int(8283, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
+  TRUST_PROXY: trustProxy,
   PUBLIC_URL: urlOf('http', 'https').optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   WORKER_CONCURRENCY: int(50, 1, 10000),

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, canSeeOrganization, newId, type Actor, type Role } from '@jobs/core';
+import { reportBackgroundError } from '@jobs/observability';
 import type { Db } from './client';
 import { KeyCache } from './key-cache';
 
@@ -135,7 +136,7 @@ export class AccountManager {
     const updated = await this.db.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
     this.keys.forgetKey(id);
     // A failed broadcast leaves other processes trusting the key until their cache entry expires (seconds).
-    await Promise.all(this.revokeListeners.map((l) => l(id).catch(() => undefined)));
+    await Promise.all(this.revokeListeners.map((l) => l(id).catch((err: unknown) => reportBackgroundError('key_revoked_broadcast', err))));
     return toKey(updated);
   }
 
@@ -160,17 +161,19 @@ export class AccountManager {
 
   /**
    * Makes sure organization `default`, user `admin` and an operator key with this exact value exist.
-   * Idempotent, and safe when several API processes start at once.
+   * Idempotent, and safe when several API processes start at once. A key that was revoked stays revoked
+   * (SPEC F14): `revoked` is then true, the key authenticates nothing, and the caller should say so.
    */
-  async bootstrap(clearKey: string): Promise<Actor> {
+  async bootstrap(clearKey: string): Promise<Actor & { revoked: boolean }> {
     return this.db.$transaction(async (tx) => {
       await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(724011932)');
       const existing = await tx.apiKey.findUnique({ where: { keyHash: hashKey(clearKey) } });
       if (existing) {
-        if (existing.revokedAt || existing.role !== 'operator') {
-          await tx.apiKey.update({ where: { id: existing.id }, data: { revokedAt: null, role: 'operator' } });
-        }
-        return { keyId: existing.id, userId: existing.userId, organizationId: existing.organizationId, role: 'operator' };
+        const actor = { keyId: existing.id, userId: existing.userId, organizationId: existing.organizationId, role: 'operator' as const };
+        // Revocation is an operator's decision; a restart with the old environment must not undo it.
+        if (existing.revokedAt) return { ...actor, role: existing.role as Role, revoked: true };
+        if (existing.role !== 'operator') await tx.apiKey.update({ where: { id: existing.id }, data: { role: 'operator' } });
+        return { ...actor, revoked: false };
       }
       let org = await tx.organization.findFirst({ where: { name: 'default' }, orderBy: { createdAt: 'asc' } });
       org ??= await tx.organization.create({ data: { id: newId('org'), name: 'default', webhookSecret: newWebhookSecret() } });
@@ -179,7 +182,7 @@ export class AccountManager {
       const key = await tx.apiKey.create({
         data: { id: newId('key'), userId: user.id, organizationId: org.id, role: 'operator', keyHash: hashKey(clearKey), prefix: clearKey.slice(0, KEY_PREFIX_LENGTH) },
       });
-      return { keyId: key.id, userId: user.id, organizationId: org.id, role: 'operator' };
+      return { keyId: key.id, userId: user.id, organizationId: org.id, role: 'operator', revoked: false };
     });
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { backgroundErrorListener } from '@jobs/observability';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, types, type QueryResultRow } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
@@ -27,8 +28,9 @@ export function createDb(databaseUrl: string, poolSize = 20): Db {
     types: rowTypes,
   });
   // Idle clients die with their server (restart, failover, a dropped test database); without a listener
-  // the pool would throw that as an uncaught error. The next query simply opens a new connection.
-  pool.on('error', () => undefined);
+  // the pool would throw that as an uncaught error. The next query simply opens a new connection; the error
+  // is counted and logged (rate-limited) so an outage shows.
+  pool.on('error', backgroundErrorListener('postgres_pool'));
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   // Prisma ends the pool only if it ever connected through it; the raw hot path may be all a process used.
   const disconnect = db.$disconnect.bind(db);

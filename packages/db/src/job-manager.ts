@@ -17,6 +17,7 @@ import {
   type ListJobsQuery,
   type LostAttemptVerdict,
 } from '@jobs/core';
+import { reportBackgroundError } from '@jobs/observability';
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import { insertJobRows, type InsertValues } from './job-inserter';
@@ -393,8 +394,9 @@ export class JobManager {
     for (const l of this.listeners) {
       try {
         l({ job, event });
-      } catch {
-        // A listener's failure must not undo a committed transition.
+      } catch (err) {
+        // A listener's failure must not undo a committed transition; it is counted and logged instead.
+        reportBackgroundError('job_listener', err);
       }
     }
   }

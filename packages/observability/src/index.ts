@@ -5,3 +5,5 @@ export * from './watchdog';
 export * from './transition-metrics';
 export * from './health-file';
 export * from './shutdown';
+export * from './background-errors';
+export * from './redact';

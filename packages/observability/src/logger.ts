@@ -1,5 +1,6 @@
 import winston from 'winston';
 import { currentLogContext } from './log-context';
+import { redactInfo } from './redact';
 
 export type Logger = winston.Logger;
 
@@ -11,7 +12,8 @@ export function createLogger(opts: { level?: string; service: string; defaultMet
   return winston.createLogger({
     level: opts.level ?? 'info',
     defaultMeta: { service: opts.service, pid: process.pid, ...opts.defaultMeta },
-    format: winston.format.combine(winston.format.timestamp(), context(), redact(), winston.format.errors({ stack: true }), winston.format.json()),
+    // Redaction runs last before serialising, so it also sees what the errors format made of an Error.
+    format: winston.format.combine(winston.format.timestamp(), context(), winston.format.errors({ stack: true }), redact(), winston.format.json()),
     transports: [new winston.transports.Console({ stderrLevels: [] })],
   });
 }
@@ -23,12 +25,5 @@ const context = winston.format((info) => {
   return info;
 });
 
-const SECRET_KEYS = /^(authorization|api_key|key|webhook_secret|secret|password|token)$/i;
-
-/** Secrets never reach the log, whatever a caller passes as metadata. */
-const redact = winston.format((info) => {
-  for (const k of Object.keys(info)) {
-    if (SECRET_KEYS.test(k)) (info as Record<string, unknown>)[k] = '[redacted]';
-  }
-  return info;
-});
+/** Secrets never reach the log, whatever a caller passes as metadata, at any depth (see redact.ts). */
+const redact = winston.format((info) => redactInfo(info));

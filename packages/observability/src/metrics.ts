@@ -106,3 +106,10 @@ export const schedulerRuns = new client.Counter({
   labelNames: ['name', 'outcome'] as const,
   registers: [registry],
 });
+
+export const backgroundErrors = new client.Counter({
+  name: 'jobsvc_background_errors_total',
+  help: 'Errors no request or job reports (Redis/Postgres connection errors, failed metrics publishes, transition listeners that threw), by source',
+  labelNames: ['source'] as const,
+  registers: [registry],
+});

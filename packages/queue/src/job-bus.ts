@@ -31,6 +31,9 @@ export class JobBus extends EventEmitter {
     super();
     this.setMaxListeners(0);
     this.names = channels(prefix);
+    // Messages published while the subscriber is disconnected are lost for good: listeners that cannot
+    // afford a gap (event streams) hear 'connection-lost' and end, and their clients resume from Postgres.
+    subscriber.on('close', () => this.emit('connection-lost'));
     subscriber.on('message', (channel: string, message: string) => {
       try {
         if (channel === this.names.events) {

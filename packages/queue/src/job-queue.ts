@@ -1,4 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
+import { backgroundErrorListener } from '@jobs/observability';
 import type { Redis } from 'ioredis';
 import { JOBS_QUEUE } from './names';
 import { waitReady } from './redis';
@@ -46,7 +47,7 @@ export class JobQueue {
   ) {
     this.queue = new Queue<JobQueueData>(JOBS_QUEUE, { connection, prefix, skipVersionCheck: true });
     // Outages reach callers as rejected adds (503); unheard, BullMQ would also print every connection error.
-    this.queue.on('error', () => undefined);
+    this.queue.on('error', backgroundErrorListener('bullmq_queue'));
   }
 
   async enqueue(job: Enqueueable): Promise<void> {

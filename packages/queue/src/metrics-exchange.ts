@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { backgroundErrorListener } from '@jobs/observability';
 import type { Redis } from 'ioredis';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
 
@@ -40,7 +41,9 @@ export class MetricsPublisher {
 
   start(): void {
     if (this.timer) return;
-    const tick = () => void this.publishOnce().catch((err: unknown) => this.opts.onError?.(err));
+    // A failed publish leaves this process out of /metrics until the next tick: counted and logged, not dropped.
+    const onError = this.opts.onError ?? backgroundErrorListener('metrics_publisher');
+    const tick = () => void this.publishOnce().catch(onError);
     tick();
     this.timer = setInterval(tick, this.opts.intervalMs ?? 10_000);
     this.timer.unref();

@@ -1,3 +1,5 @@
+import { REDIS_NOT_READY } from '@jobs/core';
+import { backgroundErrorListener } from '@jobs/observability';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber' | 'command';
@@ -21,8 +23,9 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
     command: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3000, enableAutoPipelining: true },
   };
   const client = new Redis(url, { ...base, ...byRole[role], ...extra });
-  // Connection errors are retried by the strategy above; without a listener ioredis would print each one.
-  client.on('error', () => undefined);
+  // Connection errors are retried by the strategy above; they are counted and logged (rate-limited) so an
+  // outage shows, and without a listener ioredis would print each one.
+  client.on('error', backgroundErrorListener('redis'));
   return client;
 }
 
@@ -32,7 +35,7 @@ export async function waitReady(client: Redis, timeoutMs = 5000): Promise<void> 
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => {
       cleanup();
-      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+      reject(Object.assign(new Error(`Redis not ready after ${timeoutMs} ms`), { code: REDIS_NOT_READY }));
     }, timeoutMs);
     const onReady = () => {
       cleanup();

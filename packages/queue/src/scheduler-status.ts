@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { backgroundErrorListener } from '@jobs/observability';
 import type { Redis } from 'ioredis';
 import { POLL_LLM_BATCHES, SCHEDULER_QUEUE, leaderLockKey, schedulerLastRunKey } from './names';
 
@@ -26,7 +27,7 @@ export class SchedulerStatusReader {
     private readonly lockTtlMs: number,
   ) {
     this.queue = new Queue(SCHEDULER_QUEUE, { connection: redis, prefix, skipVersionCheck: true });
-    this.queue.on('error', () => undefined);
+    this.queue.on('error', backgroundErrorListener('bullmq_queue'));
   }
 
   async read(): Promise<SchedulerStatus> {

@@ -6,26 +6,42 @@ import { isDependencyDown } from '../dependency-errors';
 
 const TYPE_BASE = 'https://jobsvc.dev/problems/';
 
+/** An RFC 9457 problem document. */
+export function problemBody(status: number, title: string, detail: string, errors?: FieldError[]): string {
+  return JSON.stringify({
+    type: `${TYPE_BASE}${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+    title,
+    status,
+    detail,
+    ...(errors ? { errors } : {}),
+  });
+}
+
 export function sendProblem(res: Response, status: number, title: string, detail: string, errors?: FieldError[], headers: Record<string, string> = {}): void {
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res
-    .status(status)
-    .type('application/problem+json')
-    .send(
-      JSON.stringify({
-        type: `${TYPE_BASE}${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
-        title,
-        status,
-        detail,
-        ...(errors ? { errors } : {}),
-      }),
-    );
+  res.status(status).type('application/problem+json').send(problemBody(status, title, detail, errors));
+}
+
+/** The problem document for an error met after a response began (a stream): 503 for an outage, else 500. */
+export function problemOf(err: unknown): string {
+  if (err instanceof AppError) return problemBody(err.status, err.title, err.message, err.errors);
+  const down = isDependencyDown(err);
+  if (down) {
+    const d = new DependencyDownError(down === 'redis' ? 'Redis' : 'PostgreSQL');
+    return problemBody(d.status, d.title, d.message);
+  }
+  return problemBody(500, 'Internal Server Error', 'An unexpected error occurred');
 }
 
 /** The one error middleware: every failure becomes an RFC 9457 problem document. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    if (res.headersSent) return;
+    if (res.headersSent) {
+      // Too late for a problem document: end the response rather than leave the client waiting on it.
+      logger.error('error after the response began', { request_id: req.requestId, err: err instanceof Error ? err.message : String(err) });
+      if (!res.writableEnded) res.end();
+      return;
+    }
     if (err instanceof ZodError) {
       const errors = fieldErrorsFromIssues(err.issues);
       return sendProblem(res, 400, 'Bad Request', errors.map((e) => `${e.path || '(body)'}: ${e.message}`).join('; '), errors);

@@ -16,6 +16,8 @@ export function requestContext(logger: Logger): RequestHandler {
           request_id: req.requestId,
           method: req.method,
           path: req.path,
+          // The client address as TRUST_PROXY lets Express believe it (X-Forwarded-For only from trusted proxies).
+          ip: req.ip,
           status: res.statusCode,
           duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
         });

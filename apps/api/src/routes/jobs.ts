@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import {
   AppError,
+  DependencyDownError,
   NotFoundError,
   ValidationError,
   createJobBodySchema,
@@ -14,6 +15,7 @@ import type { BusEvent } from '@jobs/queue';
 import type { AppDeps } from '../deps';
 import type { JobService } from '../job-service';
 import { actorOf } from '../middleware/auth';
+import { problemOf } from '../middleware/problem';
 import { parse, pathId } from '../middleware/validate';
 import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
@@ -126,9 +128,20 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
     ended = true;
     clearInterval(keepAlive);
     deps.bus.off(`job:${id}`, onLive);
+    deps.bus.off('connection-lost', onLost);
     deps.shutdown?.removeEventListener('abort', finish);
     res.end();
   };
+  // A source that fails after the headers: the client learns it (and reconnects with Last-Event-ID) instead
+  // of waiting on a stream that will never carry another event.
+  const fail = (err: unknown) => {
+    if (ended) return;
+    deps.logger.warn('event stream ended by an error', { job_id: id, err: err instanceof Error ? err.message : String(err) });
+    res.write(`event: error\ndata: ${problemOf(err)}\n\n`);
+    finish();
+  };
+  // Live events published while pub/sub is disconnected never arrive; the stream cannot vouch for its order.
+  const onLost = () => fail(new DependencyDownError('Redis'));
   // Live events may arrive before the history read finishes, or out of order; gaps are filled from the table.
   const drain = async () => {
     if (draining) return;
@@ -147,8 +160,8 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
         }
         for (const e of await deps.jobs.eventsOf(id, lastSeq)) write(e);
       }
-    } catch {
-      finish();
+    } catch (err) {
+      fail(err);
     } finally {
       draining = false;
     }
@@ -158,16 +171,21 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
     void drain();
   };
   deps.bus.on(`job:${id}`, onLive);
+  deps.bus.on('connection-lost', onLost);
   const keepAlive = setInterval(() => res.write(`: keep-alive\n\n`), SSE_KEEPALIVE_MS);
   req.on('close', finish);
   // A stopping API ends its streams instead of holding shutdown for the grace period; clients reconnect elsewhere.
   if (deps.shutdown?.aborted) return finish();
   deps.shutdown?.addEventListener('abort', finish, { once: true });
-  for (const e of await deps.jobs.eventsOf(id, lastSeq)) write(e);
-  if (!ended) {
-    // Resumed after the terminal event (or the job was deleted): nothing more will come.
-    const now = await deps.jobs.findById(id);
-    if (!now || (isTerminal(now.status) && lastSeq >= now.event_seq)) return finish();
+  try {
+    for (const e of await deps.jobs.eventsOf(id, lastSeq)) write(e);
+    if (!ended) {
+      // Resumed after the terminal event (or the job was deleted): nothing more will come.
+      const now = await deps.jobs.findById(id);
+      if (!now || (isTerminal(now.status) && lastSeq >= now.event_seq)) return finish();
+    }
+  } catch (err) {
+    return fail(err);
   }
   void drain();
 }
