@@ -199,13 +199,22 @@ describe('scheduler leadership across worker processes', () => {
     const hook = await waitFor(() => hooks.find((h) => h['job_id'] === id), 'the batch callback', 30_000, 100);
     expect(hook).toMatchObject({ type: 'job.completed', status: 'completed', metadata: { e2e: true } });
 
-    const status = (await call('GET', '/api/admin/scheduler/status')).body;
+    // Both handlers have succeeded at least once by now (the sweep every 2 s): their last success shows.
+    const status = await waitFor(async () => {
+      const s = (await call('GET', '/api/admin/scheduler/status')).body;
+      const runs = s['last_runs'] as Record<string, { last_success_at: string | null }> | undefined;
+      return runs?.['sweep']?.last_success_at && runs['poll-llm-batches']?.last_success_at ? s : null;
+    }, 'the last success of both handlers', 15_000, 200);
     const leaderToken = await holder();
     expect(status).toMatchObject({ leader: true, leader_id: leaderToken, lock_ttl_ms: TTL_MS });
     expect(status['repeatable_jobs']).toEqual([
-      { name: 'poll-llm-batches', every_ms: 1000, next_run_at: expect.any(String) },
-      { name: 'sweep', every_ms: 2000, next_run_at: expect.any(String) },
+      { name: 'poll-llm-batches', every_ms: 1000, next_run_at: expect.any(String), last_success_at: expect.any(String) },
+      { name: 'sweep', every_ms: 2000, next_run_at: expect.any(String), last_success_at: expect.any(String) },
     ]);
+    expect(status['last_runs']).toEqual({
+      'poll-llm-batches': { last_success_at: expect.any(String), last_error_at: null },
+      sweep: { last_success_at: expect.any(String), last_error_at: null },
+    });
     expect(status['last_poll']).toMatchObject({ instance_id: leaderToken });
     const list = await fetch(`${url}/api/admin/batch-jobs`, { headers: { authorization: `Bearer ${OPERATOR_KEY}` } });
     const rows = (await list.json()) as Record<string, unknown>[];
