@@ -115,6 +115,30 @@ describe('scheduler leadership across worker processes', () => {
     expect(survivors.map((w) => acquiredBy(w).length).sort()).toEqual([0, 1]);
   }, 90_000);
 
+  it('at the default retry interval (480 s), kill -9 of the leader: a follower leads within POLL_LOCK_TTL_MS + 5 s', async () => {
+    // LEADER_TAKEOVER_TTL_MS=30000 measures the takeover at the default ttl too (a one-off run; the suite uses 3 s).
+    const ttlMs = Number(process.env.LEADER_TAKEOVER_TTL_MS ?? 3000);
+    const { POLL_LOCK_RETRY_INTERVAL_SECONDS: _default, ...defaults } = env(ttlMs);
+    const workers = await Promise.all(['w1', 'w2'].map((name) => startWorker({ ...defaults, WORKER_ID: name }, name)));
+    procs.push(...workers);
+    const first = await waitFor(holder, 'a leader', 15_000);
+    const leader = byToken(workers, first);
+    const follower = workers.find((w) => w !== leader)!;
+    // The follower has made its first try and now waits: with a 480 s retry interval only watching the lock helps.
+    await new Promise((r) => setTimeout(r, 1000));
+    const killedAt = Date.now();
+    process.kill(leader.pid!, 'SIGKILL');
+    const next = await waitFor(async () => {
+      const h = await holder();
+      return h && h !== first ? h : null;
+    }, 'the follower to lead', ttlMs + 30_000, 10);
+    const takeoverMs = Date.now() - killedAt;
+    console.log(`leader takeover after kill -9 at the default retry interval (480 s): ${takeoverMs} ms (POLL_LOCK_TTL_MS ${ttlMs})`);
+    expect(byToken(workers, next)).toBe(follower);
+    expect(takeoverMs).toBeLessThanOrEqual(ttlMs + 5000);
+    await follower.waitForLog((l) => l.message === 'llm batch poll cycle', 20_000);
+  }, 120_000);
+
   it('two processes: a graceful stop releases the lock and the follower takes over; the last stop leaves no lock', async () => {
     // A long ttl: only a released lock lets the follower in before it would have expired.
     const longTtlMs = 20_000;
@@ -175,13 +199,22 @@ describe('scheduler leadership across worker processes', () => {
     const hook = await waitFor(() => hooks.find((h) => h['job_id'] === id), 'the batch callback', 30_000, 100);
     expect(hook).toMatchObject({ type: 'job.completed', status: 'completed', metadata: { e2e: true } });
 
-    const status = (await call('GET', '/api/admin/scheduler/status')).body;
+    // Both handlers have succeeded at least once by now (the sweep every 2 s): their last success shows.
+    const status = await waitFor(async () => {
+      const s = (await call('GET', '/api/admin/scheduler/status')).body;
+      const runs = s['last_runs'] as Record<string, { last_success_at: string | null }> | undefined;
+      return runs?.['sweep']?.last_success_at && runs['poll-llm-batches']?.last_success_at ? s : null;
+    }, 'the last success of both handlers', 15_000, 200);
     const leaderToken = await holder();
     expect(status).toMatchObject({ leader: true, leader_id: leaderToken, lock_ttl_ms: TTL_MS });
     expect(status['repeatable_jobs']).toEqual([
-      { name: 'poll-llm-batches', every_ms: 1000, next_run_at: expect.any(String) },
-      { name: 'sweep', every_ms: 2000, next_run_at: expect.any(String) },
+      { name: 'poll-llm-batches', every_ms: 1000, next_run_at: expect.any(String), last_success_at: expect.any(String) },
+      { name: 'sweep', every_ms: 2000, next_run_at: expect.any(String), last_success_at: expect.any(String) },
     ]);
+    expect(status['last_runs']).toEqual({
+      'poll-llm-batches': { last_success_at: expect.any(String), last_error_at: null },
+      sweep: { last_success_at: expect.any(String), last_error_at: null },
+    });
     expect(status['last_poll']).toMatchObject({ instance_id: leaderToken });
     const list = await fetch(`${url}/api/admin/batch-jobs`, { headers: { authorization: `Bearer ${OPERATOR_KEY}` } });
     const rows = (await list.json()) as Record<string, unknown>[];

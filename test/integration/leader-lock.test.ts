@@ -100,4 +100,41 @@ describe('LeaderLock', () => {
     const took = Date.now() - died;
     expect(took).toBeLessThanOrEqual(600 + 200 + 150);
   });
+
+  it('with a long retry interval, a follower still takes a dead leader\'s lock right when it expires', async () => {
+    // The seeds' 480 s retry interval stands for the pause between tries against a live leader; a lock that
+    // ran out must not wait for it (issue 10 item 3).
+    const { lock: a, redis } = make('a', 900, 60_000);
+    a.start();
+    await waitFor(() => a.isLeader(), 'a leads');
+    const b = make('b', 900, 60_000).lock;
+    b.start();
+    await new Promise((r) => setTimeout(r, 1000)); // b has tried once and is waiting
+    expect(b.isLeader()).toBe(false);
+    const died = Date.now();
+    redis.disconnect();
+    await waitFor(() => b.isLeader(), 'b takes over', 10_000, 10);
+    const took = Date.now() - died;
+    console.log(`takeover with a 60 s retry interval and a 900 ms ttl: ${took} ms`);
+    expect(took).toBeLessThanOrEqual(900 + 1000);
+  });
+
+  it('while a live leader holds the lock, a follower tries to take it only every retry interval', async () => {
+    const a = make('a', 600, 60_000).lock;
+    a.start();
+    await waitFor(() => a.isLeader(), 'a leads');
+    const { lock: b, redis } = make('b', 600, 1500);
+    const evals: number[] = [];
+    const original = redis.eval.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+    (redis as unknown as { eval: (...args: unknown[]) => Promise<unknown> }).eval = (...args: unknown[]) => {
+      evals.push(Date.now());
+      return original(...args);
+    };
+    b.start();
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(a.isLeader()).toBe(true);
+    // Tries at 0, 1.5 s and 3 s; watching the live leader's expiry in between is a read, not a try.
+    expect(evals.length).toBeGreaterThanOrEqual(2);
+    expect(evals.length).toBeLessThanOrEqual(3);
+  });
 });

@@ -80,7 +80,7 @@ export function openApiDocument(serverUrl: string): Schema {
           responses: { '200': ok('Items', { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, custom_id: { type: 'string' }, status: { type: 'string', enum: ['created', 'submitted', 'succeeded', 'errored', 'canceled', 'expired'] }, result: {}, error: {}, updated_at: { type: 'string' } } } }), ...errors(400, 401, 404) },
         },
       },
-      '/api/admin/scheduler/status': { get: { summary: 'Scheduler leader, job schedulers and the last poll (admin)', responses: { '200': ok('Scheduler status', { type: 'object' }), ...errors(401, 403, 503) } } },
+      '/api/admin/scheduler/status': { get: { summary: 'Scheduler leader, job schedulers, the last poll and the last success of each handler (admin)', responses: { '200': ok('Scheduler status', { type: 'object' }), ...errors(401, 403, 503) } } },
       '/api/admin/batch-jobs': { get: { summary: 'LLM batches with polling state (admin: own organization; operator: all)', parameters: queryParams(listBatchJobsQuerySchema), responses: { '200': ok('Batch jobs', { type: 'array' }), ...errors(400, 401, 403) } } },
       '/api/health': { get: { summary: 'Dependency health', security: [], responses: { '200': ok('Healthy', { type: 'object' }), '503': ok('Degraded', { type: 'object' }) } } },
       '/api/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': ok('Alive', { type: 'object' }) } } },

@@ -100,6 +100,14 @@ export const pollerItemsUpdated = new client.Counter({
   registers: [registry],
 });
 
+/** Service-wide, read from Redis by the API at scrape time: alert on `time() - this` growing past a few intervals. */
+export const schedulerLastSuccess = new client.Gauge({
+  name: 'jobsvc_scheduler_last_success_timestamp_seconds',
+  help: 'Unix time of the last successful run of each scheduled handler, whichever process ran it',
+  labelNames: ['name'] as const,
+  registers: [registry],
+});
+
 export const schedulerRuns = new client.Counter({
   name: 'jobsvc_scheduler_runs_total',
   help: 'Scheduled handler runs by name and outcome (ok, error, skipped)',

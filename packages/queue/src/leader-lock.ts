@@ -2,13 +2,16 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/** Takes the lock, or re-extends it when this token already holds it (a renewal whose reply was lost). */
+/**
+ * Takes the lock, or re-extends it when this token already holds it (a renewal whose reply was lost).
+ * Returns {1} when held, else {0, pttl of the holder's lock} so the caller knows when to look again.
+ */
 const ACQUIRE = `
 if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
+  return {redis.call('pexpire', KEYS[1], ARGV[2])}
 end
-if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0`;
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
+return {0, redis.call('pttl', KEYS[1])}`;
 
 /** Compare-and-extend: only the holder's token may push the expiry out. */
 const RENEW = `
@@ -28,13 +31,19 @@ export interface LeaderLockOptions {
   /** The Redis key (see `leaderLockKey`). */
   key: string;
   ttlMs: number;
-  /** How often a follower tries to take the lock. */
+  /**
+   * How often a follower tries to take a lock that a live leader holds. Between tries it watches the
+   * holder's expiry (one PTTL read per expiry) and tries at once when the lock is gone.
+   */
   retryIntervalMs: number;
   /** Names this process in the lock's value (`<instanceId>:<random>`), e.g. the worker id. */
   instanceId: string;
 }
 
-export type LostReason = 'renew-refused' | 'renew-failed' | 'expired-locally' | 'released';
+export type LostReason = 'renew-refused' | 'renew-failed' | 'expired-locally' | 'released' | 'abdicated';
+
+/** Wake-up after the holder's lock should have expired: Redis expires it at pttl, give it a moment. */
+const WATCH_MARGIN_MS = 50;
 
 export interface LeaderLockEvents {
   acquired: [];
@@ -47,8 +56,10 @@ export interface LeaderLockEvents {
  * released by compare-and-delete. The lock is the only truth: a leader that cannot prove it still holds
  * the key (a refused or failed renewal, or ttl passing without a successful renewal, e.g. a blocked event
  * loop) emits `lost` at once and goes back to following; `isLeader()` turns false at the same moment, so
- * scheduled work can check it before acting. Followers retry every `retryIntervalMs`, so a dead leader is
- * replaced within ttl + retryIntervalMs.
+ * scheduled work can check it before acting. Followers try to take the lock every `retryIntervalMs`, and in
+ * between read its remaining ttl when it is due to run out (a live leader has renewed it by then; a dead
+ * one has not), trying at once when it is gone: a dead leader is replaced within ttl + one round trip,
+ * whatever the retry interval.
  */
 export class LeaderLock extends EventEmitter<LeaderLockEvents> {
   readonly token: string;
@@ -64,6 +75,11 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
    * it tries at the renewal cadence; once Redis answers "held by another" it waits the retry interval.
    */
   private retry: 'now' | 'soon' | 'later' = 'later';
+  /** While following: when the next full try is due, and when the holder's lock runs out unless renewed. */
+  private nextTryAt = 0;
+  private holderExpiresAt = Number.POSITIVE_INFINITY;
+  /** After abdicating, no try before this time (the fault that made this process give up may be local). */
+  private pausedUntil = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -112,6 +128,25 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
     }
   }
 
+  /**
+   * Gives the lock up (compare-and-delete) and stays a follower for `pauseMs`: for a leader that cannot serve
+   * (its schedulers could not be registered), so that another process, or this one later, can.
+   */
+  async abdicate(pauseMs: number): Promise<void> {
+    if (!this.leader) return;
+    this.pausedUntil = Date.now() + pauseMs;
+    this.demote('abdicated');
+    try {
+      await this.redis.eval(RELEASE, 1, this.opts.key, this.token);
+    } catch (err) {
+      this.report(err);
+    }
+    if (this.running && !this.ticking) {
+      if (this.timer) clearTimeout(this.timer);
+      this.schedule(this.followDelayMs());
+    }
+  }
+
   private schedule(ms: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
@@ -125,10 +160,33 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
     if (!this.running) return;
     // isLeader() first: a renewal that comes after the ttl ran out (a blocked event loop) is a loss, not a renewal.
     if (this.isLeader()) await this.renew();
+    else if (Date.now() < this.pausedUntil) {
+      // abdicated: wait out the pause
+    } else if (this.retry === 'later' && Date.now() < this.nextTryAt) await this.watch();
     else await this.tryAcquire();
     if (!this.running) return;
-    if (this.leader) this.schedule(this.renewEveryMs());
-    else this.schedule(this.retry === 'now' ? 0 : this.retry === 'soon' ? this.renewEveryMs() : this.opts.retryIntervalMs);
+    this.schedule(this.leader ? this.renewEveryMs() : this.followDelayMs());
+  }
+
+  private followDelayMs(): number {
+    const now = Date.now();
+    let delay: number;
+    if (this.retry === 'now') delay = 0;
+    else if (this.retry === 'soon') delay = this.renewEveryMs();
+    else delay = Math.min(this.nextTryAt, this.holderExpiresAt + WATCH_MARGIN_MS) - now;
+    return Math.max(0, delay, this.pausedUntil - now);
+  }
+
+  /** A follower's cheap look at the lock between tries: gone means the leader died (or left), so try now. */
+  private async watch(): Promise<void> {
+    try {
+      const pttl = await this.redis.pttl(this.opts.key);
+      if (pttl === -2) await this.tryAcquire();
+      else this.holderExpiresAt = pttl >= 0 ? Date.now() + pttl : Number.POSITIVE_INFINITY;
+    } catch (err) {
+      this.retry = 'soon';
+      this.report(err);
+    }
   }
 
   private readyOrTimeout(ms: number): Promise<void> {
@@ -146,9 +204,15 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
   private async tryAcquire(): Promise<void> {
     const asked = Date.now();
     try {
-      const got = await this.redis.eval(ACQUIRE, 1, this.opts.key, this.token, String(this.opts.ttlMs));
+      const [got, pttl] = (await this.redis.eval(ACQUIRE, 1, this.opts.key, this.token, String(this.opts.ttlMs))) as [number, number?];
       this.retry = 'later';
-      if (got === 1 && this.running) this.promote(asked);
+      if (got === 1) {
+        if (this.running) this.promote(asked);
+        return;
+      }
+      this.nextTryAt = asked + this.opts.retryIntervalMs;
+      // A key without a ttl (set by hand) never expires on its own: only the retry interval applies then.
+      this.holderExpiresAt = pttl !== undefined && pttl >= 0 ? Date.now() + pttl : Number.POSITIVE_INFINITY;
     } catch (err) {
       this.retry = 'soon';
       this.report(err);
@@ -178,7 +242,9 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
     if (!this.leader) return;
     this.leader = false;
     this.validUntil = 0;
-    this.retry = reason === 'released' ? 'later' : reason === 'renew-refused' ? 'now' : 'soon';
+    this.retry = reason === 'released' || reason === 'abdicated' ? 'later' : reason === 'renew-refused' ? 'now' : 'soon';
+    // After a release the lock is free: the next look (after any pause) is a try, not a watch.
+    this.nextTryAt = 0;
     this.emit('lost', reason);
   }
 

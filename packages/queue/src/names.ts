@@ -24,3 +24,6 @@ export const SWEEP = 'sweep';
 export const schedulerRunsKey = (prefix: string) => `${prefix}:scheduler:runs`;
 /** The summary the last completed run of `name` returned (e.g. the poll cycle's metrics). */
 export const schedulerLastRunKey = (prefix: string, name: string) => `${prefix}:scheduler:last:${name}`;
+/** Hashes of handler name → epoch ms of its last successful / failed run, for the status route and /metrics. */
+export const schedulerLastSuccessKey = (prefix: string) => `${prefix}:scheduler:last-success`;
+export const schedulerLastErrorKey = (prefix: string) => `${prefix}:scheduler:last-error`;

@@ -61,5 +61,5 @@ export function createScheduler(w: SchedulerWiring): Scheduler {
   }
   const sweeper = w.sweeper;
   if (sweeper) entries.push({ name: SWEEP, everyMs: settings.SWEEP_INTERVAL_MS, handler: () => sweeper.sweepOnce() });
-  return new Scheduler({ connection: w.redis('worker'), redis: command, prefix: settings.QUEUE_PREFIX, lock, entries, logger: logger.child({ component: 'scheduler' }) });
+  return new Scheduler({ connection: w.redis('worker'), redis: command, prefix: settings.QUEUE_PREFIX, lock, entries, logger: logger.child({ component: 'scheduler' }), abdicatePauseMs: settings.POLL_LOCK_TTL_MS });
 }

@@ -1,7 +1,7 @@
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { leaderGauge, schedulerRuns, type Logger } from '@jobs/observability';
-import { SCHEDULER_QUEUE, schedulerLastRunKey, schedulerRunsKey, type LeaderLock, type LostReason } from '@jobs/queue';
+import { SCHEDULER_QUEUE, schedulerLastErrorKey, schedulerLastRunKey, schedulerLastSuccessKey, schedulerRunsKey, type LeaderLock, type LostReason } from '@jobs/queue';
 
 /** A scheduled handler; `signal` fires when leadership is lost or the process stops. */
 export type ScheduledHandler = (signal: AbortSignal) => Promise<unknown>;
@@ -21,6 +21,11 @@ export interface SchedulerOptions {
   lock: LeaderLock;
   entries: ScheduleEntry[];
   logger: Logger;
+  /**
+   * How long a leader that could not set up its schedulers stays away from the lock after giving it up
+   * (default 30 s, the default lock ttl), so that another process, or this one after the fault, can lead.
+   */
+  abdicatePauseMs?: number;
 }
 
 /** One record per finished run, kept in a capped Redis list for operators (and the tests). */
@@ -39,6 +44,9 @@ const KEPT_RUNS = 500;
  * (`upsertJobScheduler`, idempotent, so each new leader simply re-asserts them) and is the only process with a
  * Worker on the `scheduler` queue. Losing the lock closes that Worker and aborts running handlers at once;
  * each handler also confirms leadership against Redis before it acts, and one name never runs twice at once.
+ * A leader serves its schedulers or leads nothing: when registering them fails (Redis out of memory under
+ * noeviction, READONLY during a failover) it gives the lock up and tries again later, instead of holding
+ * a lock under which nothing runs.
  */
 export class Scheduler {
   private readonly queue: Queue;
@@ -82,10 +90,26 @@ export class Scheduler {
   }
 
   private async lead(): Promise<void> {
-    const { lock, logger, entries } = this.opts;
+    const { lock, logger } = this.opts;
     if (!lock.isLeader()) return;
-    leaderGauge.set(1);
     logger.info('leadership acquired', { instance_id: lock.token, at: Date.now() });
+    try {
+      await this.register();
+      if (!lock.isLeader()) return;
+      this.serve();
+      // Only now does this process lead anything.
+      leaderGauge.set(1);
+    } catch (err) {
+      const pauseMs = this.opts.abdicatePauseMs ?? 30_000;
+      logger.error('scheduler setup failed; giving up leadership', { instance_id: lock.token, err: String(err), retry_in_ms: pauseMs });
+      leaderGauge.set(0);
+      await lock.abdicate(pauseMs);
+    }
+  }
+
+  /** Asserts the job schedulers of this configuration in Redis (idempotent) and removes any it no longer has. */
+  private async register(): Promise<void> {
+    const { entries } = this.opts;
     for (const e of entries) {
       await this.queue.upsertJobScheduler(e.name, { every: e.everyMs }, { name: e.name, opts: { removeOnComplete: 100, removeOnFail: 100 } });
     }
@@ -94,7 +118,11 @@ export class Scheduler {
     for (const s of await this.queue.getJobSchedulers()) {
       if (s.key && !wanted.has(s.key)) await this.queue.removeJobScheduler(s.key);
     }
-    if (!lock.isLeader() || this.worker) return;
+  }
+
+  private serve(): void {
+    const { logger, entries } = this.opts;
+    if (this.worker) return;
     this.worker = new Worker(SCHEDULER_QUEUE, (job) => this.run(job), {
       connection: this.opts.connection,
       prefix: this.opts.prefix,
@@ -132,11 +160,13 @@ export class Scheduler {
     let outcome: SchedulerRun['outcome'] = 'ok';
     try {
       const summary = await entry.handler(controller.signal);
+      await this.opts.redis.hset(schedulerLastSuccessKey(this.opts.prefix), entry.name, String(Date.now())).catch(() => undefined);
       if (summary !== undefined) await this.opts.redis.set(schedulerLastRunKey(this.opts.prefix, entry.name), JSON.stringify(summary)).catch(() => undefined);
       return summary;
     } catch (err) {
       outcome = 'error';
       this.opts.logger.error('scheduled run failed', { name: entry.name, err: String(err) });
+      await this.opts.redis.hset(schedulerLastErrorKey(this.opts.prefix), entry.name, String(Date.now())).catch(() => undefined);
       return { error: String(err) };
     } finally {
       this.running.delete(entry.name);
