@@ -3,7 +3,7 @@
  * JSON.stringify (toJSON honoured, undefined and functions dropped from objects and null in arrays), but
  * iterative: a client's body however deep cannot overflow the stack here.
  *
- * It writes exactly what the earlier recursive version wrote (it rebuilt each object with its keys inserted in
+ * For any parsed JSON body it writes exactly what the earlier recursive version wrote (it rebuilt each object with its keys inserted in
  * sorted order and let JSON.stringify write it), because the stored idempotency fingerprints hash this text: a
  * replay sent before a deploy and repeated after it must still match. Hence the key order of compareKeys, and
  * a `__proto__` key left out (assigning it to the rebuilt object set its prototype instead of adding a key).
