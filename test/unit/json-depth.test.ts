@@ -47,6 +47,7 @@ describe('walks over deeply nested JSON', () => {
     const sortedCopy = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x)));
     for (const v of samples) expect(canonicalJson(v)).toBe(JSON.stringify(sortedCopy(v)));
     expect(canonicalJson({ b: 1, a: { d: 1, c: 2 } })).toBe('{"a":{"c":2,"d":1},"b":1}');
-    expect(canonicalJson(JSON.parse('{"__proto__": {"x": 1}, "a": 2}'))).toBe('{"__proto__":{"x":1},"a":2}');
+    // As the recursive version wrote it (stored idempotency fingerprints depend on it): `__proto__` left out.
+    expect(canonicalJson(JSON.parse('{"__proto__": {"x": 1}, "a": 2}'))).toBe('{"a":2}');
   });
 });

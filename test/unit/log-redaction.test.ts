@@ -1,5 +1,5 @@
 import { capturingLogger } from '../support/log-capture';
-import { REDACTED, redactString, redactValue, registerSecrets } from '../../packages/observability/src/redact';
+import { REDACTED, redactString, redactValue, registerSecrets, registerSettingsSecrets } from '../../packages/observability/src/redact';
 
 /** SPEC F14: secrets are redacted from logs at any depth, by key name and by value; the walk is bounded. */
 describe('log redaction', () => {
@@ -72,6 +72,20 @@ describe('log redaction', () => {
     // A shared (not cyclic) object is written out each time it appears.
     const shared = { v: 1 };
     expect(redactValue({ a: shared, b: shared })).toEqual({ a: { v: 1 }, b: { v: 1 } });
+  });
+
+  it('a short URL password (postgres:postgres) is redacted in the URL, not in every word it spells', () => {
+    // Registered last in this file: configured secrets are process-wide.
+    registerSettingsSecrets({
+      DATABASE_URL: 'postgresql://postgres:postgres@host/db',
+      REDIS_URL: 'redis://:0123456789abcdefXYZ@host:6379',
+    });
+    const line = logged({ url: 'postgresql://postgres:postgres@host/db', reason: 'postgres unavailable (ECONNREFUSED)' }, 'postgres unavailable, retrying');
+    expect(line.message).toBe('postgres unavailable, retrying');
+    expect(line.reason).toBe('postgres unavailable (ECONNREFUSED)');
+    expect(line.url).toBe(`postgresql://postgres:${REDACTED}@host/db`);
+    // A long (unambiguous) URL password is still redacted wherever it appears, not only inside its URL.
+    expect(redactString('AUTH failed with 0123456789abcdefXYZ')).toBe(`AUTH failed with ${REDACTED}`);
   });
 
   it('keeps ordinary values as JSON would write them', () => {

@@ -2,6 +2,11 @@
  * JSON with object keys sorted (array order kept), so equal bodies compare equal as strings. Otherwise as
  * JSON.stringify (toJSON honoured, undefined and functions dropped from objects and null in arrays), but
  * iterative: a client's body however deep cannot overflow the stack here.
+ *
+ * For any parsed JSON body it writes exactly what the earlier recursive version wrote (it rebuilt each object with its keys inserted in
+ * sorted order and let JSON.stringify write it), because the stored idempotency fingerprints hash this text: a
+ * replay sent before a deploy and repeated after it must still match. Hence the key order of compareKeys, and
+ * a `__proto__` key left out (assigning it to the rebuilt object set its prototype instead of adding a key).
  */
 export function canonicalJson(value: unknown): string {
   const out: string[] = [];
@@ -25,7 +30,8 @@ export function canonicalJson(value: unknown): string {
     } else if (v !== null && typeof v === 'object') {
       const record = v as Record<string, unknown>;
       const entries = Object.keys(record)
-        .sort()
+        .filter((k) => k !== '__proto__')
+        .sort(compareKeys)
         .map((k) => [k, resolve(record[k])] as const)
         .filter(([, el]) => !omitted(el));
       stack.push({ text: '}' });
@@ -50,3 +56,22 @@ function resolve(v: unknown): unknown {
 
 /** Values JSON.stringify leaves out of an object (and writes as null in an array). */
 const omitted = (v: unknown): boolean => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+
+/** Largest array index (ECMAScript: an integer index below 2^32 - 1). */
+const MAX_ARRAY_INDEX = 2 ** 32 - 2;
+
+/** True when `k` is an array index: the canonical decimal form of an integer 0 .. 2^32 - 2 ("01" and "-1" are not). */
+const isArrayIndex = (k: string): boolean => /^(?:0|[1-9][0-9]{0,9})$/.test(k) && Number(k) <= MAX_ARRAY_INDEX;
+
+/**
+ * The order in which JavaScript lists the keys of an object built by inserting them in sorted order
+ * (OrdinaryOwnPropertyKeys): array indices first in ascending numeric order, then the other keys as sorted
+ * (by UTF-16 code units, as Array.prototype.sort does).
+ */
+function compareKeys(a: string, b: string): number {
+  const ai = isArrayIndex(a);
+  const bi = isArrayIndex(b);
+  if (ai && bi) return Number(a) - Number(b);
+  if (ai !== bi) return ai ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

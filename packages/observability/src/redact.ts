@@ -1,7 +1,7 @@
 /**
  * Secrets never reach the log (SPEC F14), whatever a caller passes: values under secret-looking keys at any
  * depth (arrays included), and secrets inside any string — the process's own configured secrets, the
- * service's key formats (`jsk_…`, `whsec_…`, Anthropic's `sk-ant-…`), bearer tokens, URL passwords and
+ * service's key formats (`jsk_…`, `whsec_…`, Anthropic's `sk-ant-…`), bearer tokens, URL passwords (see urlSecrets) and
  * secret-named query parameters (a client's URL quoted in an error message).
  *
  * Bounded: at most MAX_DEPTH levels and MAX_NODES values per line (the rest is replaced by a marker), and
@@ -39,12 +39,20 @@ export function registerSecrets(...values: (string | undefined | null)[]): void 
   }
 }
 
-/** The secrets inside a URL (its password), for registerSecrets. */
+/**
+ * A URL password at least this long is also looked for verbatim in every string. A shorter one (`postgres`,
+ * `redis`) is a plain word that would blank out operator messages such as "postgres unavailable", so it is
+ * redacted only where it stands as a password, in a URL's `user:password@` (a SECRET_PATTERNS entry).
+ */
+export const MIN_URL_PASSWORD_MATCH = 16;
+
+/** The secrets inside a URL (its password) long enough to be matched anywhere, for registerSecrets. */
 export function urlSecrets(url: string | undefined): string[] {
   if (!url) return [];
   try {
     const u = new URL(url);
-    return u.password ? [decodeURIComponent(u.password), u.password] : [];
+    const password = decodeURIComponent(u.password);
+    return password.length >= MIN_URL_PASSWORD_MATCH ? [password, u.password] : [];
   } catch {
     return [];
   }

@@ -58,8 +58,10 @@ export async function enqueueMissingCallbacks(queue: CallbackQueue, store: Callb
   }
   const overdue = await store.findOverdue(opts.overdueMs ?? CALLBACK_OVERDUE_MS, limit);
   const verdicts: Record<'queued' | 'delivered' | 'failed', string[]> = { queued: [], delivered: [], failed: [] };
-  for (const row of overdue) {
-    const state = await queue.state(row.webhook_id);
+  // One round trip for all of them (up to `limit`), not one per series.
+  const states = await queue.states(overdue.map((row) => row.webhook_id));
+  for (const [i, row] of overdue.entries()) {
+    const state = states[i] ?? 'unknown';
     if (state === 'completed') verdicts.delivered.push(row.webhook_id);
     else if (state === 'failed') verdicts.failed.push(row.webhook_id);
     else {

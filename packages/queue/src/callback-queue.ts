@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DeliveryRow, JobRow } from '@jobs/db';
+import { jobStates } from './job-states';
 import { CALLBACKS_QUEUE } from './names';
 import { waitReady } from './redis';
 
@@ -106,10 +107,10 @@ export class CallbackQueue {
     return 'queued';
   }
 
-  /** The BullMQ state of a series ('unknown' when the queue holds no entry for it). */
-  async state(webhookId: string): Promise<string> {
+  /** The BullMQ states of series ('unknown' where the queue holds no entry), in order, in one round trip. */
+  async states(webhookIds: string[]): Promise<string[]> {
     await waitReady(this.connection, READY_WAIT_MS);
-    return this.queue.getJobState(webhookId);
+    return jobStates(this.queue, this.connection, webhookIds);
   }
 
   async close(): Promise<void> {

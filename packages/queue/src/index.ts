@@ -8,3 +8,4 @@ export * from './leader-lock';
 export * from './scheduler-status';
 export * from './callback-queue';
 export * from './callback-enqueue';
+export * from './job-states';
