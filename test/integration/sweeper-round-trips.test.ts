@@ -141,7 +141,7 @@ describe('Sweeper: Redis round trips per sweep', () => {
     wconn.disconnect();
     const report = await new Sweeper(new SweepStore(db), jobs, queue, logger, { minAgeMs: 0 }).sweepOnce();
     expect(report.enqueued).toBeGreaterThanOrEqual(1);
-    expect(await queue.state(id!)).toBe('waiting');
+    expect(await queue.state(id!)).toBe('prioritized');
     await db.$executeRawUnsafe(`UPDATE jobs SET status = 'cancelled' WHERE id = $1`, id);
     await queue.queue.obliterate({ force: true });
   });

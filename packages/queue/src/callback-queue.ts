@@ -110,7 +110,7 @@ export class CallbackQueue {
   /** The BullMQ states of series ('unknown' where the queue holds no entry), in order, in one round trip. */
   async states(webhookIds: string[]): Promise<string[]> {
     await waitReady(this.connection, READY_WAIT_MS);
-    return jobStates(this.queue, this.connection, webhookIds);
+    return (await jobStates(this.queue, this.connection, webhookIds)).map((s) => (s === 'missing' ? 'unknown' : s));
   }
 
   async close(): Promise<void> {
