@@ -1,7 +1,8 @@
+import { createApiProcess } from '../../apps/api/src/api-process';
 import { newId } from '../../packages/core/src';
 import { BatchManager } from '../../packages/db/src';
 import { FakeAnthropic } from '../fakes/anthropic-server';
-import { startStack, type TestStack } from '../support/stack';
+import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 interface Job {
@@ -44,7 +45,13 @@ describe('batches that would never end', () => {
       const r = await stack.request('POST', '/api/batches', { requests: [request('a')] });
       expect(r.status).toBe(503);
       expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
-      expect((r.body as { detail: string }).detail).toMatch(/ENABLE_BATCH_JOB_POLLING/);
+      const problem = r.body as { type: string; title: string; detail: string };
+      expect(problem.detail).toMatch(/ENABLE_BATCH_JOB_POLLING/);
+      // A configuration state, not an outage: its own problem type, and no Retry-After inviting a quick retry.
+      expect(problem.type).toMatch(/\/llm-batches-disabled$/);
+      expect(problem.detail).toMatch(/configuration/);
+      expect(problem.detail).toMatch(/not a transient outage/);
+      expect(r.headers.get('retry-after')).toBeNull();
       const rows = await stack.api.deps.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM jobs WHERE job_type = 'batch'`);
       expect(rows[0]!.n).toBe(0);
       // A bad body is still the client's mistake first.
@@ -102,6 +109,41 @@ describe('batches that would never end', () => {
       await waitFor(async () => ((await stack.request('GET', `/api/jobs/${job.id}`)).body as Job).status === 'running', 'handed off');
       return job.id;
     };
+
+    it('replays a batch created before polling was switched off (200; 409 for another body), refusing only new ones', async () => {
+      const body = { requests: [request('r-1')], idempotency_key: 'replay-after-switch-off' };
+      const first = await stack.request('POST', '/api/batches', body);
+      expect(first.status).toBe(201);
+      const original = first.body as Job;
+      // The same database and queue, served by an API restarted with polling off.
+      const off = createApiProcess({ ...stack.settings, ENABLE_BATCH_JOB_POLLING: false });
+      try {
+        const url = await off.listen(0, '127.0.0.1');
+        const post = async (b: unknown, headers: Record<string, string> = {}) => {
+          const res = await fetch(`${url}/api/batches`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${OPERATOR_KEY}`, 'content-type': 'application/json', ...headers },
+            body: JSON.stringify(b),
+          });
+          return { status: res.status, body: (await res.json()) as Job & { type?: string }, location: res.headers.get('location') };
+        };
+        const replay = await post(body);
+        expect(replay.status).toBe(200);
+        expect(replay.body.id).toBe(original.id);
+        expect(replay.location).toBe(`/api/jobs/${original.id}`);
+        // The key given as the header replays the same Job.
+        expect((await post({ requests: body.requests }, { 'idempotency-key': body.idempotency_key })).body.id).toBe(original.id);
+        expect((await post({ ...body, requests: [request('r-2')] })).status).toBe(409);
+        const fresh = await post({ ...body, idempotency_key: 'a-new-key' });
+        expect(fresh.status).toBe(503);
+        expect(fresh.body.type).toMatch(/\/llm-batches-disabled$/);
+        expect((await post({ requests: [request('n-1')] })).status).toBe(503);
+        const rows = await stack.api.deps.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM jobs WHERE idempotency_key = 'a-new-key' OR input::text LIKE '%n-1%'`);
+        expect(rows[0]!.n).toBe(0);
+      } finally {
+        await off.stop();
+      }
+    });
 
     it('ends batches past 24 h + margin (and past the lookback) as expired, items and callback included; younger ones run on', async () => {
       const stale = await submit(['s-1', 's-2', 's-3']);
