@@ -1,6 +1,10 @@
 import { createApiProcess } from '../../apps/api/src/api-process';
+import { expireOverdueLlmBatches } from '../../apps/worker/src/batches/expire-llm-batches';
+import { pollRunningLlmBatches } from '../../apps/worker/src/batches/poll-llm-batches';
 import { newId } from '../../packages/core/src';
 import { BatchManager } from '../../packages/db/src';
+import { createLogger } from '../../packages/observability/src';
+import { createAnthropicClient } from '../../packages/tasks/src';
 import { FakeAnthropic } from '../fakes/anthropic-server';
 import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -166,6 +170,32 @@ describe('batches that would never end', () => {
       for (const row of cb) expect(row.callback_webhook_id).toMatch(/^msg_/);
       // Ended once: the next sweep has nothing to do.
       expect((await stack.worker!.sweeper.sweepOnce()).extra['llm_batch_expiry']).toBe(0);
+    });
+
+    it("keeps a Job's counts and its items in agreement when the expiry ends the batch while the poller ingests its results", async () => {
+      const id = await submit(['x-1', 'x-2']);
+      await age(stack, id, 26);
+      fake.endBatch((await batches.get(id))!.provider_batch_id!, 'succeeded');
+      const logger = createLogger({ level: 'error', service: 'test' });
+      const jobs = stack.api.deps.jobs;
+      const anthropic = createAnthropicClient({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'k' }, { maxRetries: 0 })!;
+      // The race made deterministic: the poller has seen the batch ended, and the expiry sweep ends it just
+      // before the poller streams its results.
+      const results = anthropic.messages.batches.results.bind(anthropic.messages.batches);
+      anthropic.messages.batches.results = (async (...args: Parameters<typeof results>) => {
+        expect(await expireOverdueLlmBatches({ batches, jobs, logger, workerId: null })).toBe(1);
+        return results(...args);
+      }) as unknown as typeof results;
+      const summary = await pollRunningLlmBatches({ batches, jobs, anthropic, logger }, { lookbackWeeks: 4, concurrency: 2, instanceId: 'race-test' }, new AbortController().signal);
+      expect(summary.poll_errors).toBe(0);
+
+      const job = (await stack.request('GET', `/api/jobs/${id}`)).body as Job & { result: { counts: Record<string, number> } };
+      const items = (await stack.request('GET', `/api/batches/${id}/items`)).body as Item[];
+      const counted: Record<string, number> = { succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+      for (const i of items) counted[i.status] = (counted[i.status] ?? 0) + 1;
+      expect(job.status).toBe('expired');
+      expect(job.result.counts).toEqual(counted);
+      expect(items.map((i) => i.status)).toEqual(['expired', 'expired']);
     });
   });
 });

@@ -200,13 +200,17 @@ export class BatchManager {
     );
   }
 
-  /** One statement per chunk of result lines; returns how many item rows changed. */
+  /**
+   * One statement per chunk of result lines; returns how many item rows changed. Only items not yet ended
+   * change: an item already ended (by the overdue expiry, whose Job has recorded its counts) stays as it is,
+   * so a Job's counts always match its items.
+   */
   async applyResults(jobId: string, results: readonly ItemResult[]): Promise<number> {
     if (results.length === 0) return 0;
     return this.db.$executeRawUnsafe(
       `UPDATE llm_batch_items i SET status = u.status, result = u.result, error = u.error, updated_at = now()
        FROM jsonb_to_recordset($2::jsonb) AS u(custom_id text, status text, result jsonb, error jsonb)
-       WHERE i.batch_job_id = $1 AND i.custom_id = u.custom_id`,
+       WHERE i.batch_job_id = $1 AND i.custom_id = u.custom_id AND i.status IN ('created', 'submitted')`,
       jobId,
       JSON.stringify(results),
     );
