@@ -21,6 +21,8 @@ interface Item {
   error: unknown;
 }
 
+const CANCEL = 'POST /v1/messages/batches/{id}/cancel';
+
 const request = (customId: string) => ({ custom_id: customId, params: { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } });
 
 /** Moves a batch (its row and its Job's) back in time, as if it had been submitted `hours` ago. */
@@ -156,8 +158,15 @@ describe('batches that would never end', () => {
       await age(stack, stale, 26);
       await age(stack, pastLookback, 24 * 7 * 3);
       await age(stack, young, 23);
+      const cancelsBefore = fake.hitCount(CANCEL);
       const report = await stack.worker!.sweeper.sweepOnce();
       expect(report.extra['llm_batch_expiry']).toBe(2);
+      // Told to the provider too, so a batch it never ended stops running (and costing) there.
+      expect(fake.hitCount(CANCEL) - cancelsBefore).toBe(2);
+      const providerBatch = async (id: string) => fake.batches.get((await batches.get(id))!.provider_batch_id!)!.batch;
+      expect((await providerBatch(stale)).cancel_initiated_at).not.toBeNull();
+      expect((await providerBatch(pastLookback)).cancel_initiated_at).not.toBeNull();
+      expect((await providerBatch(young)).cancel_initiated_at).toBeNull();
 
       const get = async (id: string) => (await stack.request('GET', `/api/jobs/${id}`)).body as Job;
       expect(await get(stale)).toMatchObject({ status: 'expired', stop_reason: 'expired', result: { total: 3, counts: { succeeded: 0, errored: 0, canceled: 0, expired: 3 } } });
@@ -168,8 +177,9 @@ describe('batches that would never end', () => {
       expect(items[0]!.error).toMatchObject({ type: 'expired' });
       const cb = await stack.api.deps.db.$queryRawUnsafe<{ id: string; callback_webhook_id: string | null }[]>('SELECT id, callback_webhook_id FROM jobs WHERE id = ANY($1::text[])', [stale, pastLookback]);
       for (const row of cb) expect(row.callback_webhook_id).toMatch(/^msg_/);
-      // Ended once: the next sweep has nothing to do.
+      // Ended once: the next sweep has nothing to do (and cancels nothing again).
       expect((await stack.worker!.sweeper.sweepOnce()).extra['llm_batch_expiry']).toBe(0);
+      expect(fake.hitCount(CANCEL) - cancelsBefore).toBe(2);
     });
 
     it("keeps a Job's counts and its items in agreement when the expiry ends the batch while the poller ingests its results", async () => {
@@ -196,6 +206,22 @@ describe('batches that would never end', () => {
       expect(job.status).toBe('expired');
       expect(job.result.counts).toEqual(counted);
       expect(items.map((i) => i.status)).toEqual(['expired', 'expired']);
+    });
+
+    it('expires the batch even when the provider refuses the cancel', async () => {
+      const stale = await submit(['c-1']);
+      await age(stack, stale, 26);
+      fake.fail({ path: '/cancel', status: 500 });
+      try {
+        const cancelsBefore = fake.hitCount(CANCEL);
+        expect((await stack.worker!.sweeper.sweepOnce()).extra['llm_batch_expiry']).toBe(1);
+        // One try (no retries): a best-effort cancel must not hold the sweep.
+        expect(fake.hitCount(CANCEL)).toBe(cancelsBefore + 1);
+      } finally {
+        fake.clearFailures();
+      }
+      expect(((await stack.request('GET', `/api/jobs/${stale}`)).body as Job).status).toBe('expired');
+      expect((await batches.get(stale))!.finalized_at).not.toBeNull();
     });
   });
 });

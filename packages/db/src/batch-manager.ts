@@ -49,6 +49,14 @@ export interface PollUpdate {
   cancel_requested?: boolean;
 }
 
+/** A batch the overdue expiry ended, with what the provider last told us about it. */
+export interface OverdueBatch {
+  job_id: string;
+  job_status: JobStatus;
+  provider_batch_id: string;
+  processing_status: string;
+}
+
 export interface ItemResult {
   custom_id: string;
   status: BatchItemOutcome;
@@ -254,10 +262,10 @@ export class BatchManager {
    * Unfinalized batches submitted more than `olderThanMs` ago (the provider should have ended them long
    * since), at most `limit`, with their items not yet ended marked `expired` in the same statement.
    */
-  async expireOverdue(olderThanMs: number, limit: number, reason: string): Promise<{ job_id: string; job_status: JobStatus }[]> {
-    return this.db.$queryRawUnsafe<{ job_id: string; job_status: JobStatus }[]>(
+  async expireOverdue(olderThanMs: number, limit: number, reason: string): Promise<OverdueBatch[]> {
+    return this.db.$queryRawUnsafe<OverdueBatch[]>(
       `WITH due AS (
-         SELECT b.job_id, j.status AS job_status FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
+         SELECT b.job_id, j.status AS job_status, b.provider_batch_id, b.processing_status FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
          WHERE b.finalized_at IS NULL AND b.provider_batch_id IS NOT NULL
            AND b.submitted_at < now() - make_interval(secs => $1::double precision / 1000)
          ORDER BY b.submitted_at LIMIT $2::int
@@ -266,7 +274,7 @@ export class BatchManager {
            error = jsonb_build_object('type', 'expired', 'message', $3::text)
          FROM due WHERE i.batch_job_id = due.job_id AND i.status IN ('created', 'submitted')
        )
-       SELECT job_id, job_status FROM due`,
+       SELECT job_id, job_status, provider_batch_id, processing_status FROM due`,
       olderThanMs,
       limit,
       reason,
