@@ -15,12 +15,20 @@ export interface CreateOutcome {
 export class JobService {
   constructor(private readonly deps: AppDeps) {}
 
-  /** `afterInsert` runs between the insert and the enqueue (e.g. to store a batch's items before any worker can see the job). */
-  async create(actor: Actor, body: CreateJobBody, jobType: JobType = 'job', hooks: { afterInsert?: (job: JobRow) => Promise<void> } = {}): Promise<CreateOutcome> {
+  /**
+   * `afterInsert` runs between the insert and the enqueue (e.g. to store a batch's items before any worker can
+   * see the job). `refuseNew` is thrown instead of creating a job; an idempotent replay is answered regardless.
+   */
+  async create(
+    actor: Actor,
+    body: CreateJobBody,
+    jobType: JobType = 'job',
+    hooks: { afterInsert?: (job: JobRow) => Promise<void>; refuseNew?: () => Error } = {},
+  ): Promise<CreateOutcome> {
     const input = this.deps.tasks.validate(body.task, body.input);
     if (body.callback_url && this.deps.checkCallbackUrl) await this.deps.checkCallbackUrl(body.callback_url);
     const { wait_ms: _wait, ...rest } = body;
-    const outcome = await this.deps.jobs.create(actor, { ...rest, input, job_type: jobType });
+    const outcome = await this.deps.jobs.create(actor, { ...rest, input, job_type: jobType }, hooks.refuseNew ? { refuseNew: hooks.refuseNew } : {});
     if (!outcome.created) return outcome;
     if (hooks.afterInsert) {
       try {

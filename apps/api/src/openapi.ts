@@ -69,7 +69,20 @@ export function openApiDocument(serverUrl: string): Schema {
       },
       '/api/admin/api-keys/{id}': { delete: { summary: 'Revoke an API key', parameters: [idParam], responses: { '200': ok('API key', { type: 'object' }) } } },
       '/api/batches': {
-        post: { summary: 'Create an LLM batch (a Job of job_type batch, task llm.batch)', requestBody: body(createBatchBodySchema), responses: { '200': ok('Idempotent replay: the original batch Job'), '201': ok('Created batch Job'), ...errors(400, 401, 409, 413, 429, 503) } },
+        post: { summary: 'Create an LLM batch (a Job of job_type batch, task llm.batch)', requestBody: body(createBatchBodySchema), responses: {
+            '200': ok('Idempotent replay: the original batch Job (answered whatever ENABLE_BATCH_JOB_POLLING says)'),
+            '201': ok('Created batch Job'),
+            ...errors(400, 401, 409, 413, 429),
+            '503': {
+              description:
+                'Either LLM batches are disabled by configuration (ENABLE_BATCH_JOB_POLLING=false; problem type .../llm-batches-disabled, ' +
+                'no Retry-After): a configuration state, not a transient outage, so retrying will not help until an operator enables ' +
+                'the batch poller; replays of batches created earlier still get 200/409. Or PostgreSQL/Redis is down (problem type ' +
+                '.../service-unavailable, with Retry-After).',
+              content: { 'application/problem+json': { schema: problem } },
+            },
+          },
+        },
         get: { summary: 'List batch Jobs', parameters: listParams, responses: { '200': ok('Batch Jobs', { type: 'array', items: jobRef }), ...errors(400, 401) } },
       },
       '/api/batches/{id}': { get: { summary: 'Get a batch Job', parameters: [idParam], responses: { '200': ok('Batch Job'), ...errors(400, 401, 404) } } },

@@ -83,7 +83,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId, maxStalledCount: settings.MAX_STALLED_COUNT });
   sweeper.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
-  sweeper.addStep({ name: 'llm_batch_expiry', run: () => expireOverdueLlmBatches({ batches, jobs, logger: log, workerId: runner.workerId }) });
+  sweeper.addStep({ name: 'llm_batch_expiry', run: () => expireOverdueLlmBatches({ batches, jobs, logger: log, workerId: runner.workerId, ...(anthropic ? { anthropic } : {}) }) });
   const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, sweeper });
   let startupSweep: Promise<void> = Promise.resolve();
 

@@ -49,6 +49,14 @@ export interface PollUpdate {
   cancel_requested?: boolean;
 }
 
+/** A batch the overdue expiry ended, with what the provider last told us about it. */
+export interface OverdueBatch {
+  job_id: string;
+  job_status: JobStatus;
+  provider_batch_id: string;
+  processing_status: string;
+}
+
 export interface ItemResult {
   custom_id: string;
   status: BatchItemOutcome;
@@ -200,13 +208,17 @@ export class BatchManager {
     );
   }
 
-  /** One statement per chunk of result lines; returns how many item rows changed. */
+  /**
+   * One statement per chunk of result lines; returns how many item rows changed. Only items not yet ended
+   * change: an item already ended (by the overdue expiry, whose Job has recorded its counts) stays as it is,
+   * so a Job's counts always match its items.
+   */
   async applyResults(jobId: string, results: readonly ItemResult[]): Promise<number> {
     if (results.length === 0) return 0;
     return this.db.$executeRawUnsafe(
       `UPDATE llm_batch_items i SET status = u.status, result = u.result, error = u.error, updated_at = now()
        FROM jsonb_to_recordset($2::jsonb) AS u(custom_id text, status text, result jsonb, error jsonb)
-       WHERE i.batch_job_id = $1 AND i.custom_id = u.custom_id`,
+       WHERE i.batch_job_id = $1 AND i.custom_id = u.custom_id AND i.status IN ('created', 'submitted')`,
       jobId,
       JSON.stringify(results),
     );
@@ -250,10 +262,10 @@ export class BatchManager {
    * Unfinalized batches submitted more than `olderThanMs` ago (the provider should have ended them long
    * since), at most `limit`, with their items not yet ended marked `expired` in the same statement.
    */
-  async expireOverdue(olderThanMs: number, limit: number, reason: string): Promise<{ job_id: string; job_status: JobStatus }[]> {
-    return this.db.$queryRawUnsafe<{ job_id: string; job_status: JobStatus }[]>(
+  async expireOverdue(olderThanMs: number, limit: number, reason: string): Promise<OverdueBatch[]> {
+    return this.db.$queryRawUnsafe<OverdueBatch[]>(
       `WITH due AS (
-         SELECT b.job_id, j.status AS job_status FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
+         SELECT b.job_id, j.status AS job_status, b.provider_batch_id, b.processing_status FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
          WHERE b.finalized_at IS NULL AND b.provider_batch_id IS NOT NULL
            AND b.submitted_at < now() - make_interval(secs => $1::double precision / 1000)
          ORDER BY b.submitted_at LIMIT $2::int
@@ -262,7 +274,7 @@ export class BatchManager {
            error = jsonb_build_object('type', 'expired', 'message', $3::text)
          FROM due WHERE i.batch_job_id = due.job_id AND i.status IN ('created', 'submitted')
        )
-       SELECT job_id, job_status FROM due`,
+       SELECT job_id, job_status, provider_batch_id, processing_status FROM due`,
       olderThanMs,
       limit,
       reason,

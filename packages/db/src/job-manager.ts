@@ -104,11 +104,17 @@ export class JobManager {
     this.listeners.push(listener);
   }
 
-  async create(actor: Actor, input: CreateJobInput): Promise<{ job: JobRow; created: boolean }> {
+  /**
+   * `refuseNew`, when given, is thrown instead of inserting a row: an idempotent replay (or its 409) is
+   * still answered, decided under the same lock as the insert would be.
+   */
+  async create(actor: Actor, input: CreateJobInput, opts: { refuseNew?: () => Error } = {}): Promise<{ job: JobRow; created: boolean }> {
     const { idempotency_key: key, ...rest } = input;
     const hash = key ? createHash('sha256').update(canonicalJson(rest)).digest('hex') : null;
-    const insert = (q: Db | Parameters<Parameters<Db['$transaction']>[0]>[0]) =>
-      this.insertRow(q as Db, actor, input, hash);
+    const insert = (q: Db | Parameters<Parameters<Db['$transaction']>[0]>[0]) => {
+      if (opts.refuseNew) throw opts.refuseNew();
+      return this.insertRow(q as Db, actor, input, hash);
+    };
     if (!key) {
       const job = await insert(this.db);
       this.emit(job, null, null, null);

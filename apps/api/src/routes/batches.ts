@@ -38,6 +38,19 @@ function idempotencyKeyOf(header: string | undefined, body: string | undefined):
   return header;
 }
 
+/**
+ * The refusal while ENABLE_BATCH_JOB_POLLING=false. A configuration state, not an outage: its own problem type
+ * (not `service-unavailable`) and no Retry-After, since retrying changes nothing until an operator acts.
+ */
+function batchesDisabled(): AppError {
+  return new AppError(
+    503,
+    'LLM Batches Disabled',
+    'LLM batches are disabled by configuration (ENABLE_BATCH_JOB_POLLING=false): this is not a transient outage, and ' +
+      'retrying will not help until an operator enables the batch poller. Replays of batches created earlier are still answered.',
+  );
+}
+
 /** LLM batches: create, read (as Jobs of job_type `batch`) and their items. */
 export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTable): Router {
   const r = Router();
@@ -46,10 +59,6 @@ export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTabl
   table.add(r, 'post', '/api/batches', async (req: Request, res: Response) => {
     const body = parse(createBatchBodySchema, req.body);
     const idempotencyKey = idempotencyKeyOf(req.get('idempotency-key'), body.idempotency_key ?? undefined);
-    // Nothing would ever end the batch: refuse it rather than accept a Job that stays running for 25 h.
-    if (!deps.settings.ENABLE_BATCH_JOB_POLLING) {
-      throw new AppError(503, 'Service Unavailable', 'LLM batches are not accepted while the batch poller is off (ENABLE_BATCH_JOB_POLLING=false); ask the operator to enable it');
-    }
     const create = createJobBodySchema.parse({
       task: 'llm.batch',
       input: { requests: body.requests },
@@ -60,7 +69,10 @@ export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTabl
       ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
     });
     // Items exist (status `created`) before any worker can pick the job up.
-    const { job, created } = await service.create(actorOf(req), create, 'batch', { afterInsert: (row) => batches.prepare(row.id, body.requests) });
+    // With polling off nothing would ever end a new batch: refuse it rather than accept a Job that stays running
+    // for 25 h. A replay of a batch created earlier (same key and body) still gets its Job, 409 for another body.
+    const refuseNew = deps.settings.ENABLE_BATCH_JOB_POLLING ? {} : { refuseNew: batchesDisabled };
+    const { job, created } = await service.create(actorOf(req), create, 'batch', { afterInsert: (row) => batches.prepare(row.id, body.requests), ...refuseNew });
     res.setHeader('Location', `/api/jobs/${job.id}`);
     // The same key with the same body: the original Job, as for POST /api/jobs (API.md "Idempotency").
     res.status(created ? 201 : 200).json(toApiJob(job));
