@@ -184,22 +184,22 @@ export class CallbackStore {
    * the job was deleted or retried meanwhile), oldest first. `graceMs` leaves the writer's own enqueue time.
    */
   async findUnqueued(graceMs: number, limit: number): Promise<DeliveryRow[]> {
-    return this.db.$queryRawUnsafe<DeliveryRow[]>(
-      `SELECT ${DELIVERY_COLUMNS} FROM callback_deliveries
-       WHERE state = 'pending' AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
-       ORDER BY next_attempt_at LIMIT $2`,
-      graceMs,
-      limit,
-    );
+    return this.findLate('pending', graceMs, limit);
   }
 
   /** Queued series whose next attempt is more than `marginMs` overdue: their queue entry may be gone. */
   async findOverdue(marginMs: number, limit: number): Promise<DeliveryRow[]> {
+    return this.findLate('queued', marginMs, limit);
+  }
+
+  /** Series in `state` whose next attempt is more than `lateMs` past, oldest first. */
+  private findLate(state: 'pending' | 'queued', lateMs: number, limit: number): Promise<DeliveryRow[]> {
     return this.db.$queryRawUnsafe<DeliveryRow[]>(
       `SELECT ${DELIVERY_COLUMNS} FROM callback_deliveries
-       WHERE state = 'queued' AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
-       ORDER BY next_attempt_at LIMIT $2`,
-      marginMs,
+       WHERE state = $1 AND next_attempt_at < now() - make_interval(secs => $2::double precision / 1000)
+       ORDER BY next_attempt_at LIMIT $3`,
+      state,
+      lateMs,
       limit,
     );
   }
