@@ -112,7 +112,6 @@ export class JobRunner {
   /** Stops taking jobs; running ones get `graceMs` to finish, then are aborted and handed back to the queue. */
   async close(graceMs: number): Promise<void> {
     if (!this.worker) return;
-    this.watch.stop();
     this.closing = true;
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((resolve) => {
@@ -125,6 +124,7 @@ export class JobRunner {
       }, graceMs);
     });
     try {
+      // The attempt watch keeps running through the grace, so a cancel missed now still stops its attempt.
       // Every processor returns by the grace's end plus ABANDON_GRACE_MS and an outcome write: none waits
       // for a deaf handler.
       await this.worker.close();
@@ -134,6 +134,8 @@ export class JobRunner {
       clearTimeout(timer);
       this.graceOver = true;
       for (const h of this.abandoned.values()) h.release();
+      // Awaits the check in flight too: the caller disconnects Postgres next.
+      await this.watch.stop();
     }
   }
 
