@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { channels } from '../../packages/queue/src';
 import { abortableDelay, defineTask, type Task } from '../../packages/tasks/src';
 import { REDIS_URL } from '../support/env';
+import { deleteKeysWithPrefix } from '../support/redis';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -119,4 +120,42 @@ describe('cancel delivery (SPEC F4: a cancel reaches the attempt it was meant fo
       expect(await get(id)).toMatchObject({ status: 'cancelled', attempts: 1 });
     }, 60_000);
   });
+});
+
+describe('a cancel missed during the shutdown grace', () => {
+  /** Why each attempt's signal fired ("cancelled", "shutdown", ...), as the handler saw it. */
+  const abortedWhy = new Map<string, string>();
+  const slow = defineTask({
+    name: 'test.slow-why',
+    input: z.strictObject({}),
+    run: async ({ signal, jobId, attempt }) => {
+      signal.addEventListener('abort', () => abortedWhy.set(`${jobId}#${attempt}`, String((signal.reason as { why?: unknown }).why)), { once: true });
+      await abortableDelay(600_000, signal);
+      return { result: {} };
+    },
+  });
+
+  it('is still caught by the attempt watch, before the grace runs out', async () => {
+    // Watch every 500 ms; a grace long enough that the cancel is seen well within it.
+    const stack = await startStack({ worker: true, env: { WORKER_CONCURRENCY: '1', LOCK_DURATION_MS: '1000', SHUTDOWN_GRACE_MS: '8000' } });
+    stack.api.deps.tasks.register(slow as Task);
+    stack.worker!.tasks.register(slow as Task);
+    try {
+      const get = async (id: string) => (await stack.request('GET', `/api/jobs/${id}`)).body as Job;
+      const a = ((await stack.request('POST', '/api/jobs', { task: 'test.slow-why', input: {} })).body as Job).id;
+      await waitFor(async () => (await get(a)).status === 'running', 'the job running');
+      const t0 = Date.now();
+      const stopping = stack.worker!.stop();
+      await cancelSilently(stack, a);
+      await stopping;
+      console.log(`[measured] worker stopped in ${Date.now() - t0} ms (SHUTDOWN_GRACE_MS 8000)`);
+      expect(abortedWhy.get(`${a}#1`)).toBe('cancelled');
+      expect((await get(a)).status).toBe('cancelled');
+    } finally {
+      // The worker is stopped already: the rest of what stack.stop() does.
+      await stack.api.stop();
+      await deleteKeysWithPrefix(stack.prefix);
+      await stack.database.drop();
+    }
+  }, 60_000);
 });

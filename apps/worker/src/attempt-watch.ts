@@ -32,7 +32,8 @@ export interface AttemptWatchOptions {
  */
 export class AttemptWatch {
   private timer?: NodeJS.Timeout;
-  private inFlight = false;
+  /** The check under way, if any: `stop` waits for it, so no query runs after the process disconnects. */
+  private inFlight?: Promise<void>;
 
   constructor(private readonly opts: AttemptWatchOptions) {}
 
@@ -42,16 +43,26 @@ export class AttemptWatch {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the checks and resolves once the one under way (if any) has finished. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.inFlight;
   }
 
   async checkOnce(): Promise<void> {
     if (this.inFlight) return; // a slow query is not stacked up behind itself
     const attempts = this.opts.running();
     if (attempts.length === 0) return;
-    this.inFlight = true;
+    this.inFlight = this.check(attempts);
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  private async check(attempts: WatchedAttempt[]): Promise<void> {
     try {
       const rows = new Map((await this.opts.read(attempts.map((a) => a.id))).map((r) => [r.id, r]));
       for (const a of attempts) {
@@ -61,8 +72,6 @@ export class AttemptWatch {
     } catch (err) {
       // Postgres unreachable: the attempts keep running; the outcome write's fence still protects the row.
       this.opts.logger.warn('running attempts check failed', { err: String(err) });
-    } finally {
-      this.inFlight = false;
     }
   }
 }

@@ -52,8 +52,15 @@ export class JobRunner {
   /** Consecutive pick-ups that failed on Postgres; the hand-back delay grows with it. */
   private dbFailures = 0;
   private readonly watch: AttemptWatch;
-  /** Releases of the slots held by abandoned handlers, called when shutdown's grace runs out. */
-  private readonly heldSlots = new Set<() => void>();
+  /**
+   * Handlers still running after their attempt ended (deaf to their signal). Their BullMQ entries are done
+   * (a retry can enqueue the job again), so the worker's own capacity is lowered by their number instead.
+   */
+  private readonly abandoned = new Map<symbol, { done: Promise<void>; release: () => void }>();
+  /** Set by `close`: capacity is no longer adjusted, the worker is going away. */
+  private closing = false;
+  /** Set once shutdown's grace has run out: from then on no handler is waited for. */
+  private graceOver = false;
 
   constructor(
     private readonly jobs: JobManager,
@@ -105,17 +112,30 @@ export class JobRunner {
   /** Stops taking jobs; running ones get `graceMs` to finish, then are aborted and handed back to the queue. */
   async close(graceMs: number): Promise<void> {
     if (!this.worker) return;
-    this.watch.stop();
-    const closing = this.worker.close();
-    const timer = setTimeout(() => {
-      for (const id of this.running.keys()) this.abort(id, 'shutdown');
-      // Abandoned handlers will not return for a shutdown either: let the worker close without them.
-      for (const release of this.heldSlots) release();
-    }, graceMs);
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.graceOver = true;
+        for (const id of this.running.keys()) this.abort(id, 'shutdown');
+        // Abandoned handlers will not return for a shutdown either: stop waiting for them.
+        for (const h of this.abandoned.values()) h.release();
+        resolve();
+      }, graceMs);
+    });
     try {
-      await closing;
+      // The attempt watch keeps running through the grace, so a cancel missed now still stops its attempt.
+      // Every processor returns by the grace's end plus ABANDON_GRACE_MS and an outcome write: none waits
+      // for a deaf handler.
+      await this.worker.close();
+      // Abandoned handlers (outcomes written, entries done) get what is left of the grace to return.
+      await Promise.race([Promise.all([...this.abandoned.values()].map((h) => h.done)), graceOver]);
     } finally {
       clearTimeout(timer);
+      this.graceOver = true;
+      for (const h of this.abandoned.values()) h.release();
+      // Awaits the check in flight too: the caller disconnects Postgres next.
+      await this.watch.stop();
     }
   }
 
@@ -277,33 +297,65 @@ export class JobRunner {
       await this.settleFailure(job, bullJob, token, outcome.err, cause, log);
     } finally {
       // The attempt is over (its outcome written at the deadline), but a handler deaf to its signal still runs:
-      // it keeps this BullMQ slot until it returns, so WORKER_CONCURRENCY bounds what really runs. A shutdown
-      // hands the job back instead; the process is going away.
-      if (cause && cause !== 'shutdown') await this.holdWhileAbandoned(job, cause, handlerDone, () => handlerSettled, log);
+      // it counts against WORKER_CONCURRENCY until it returns. A shutdown hands the job back instead; the
+      // process is going away.
+      if (cause && cause !== 'shutdown') await this.noteIfAbandoned(job, cause, handlerDone, () => handlerSettled, log);
     }
   }
 
-  private async holdWhileAbandoned(job: JobRow, cause: AbortCause, handlerDone: Promise<void>, settled: () => boolean, log: Logger): Promise<void> {
+  /**
+   * Gives an aborted handler ABANDON_GRACE_MS to unwind, in its BullMQ slot. One still running after that is
+   * abandoned: this processor returns (its entry completes, so the job can be retried at once, here or on
+   * another worker), and the worker's capacity stays lowered by one until the handler returns.
+   */
+  private async noteIfAbandoned(job: JobRow, cause: AbortCause, handlerDone: Promise<void>, settled: () => boolean, log: Logger): Promise<void> {
     if (settled()) return;
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([handlerDone, new Promise<void>((r) => (graceTimer = setTimeout(r, ABANDON_GRACE_MS)))]);
     clearTimeout(graceTimer);
     if (settled()) return;
-    abandonedHandlers.inc();
     abandonedHandlersTotal.inc({ task: job.task, cause });
-    log.warn('handler ignored its abort signal; its slot stays taken until it returns', { task: job.task, cause });
-    const since = Date.now();
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((r) => (release = r));
-    this.heldSlots.add(release);
-    try {
-      await Promise.race([handlerDone, released]);
-    } finally {
-      this.heldSlots.delete(release);
-      abandonedHandlers.dec();
+    if (this.graceOver) {
+      // Shutdown's grace has run out (close released the others already): the process is about to exit.
+      log.warn('handler ignored its abort signal; not waited for, the worker is shutting down', { task: job.task, cause });
+      return;
     }
-    if (settled()) log.info('abandoned handler returned; slot freed', { task: job.task, held_ms: Date.now() - since });
-    else log.warn('abandoned handler still running at shutdown; slot released', { task: job.task, held_ms: Date.now() - since });
+    abandonedHandlers.inc();
+    log.warn('handler ignored its abort signal; it counts against the concurrency until it returns', { task: job.task, cause });
+    const since = Date.now();
+    const key = Symbol(job.id);
+    let released = false;
+    const release = (returned: boolean) => {
+      if (released) return;
+      released = true;
+      this.abandoned.delete(key);
+      abandonedHandlers.dec();
+      if (returned) log.info('abandoned handler returned; slot freed', { task: job.task, held_ms: Date.now() - since });
+      else log.warn('abandoned handler still running at shutdown; slot released', { task: job.task, held_ms: Date.now() - since });
+      this.fitCapacity();
+    };
+    this.abandoned.set(key, { done: handlerDone, release: () => release(false) });
+    void handlerDone.then(() => release(true));
+    // Before this processor returns: BullMQ fetches a next job as it completes this one only when its count of
+    // jobs in process is within the (now lowered) concurrency, so the slot the handler keeps is not refilled.
+    this.fitCapacity();
+  }
+
+  /**
+   * BullMQ may run WORKER_CONCURRENCY minus the abandoned handlers; when they fill every slot the worker is
+   * paused locally (its concurrency cannot go below 1) and resumed as soon as one returns.
+   */
+  private fitCapacity(): void {
+    const w = this.worker;
+    if (!w || this.closing) return;
+    const free = this.opts.concurrency - this.abandoned.size;
+    w.concurrency = Math.max(1, free);
+    if (free < 1) {
+      // pause(true) sets the flag synchronously; it does not wait for the jobs in process (this one among them).
+      if (!w.isPaused()) w.pause(true).catch((err: unknown) => this.logger.error('job worker pause failed', { err: String(err) }));
+    } else if (w.isPaused()) {
+      void w.resume(); // reports its own errors on the worker's 'error' event
+    }
   }
 
   /**
