@@ -1,0 +1,43 @@
+/**
+ * The worker-thread side of the file pipeline (loaded by piscina, never imported by the main thread): the
+ * CPU-heavy steps run here so the worker's event loop, and the BullMQ lock renewals on it, never wait for them.
+ */
+import { threadId } from 'node:worker_threads';
+import { chunkText, type TextChunk } from './chunk-text';
+import { extractText, UnreadableFileError } from './extract-text';
+import type { FileMimeType } from './file-types';
+import { hashEmbed } from './hash-embed';
+
+export type PipelineRequest =
+  | { op: 'parse-and-chunk'; bytes: Uint8Array; mimeType: FileMimeType; chunkSize: number; chunkOverlap: number }
+  | { op: 'hash-embed'; texts: string[]; dims: number }
+  | { op: 'thread-id' };
+
+export interface ParsedFile {
+  chunks: TextChunk[];
+  pages: number | null;
+  chars: number;
+  threadId: number;
+}
+
+/** What a thread answers: errors travel as values, since piscina would lose an Error subclass's identity. */
+export type PipelineResponse =
+  | { ok: true; parsed?: ParsedFile; vectors?: Float32Array[]; threadId: number }
+  | { ok: false; unreadable: boolean; message: string };
+
+export default async function run(req: PipelineRequest): Promise<PipelineResponse> {
+  try {
+    switch (req.op) {
+      case 'parse-and-chunk': {
+        const { text, pages } = await extractText(req.bytes, req.mimeType);
+        return { ok: true, threadId, parsed: { chunks: chunkText(text, req.chunkSize, req.chunkOverlap), pages, chars: text.length, threadId } };
+      }
+      case 'hash-embed':
+        return { ok: true, threadId, vectors: req.texts.map((t) => hashEmbed(t, req.dims)) };
+      case 'thread-id':
+        return { ok: true, threadId };
+    }
+  } catch (err) {
+    return { ok: false, unreadable: err instanceof UnreadableFileError, message: err instanceof Error ? err.message : String(err) };
+  }
+}
