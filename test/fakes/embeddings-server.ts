@@ -15,9 +15,12 @@ export interface EmbeddingsRequest {
  */
 export class FakeEmbeddingsServer {
   readonly requests: EmbeddingsRequest[] = [];
+  /** Requests the client gave up on (closed the connection) before the answer was sent. */
+  aborted = 0;
   delayMs = 0;
   private failures: number[] = [];
   private server?: Server;
+  private readonly timers = new Set<NodeJS.Timeout>();
   url = '';
 
   constructor(readonly dims = 16) {}
@@ -31,12 +34,19 @@ export class FakeEmbeddingsServer {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        let answered = false;
+        res.on('close', () => {
+          if (!answered) this.aborted++;
+        });
         const reply = (status: number, body: unknown) => {
-          setTimeout(() => {
+          const t = setTimeout(() => {
+            this.timers.delete(t);
             if (res.destroyed) return;
+            answered = true;
             res.writeHead(status, { 'content-type': 'application/json' });
             res.end(JSON.stringify(body));
           }, this.delayMs);
+          this.timers.add(t);
         };
         let body: EmbeddingsRequest['body'];
         try {
@@ -78,6 +88,7 @@ export class FakeEmbeddingsServer {
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    for (const t of this.timers) clearTimeout(t);
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
