@@ -220,52 +220,74 @@ export class FileStore {
     return rows[0] ?? null;
   }
 
-  /** A new attempt starts over: `parsing`, with the chunks of an earlier attempt removed. */
-  async startParsing(fileId: string): Promise<FileRow | null> {
-    const row = await this.transition(fileId, 'parsing');
+  /**
+   * Attempt `attempt` of the processing job takes the file over: `parsing`, with an earlier attempt's chunks
+   * removed. The writes below are fenced on that attempt, so an older attempt still running (stalled, not dead)
+   * cannot add chunks or finish the file; a stale attempt cannot take it back either.
+   */
+  async startParsing(fileId: string, attempt: number): Promise<FileRow | null> {
+    const rows = await rawRows<FileRow>(
+      this.db,
+      `UPDATE files SET status = 'parsing', processing_attempt = $3, total_chunks = NULL, chunks_embedded = 0, updated_at = now()
+       WHERE id = $1 AND status = ANY($2::text[]) AND (processing_attempt IS NULL OR processing_attempt <= $3) RETURNING ${FILE_COLUMNS}`,
+      [fileId, [...fileStatusesBefore('parsing')], attempt],
+    );
+    const row = rows[0];
     if (!row) return null;
     await rawRows(this.db, 'DELETE FROM file_chunks WHERE file_id = $1', [fileId]);
-    await rawRows(this.db, 'UPDATE files SET total_chunks = NULL, chunks_embedded = 0 WHERE id = $1', [fileId]);
-    return { ...row, total_chunks: null, chunks_embedded: 0 };
+    return row;
   }
 
   /** parsing → embedding with the chunk count known. */
-  async startEmbedding(fileId: string, totalChunks: number): Promise<boolean> {
+  async startEmbedding(fileId: string, attempt: number, totalChunks: number): Promise<boolean> {
     const rows = await rawRows(
       this.db,
-      `UPDATE files SET status = 'embedding', total_chunks = $2, chunks_embedded = 0, updated_at = now()
-       WHERE id = $1 AND status = 'parsing' RETURNING id`,
-      [fileId, totalChunks],
+      `UPDATE files SET status = 'embedding', total_chunks = $3, chunks_embedded = 0, updated_at = now()
+       WHERE id = $1 AND processing_attempt = $2 AND status = 'parsing' RETURNING id`,
+      [fileId, attempt, totalChunks],
     );
     return rows.length > 0;
   }
 
   /**
-   * Stores embedded chunks and advances `chunks_embedded`, in one statement guarded on `embedding`: a file that
-   * timed out or was deleted meanwhile takes no more chunks. False when the guard failed.
+   * Stores embedded chunks and advances `chunks_embedded` by the rows actually inserted, in one statement guarded
+   * on `embedding` and the attempt: a file that timed out, was deleted or was taken over takes no more chunks.
+   * False when the guard failed.
    */
-  async storeChunks(fileId: string, chunks: readonly ChunkToStore[]): Promise<boolean> {
+  async storeChunks(fileId: string, attempt: number, chunks: readonly ChunkToStore[]): Promise<boolean> {
     if (chunks.length === 0) return true;
     const rows = await rawRows(
       this.db,
       `WITH f AS (
-         UPDATE files SET chunks_embedded = chunks_embedded + $2, updated_at = now()
-         WHERE id = $1 AND status = 'embedding' RETURNING id
+         SELECT id FROM files WHERE id = $1 AND processing_attempt = $2 AND status = 'embedding' FOR UPDATE
+       ), ins AS (
+         INSERT INTO file_chunks (file_id, index, text, token_count, embedding, embedding_dims)
+         SELECT f.id, c.index, c.text, c.token_count, c.embedding, c.dims
+         FROM f, unnest($3::int[], $4::text[], $5::int[], $6::bytea[], $7::int[]) AS c(index, text, token_count, embedding, dims)
+         ON CONFLICT (file_id, index) DO NOTHING
+         RETURNING 1
        )
-       INSERT INTO file_chunks (file_id, index, text, token_count, embedding, embedding_dims)
-       SELECT f.id, c.index, c.text, c.token_count, c.embedding, c.dims
-       FROM f, unnest($3::int[], $4::text[], $5::int[], $6::bytea[], $7::int[]) AS c(index, text, token_count, embedding, dims)
-       ON CONFLICT (file_id, index) DO NOTHING
-       RETURNING file_id`,
+       UPDATE files SET chunks_embedded = chunks_embedded + (SELECT count(*) FROM ins), updated_at = now()
+       WHERE id IN (SELECT id FROM f) RETURNING id`,
       [
         fileId,
-        chunks.length,
+        attempt,
         chunks.map((c) => c.index),
         chunks.map((c) => c.text),
         chunks.map((c) => c.tokenCount),
         chunks.map((c) => encodeEmbedding(c.embedding)),
         chunks.map((c) => c.embedding.length),
       ],
+    );
+    return rows.length > 0;
+  }
+
+  /** embedding → completed, by the attempt that owns the file. */
+  async complete(fileId: string, attempt: number): Promise<boolean> {
+    const rows = await rawRows(
+      this.db,
+      `UPDATE files SET status = 'completed', updated_at = now() WHERE id = $1 AND processing_attempt = $2 AND status = 'embedding' RETURNING id`,
+      [fileId, attempt],
     );
     return rows.length > 0;
   }

@@ -10,6 +10,7 @@ CREATE INDEX "sources_organization_id_created_at_idx" ON "sources"("organization
 ALTER TABLE "sources" ADD CONSTRAINT "sources_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- `content` holds the upload unless FILE_STORAGE_DIR is set, then `storage_path` names it there.
+-- `processing_attempt` is the job attempt that owns the pipeline: an older attempt's late writes are fenced off.
 CREATE TABLE "files" (
     "id" TEXT NOT NULL,
     "organization_id" TEXT NOT NULL,
@@ -22,6 +23,7 @@ CREATE TABLE "files" (
     "total_chunks" INTEGER,
     "chunks_embedded" INTEGER NOT NULL DEFAULT 0,
     "job_id" TEXT,
+    "processing_attempt" INTEGER,
     "content" BYTEA,
     "storage_path" TEXT,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,

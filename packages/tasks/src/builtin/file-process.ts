@@ -32,11 +32,11 @@ function gone(fileId: string, file: { status: string; error_message: string | nu
 export const fileProcessTask = defineTask({
   name: FILE_PROCESS_TASK,
   input: z.strictObject({ file_id: idSchema('file') }),
-  async run({ input, signal, reportProgress, clients, logger }) {
+  async run({ input, attempt, signal, reportProgress, clients, logger }) {
     const fp = clients.fileProcessing as FileProcessingClients | undefined;
     if (!fp) throw new PermanentError('this worker has no file processing configured', 'not_configured');
     const id = input.file_id;
-    const file = await fp.store.startParsing(id);
+    const file = await fp.store.startParsing(id, attempt);
     if (!file) throw gone(id, await fp.store.findFile(id));
     if (!(FILE_MIME_TYPES as string[]).includes(file.mime_type)) throw new PermanentError(`unsupported file type ${file.mime_type}`);
     await reportProgress(0, 'parsing');
@@ -47,7 +47,7 @@ export const fileProcessTask = defineTask({
     logger.info('file parsed', { file_id: id, bytes: bytes.length, chars: parsed.chars, pages: parsed.pages, chunks: parsed.chunks.length, parse_ms: Math.round(parseMs) });
 
     const total = parsed.chunks.length;
-    if (!(await fp.store.startEmbedding(id, total))) throw gone(id, await fp.store.findFile(id));
+    if (!(await fp.store.startEmbedding(id, attempt, total))) throw gone(id, await fp.store.findFile(id));
     await reportProgress(total === 0 ? 100 : 0, `0/${total} chunks embedded`);
     let dims = 0;
     for (let from = 0; from < total; from += fp.embedder.batchSize) {
@@ -57,6 +57,7 @@ export const fileProcessTask = defineTask({
       dims = vectors[0]?.length ?? dims;
       const stored = await fp.store.storeChunks(
         id,
+        attempt,
         batch.map((c, i) => ({ index: from + i, text: c.text, tokenCount: c.tokens, embedding: vectors[i]! })),
       );
       if (!stored) throw gone(id, await fp.store.findFile(id));
@@ -64,7 +65,7 @@ export const fileProcessTask = defineTask({
       await reportProgress((done / total) * 100, `${done}/${total} chunks embedded`);
     }
     signal.throwIfAborted();
-    if (!(await fp.store.transition(id, 'completed'))) throw gone(id, await fp.store.findFile(id));
+    if (!(await fp.store.complete(id, attempt))) throw gone(id, await fp.store.findFile(id));
     return {
       result: { file_id: id, total_chunks: total, embedding_dims: dims, pages: parsed.pages, chars: parsed.chars, embedder: fp.embedder.name, parse_ms: Math.round(parseMs) },
     };

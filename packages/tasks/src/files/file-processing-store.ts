@@ -11,8 +11,9 @@ export interface ProcessingFile {
 export interface FileProcessingStore {
   findFile(id: string): Promise<ProcessingFile | null>;
   content(id: string): Promise<Buffer>;
-  startParsing(id: string): Promise<ProcessingFile | null>;
-  startEmbedding(id: string, totalChunks: number): Promise<boolean>;
-  storeChunks(id: string, chunks: readonly { index: number; text: string; tokenCount: number; embedding: Float32Array }[]): Promise<boolean>;
-  transition(id: string, to: FileStatus, opts?: { errorMessage?: string }): Promise<ProcessingFile | null>;
+  /** The writes of one job attempt, fenced on it (an older attempt's late writes lose). */
+  startParsing(id: string, attempt: number): Promise<ProcessingFile | null>;
+  startEmbedding(id: string, attempt: number, totalChunks: number): Promise<boolean>;
+  storeChunks(id: string, attempt: number, chunks: readonly { index: number; text: string; tokenCount: number; embedding: Float32Array }[]): Promise<boolean>;
+  complete(id: string, attempt: number): Promise<boolean>;
 }
