@@ -30,6 +30,9 @@ CREATE TABLE "files" (
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "files_pkey" PRIMARY KEY ("id")
 );
+-- Uncompressed out-of-line storage: the worker reads an upload in slices, and substring() then reads only
+-- the slice's pages (a compressed value would be decompressed whole for every slice).
+ALTER TABLE "files" ALTER COLUMN "content" SET STORAGE EXTERNAL;
 CREATE INDEX "files_source_id_created_at_id_idx" ON "files"("source_id", "created_at", "id");
 -- The timeout sweep reads the non-terminal files by age.
 CREATE INDEX "files_status_created_at_idx" ON "files"("status", "created_at");

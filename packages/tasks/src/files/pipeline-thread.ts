@@ -2,6 +2,8 @@
  * The worker-thread side of the file pipeline (loaded by piscina, never imported by the main thread): the
  * CPU-heavy steps run here so the worker's event loop, and the BullMQ lock renewals on it, never wait for them.
  */
+import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { chunkText, type TextChunk } from './chunk-text';
 import { extractText, UnreadableFileError } from './extract-text';
@@ -24,6 +26,21 @@ export interface ParsedFile {
 export type PipelineResponse =
   | { ok: true; parsed?: ParsedFile; vectors?: Float32Array[]; threadId: number }
   | { ok: false; unreadable: boolean; message: string };
+
+/**
+ * Pool threads yield the CPU to the event loop: on Linux a nice value is per thread, and this thread's kernel id
+ * is the first field of /proc/thread-self/stat. When the cores are busy (other processes, N threads on N cores),
+ * the main thread's timers and lock renewals then run first and bulk parsing waits. Elsewhere this is a no-op.
+ */
+function lowerOwnPriority(): void {
+  try {
+    const tid = Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ')[0]);
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not Linux, or not permitted: the thread keeps the process's priority.
+  }
+}
+lowerOwnPriority();
 
 export default async function run(req: PipelineRequest): Promise<PipelineResponse> {
   try {
