@@ -101,6 +101,18 @@ describe('the file processing timeout by the sweep', () => {
     await fake.stop();
   });
 
+  it('cancelling the processing job stops it and ends the file in error', async () => {
+    const file = await uploaded(stack);
+    await waitFor(async () => ((await stack.request('GET', `/api/files/${file.id}`)).body as ApiFile).status === 'embedding', 'the file in embedding');
+    expect((await stack.request('PATCH', `/api/jobs/${file.job_id}/cancel`)).status).toBe(200);
+    const after = await waitFor(async () => {
+      const f = (await stack.request('GET', `/api/files/${file.id}`)).body as ApiFile;
+      return f.status === 'error' ? f : null;
+    }, 'the file in error');
+    expect(after.error_message).toBe('File processing was cancelled.');
+    await waitFor(() => stack.worker!.runner.runningJobIds().length === 0, 'the attempt gone from the worker', 15_000);
+  });
+
   it('moves a file stuck in embedding to error, cancels its job and fires the handler\'s AbortSignal', async () => {
     const file = await uploaded(stack);
     await waitFor(async () => ((await stack.request('GET', `/api/files/${file.id}`)).body as ApiFile).status === 'embedding', 'the file in embedding');

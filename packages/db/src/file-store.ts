@@ -194,11 +194,6 @@ export class FileStore {
     return rawRows(this.db, 'SELECT index, text, embedding_dims FROM file_chunks WHERE file_id = $1 ORDER BY index', [fileId]);
   }
 
-  async chunkEmbeddings(fileId: string): Promise<Float32Array[]> {
-    const rows = await rawRows<{ embedding: Buffer }>(this.db, 'SELECT embedding FROM file_chunks WHERE file_id = $1 ORDER BY index', [fileId]);
-    return rows.map((r) => decodeEmbedding(r.embedding));
-  }
-
   /**
    * The upload's bytes, from the row or from FILE_STORAGE_DIR. The row is read in CONTENT_SLICE pieces: one
    * 20 MB bytea would arrive as a 40 MB hex string parsed in one go on the event loop (a 300 ms stall measured),

@@ -19,6 +19,9 @@ export const listFilesQuerySchema = z.object({
   limit: pageLimitSchema,
 });
 
+const PROCESS_ATTEMPTS = 3;
+const PROCESS_BACKOFF_MS = 5000;
+
 /** Sources, uploads and files (API.md "Sources and files", SPEC F10). */
 export function sourceRoutes(deps: AppDeps, service: JobService, table: RouteTable): Router {
   const r = Router();
@@ -68,7 +71,14 @@ export function sourceRoutes(deps: AppDeps, service: JobService, table: RouteTab
       if (upload.storagePath) await unlink(upload.storagePath).catch(() => undefined);
       throw err;
     }
-    const create = createJobBodySchema.parse({ task: FILE_PROCESS_TASK, input: { file_id: file.id }, metadata: { source_id: source.id, file_name: file.name } });
+    // A failing embeddings endpoint (after its own retries) gets two more job attempts; unreadable files fail at once.
+    const create = createJobBodySchema.parse({
+      task: FILE_PROCESS_TASK,
+      input: { file_id: file.id },
+      metadata: { source_id: source.id, file_name: file.name },
+      max_attempts: PROCESS_ATTEMPTS,
+      backoff_ms: PROCESS_BACKOFF_MS,
+    });
     try {
       const { job } = await service.create(actor, create, 'job', { afterInsert: (row) => files.setJob(file.id, row.id) });
       res.setHeader('Location', `/api/files/${file.id}`);
