@@ -50,7 +50,7 @@ describe('EVENT_LOOP_THREADPOOL_MAX_WORKERS', () => {
     const settings = loadSettings({ EVENT_LOOP_THREADPOOL_MAX_WORKERS: setting });
     const pool = new FilePipelinePool(settings.effectiveThreadpoolWorkers);
     try {
-      const parsed = await Promise.all(Array.from({ length: 6 }, () => pool.parseAndChunk(text, 'text/plain', { size: 512, overlap: 64 })));
+      const parsed = await Promise.all(Array.from({ length: 6 }, () => pool.parseAndChunk(new Uint8Array(text), 'text/plain', { size: 512, overlap: 64 })));
       return { threads: pool.threads, distinct: new Set(parsed.map((p) => p.threadId)).size };
     } finally {
       await pool.close();

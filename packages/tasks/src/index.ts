@@ -10,6 +10,4 @@ export * from './files/file-types';
 export * from './files/embedders';
 export * from './files/pipeline-pool';
 export * from './files/file-processing-store';
-export * from './files/chunk-text';
-export * from './files/hash-embed';
 export type { ParsedFile } from './files/pipeline-thread';

@@ -41,10 +41,12 @@ export const fileProcessTask = defineTask({
     if (!(FILE_MIME_TYPES as string[]).includes(file.mime_type)) throw new PermanentError(`unsupported file type ${file.mime_type}`);
     await reportProgress(0, 'parsing');
     const bytes = await fp.store.content(id);
+    // Read before the call: the pool moves the bytes to its thread, leaving this Buffer empty.
+    const size = bytes.length;
     const started = process.hrtime.bigint();
     const parsed = await fp.pipeline.parseAndChunk(bytes, file.mime_type as FileMimeType, { size: fp.chunkSize, overlap: fp.chunkOverlap }, signal);
     const parseMs = Number(process.hrtime.bigint() - started) / 1e6;
-    logger.info('file parsed', { file_id: id, bytes: bytes.length, chars: parsed.chars, pages: parsed.pages, chunks: parsed.chunks.length, parse_ms: Math.round(parseMs) });
+    logger.info('file parsed', { file_id: id, bytes: size, chars: parsed.chars, pages: parsed.pages, chunks: parsed.chunks.length, parse_ms: Math.round(parseMs) });
 
     const total = parsed.chunks.length;
     if (!(await fp.store.startEmbedding(id, attempt, total))) throw gone(id, await fp.store.findFile(id));

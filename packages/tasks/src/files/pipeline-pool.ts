@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { PermanentError } from '@jobs/core';
 import { Piscina } from 'piscina';
 import type { FileMimeType } from './file-types';
+import { unpackChunks } from './packed-chunks';
 import type { ParsedFile, PipelineRequest, PipelineResponse } from './pipeline-thread';
 
 /**
@@ -13,6 +14,7 @@ const THREAD_FILE = resolve(__dirname, '../../dist/files/pipeline-thread.js');
 
 export interface FilePipeline {
   readonly threads: number;
+  /** Takes ownership of `bytes`: they are moved to the thread (detached here) when they own their ArrayBuffer. */
   parseAndChunk(bytes: Uint8Array, mimeType: FileMimeType, chunking: { size: number; overlap: number }, signal?: AbortSignal): Promise<ParsedFile>;
   hashEmbed(texts: string[], dims: number, signal?: AbortSignal): Promise<Float32Array[]>;
   close(): Promise<void>;
@@ -38,14 +40,18 @@ export class FilePipelinePool implements FilePipeline {
   }
 
   async parseAndChunk(bytes: Uint8Array, mimeType: FileMimeType, chunking: { size: number; overlap: number }, signal?: AbortSignal): Promise<ParsedFile> {
-    // A copy we can hand over (transfer) instead of cloning: pooled Buffers share their ArrayBuffer with others.
-    const own = new Uint8Array(bytes);
-    const res = await this.run({ op: 'parse-and-chunk', bytes: own, mimeType, chunkSize: chunking.size, chunkOverlap: chunking.overlap }, [own.buffer], signal);
-    return res.parsed!;
+    // Moved to the thread, not cloned. A Buffer sharing its ArrayBuffer (Node's pool of small Buffers) is copied
+    // first: transferring it would detach its neighbours.
+    const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const own = owns ? bytes : new Uint8Array(bytes);
+    const res = await this.run({ op: 'parse-and-chunk', bytes: own, mimeType, chunkSize: chunking.size, chunkOverlap: chunking.overlap }, [own.buffer as ArrayBuffer], signal);
+    const packed = res.packed!;
+    return { chunks: unpackChunks(packed), pages: packed.pages, chars: packed.chars, threadId: res.threadId };
   }
 
   async hashEmbed(texts: string[], dims: number, signal?: AbortSignal): Promise<Float32Array[]> {
-    return (await this.run({ op: 'hash-embed', texts, dims }, [], signal)).vectors!;
+    const flat = (await this.run({ op: 'hash-embed', texts, dims }, [], signal)).vectors!;
+    return texts.map((_, i) => flat.subarray(i * dims, (i + 1) * dims));
   }
 
   /** Which thread answered (tests see the pool's size at work). */

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { chunkText, type TextChunk } from './chunk-text';
+import { packChunks, type PackedChunks } from './packed-chunks';
 import { extractText, UnreadableFileError } from './extract-text';
 import type { FileMimeType } from './file-types';
 import { hashEmbed } from './hash-embed';
@@ -24,7 +25,7 @@ export interface ParsedFile {
 
 /** What a thread answers: errors travel as values, since piscina would lose an Error subclass's identity. */
 export type PipelineResponse =
-  | { ok: true; parsed?: ParsedFile; vectors?: Float32Array[]; threadId: number }
+  | { ok: true; packed?: PackedChunks; vectors?: Float32Array; threadId: number }
   | { ok: false; unreadable: boolean; message: string };
 
 /**
@@ -47,10 +48,15 @@ export default async function run(req: PipelineRequest): Promise<PipelineRespons
     switch (req.op) {
       case 'parse-and-chunk': {
         const { text, pages } = await extractText(req.bytes, req.mimeType);
-        return { ok: true, threadId, parsed: { chunks: chunkText(text, req.chunkSize, req.chunkOverlap), pages, chars: text.length, threadId } };
+        const packed = packChunks(chunkText(text, req.chunkSize, req.chunkOverlap), pages, text.length);
+        return { ok: true, threadId, packed };
       }
-      case 'hash-embed':
-        return { ok: true, threadId, vectors: req.texts.map((t) => hashEmbed(t, req.dims)) };
+      case 'hash-embed': {
+        // One array for the whole batch: a single memcpy to clone, instead of one object per vector.
+        const vectors = new Float32Array(req.texts.length * req.dims);
+        req.texts.forEach((t, i) => vectors.set(hashEmbed(t, req.dims), i * req.dims));
+        return { ok: true, threadId, vectors };
+      }
       case 'thread-id':
         return { ok: true, threadId };
     }
