@@ -18,6 +18,7 @@ export class FakeEmbeddingsServer {
   /** Requests the client gave up on (closed the connection) before the answer was sent. */
   aborted = 0;
   delayMs = 0;
+  retryAfterSeconds = 1;
   private failures: number[] = [];
   private server?: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -38,12 +39,12 @@ export class FakeEmbeddingsServer {
         res.on('close', () => {
           if (!answered) this.aborted++;
         });
-        const reply = (status: number, body: unknown) => {
+        const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
           const t = setTimeout(() => {
             this.timers.delete(t);
             if (res.destroyed) return;
             answered = true;
-            res.writeHead(status, { 'content-type': 'application/json' });
+            res.writeHead(status, { 'content-type': 'application/json', ...headers });
             res.end(JSON.stringify(body));
           }, this.delayMs);
           this.timers.add(t);
@@ -58,7 +59,10 @@ export class FakeEmbeddingsServer {
         const failure = this.failures.shift();
         if (failure) {
           this.requests.push({ headers: req.headers, body, status: failure });
-          return reply(failure, { error: { message: 'The server had an error while processing your request.', type: 'server_error' } });
+          // OpenAI answers a rate limit with Retry-After (seconds); `retryAfterSeconds` is what this fake sends.
+          return failure === 429
+            ? reply(429, { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': String(this.retryAfterSeconds) })
+            : reply(failure, { error: { message: 'The server had an error while processing your request.', type: 'server_error' } });
         }
         const inputs = typeof body.input === 'string' ? [body.input] : body.input;
         if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((x) => typeof x === 'string') || typeof body.model !== 'string') {

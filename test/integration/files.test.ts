@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
+import { HttpEmbedder } from '../../packages/tasks/src';
 import { FakeEmbeddingsServer } from '../fakes/embeddings-server';
 import { startStack, type TestStack } from '../support/stack';
 import { createTenant, expectStatus } from '../support/tenants';
@@ -81,6 +83,10 @@ describe('file processing (SPEC F10): upload, parse, chunk, embed', () => {
     expect(job.status).toBe('completed');
     expect(job.progress).toMatchObject({ percent: 100, message: `${file.total_chunks}/${file.total_chunks} chunks embedded` });
     if (name === 'doc.pdf') expect(job.result.pages).toBe(3);
+  });
+
+  it('the worker pool has EVENT_LOOP_THREADPOOL_MAX_WORKERS threads, capped at the machine', () => {
+    expect(stack.worker!.filePipeline.threads).toBe(Math.min(2, availableParallelism()));
   });
 
   it('chunks hold CHUNK_SIZE tokens and share CHUNK_OVERLAP with their neighbour', async () => {
@@ -221,5 +227,47 @@ describe('the HTTP embedder against an OpenAI-compatible endpoint', () => {
     expect(fake.requests[0]!.headers.authorization).toBe('Bearer sk-test-embeddings');
     const chunks = expectStatus<Chunk[]>(await stack.request('GET', `/api/files/${file.id}/chunks`), 200);
     expect(chunks.every((c) => c.embedding_dims === 16)).toBe(true);
+  });
+
+  describe('HttpEmbedder on its own', () => {
+    const embedder = (maxAttempts = 3) => new HttpEmbedder({ url: fake.url, model: 'm', batchSize: 8, maxAttempts, backoffMs: 20 });
+
+    it('honours Retry-After on 429 and succeeds on the next try', async () => {
+      fake.failNext(1, 429);
+      const before = fake.requests.length;
+      const started = Date.now();
+      const vectors = await embedder().embed(['a', 'b'], new AbortController().signal);
+      // Retry-After: 1 (seconds) wins over the 20 ms backoff.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      expect(vectors.map((v) => v.length)).toEqual([16, 16]);
+      expect(fake.requests.slice(before).map((r) => r.status)).toEqual([429, 200]);
+    });
+
+    it('fails at once on a 4xx other than 429 (a permanent error, no retry)', async () => {
+      fake.failNext(1, 401);
+      const before = fake.requests.length;
+      await expect(embedder().embed(['a'], new AbortController().signal)).rejects.toMatchObject({ permanent: true, message: expect.stringContaining('HTTP 401') });
+      expect(fake.requests.length - before).toBe(1);
+    });
+
+    it('gives up after maxAttempts 5xx answers, naming the last one', async () => {
+      fake.failNext(3, 503);
+      await expect(embedder(3).embed(['a'], new AbortController().signal)).rejects.toThrow(/failed after 3 attempts: embeddings endpoint answered HTTP 503/);
+    });
+
+    it('aborts the request in flight when its signal fires', async () => {
+      fake.delayMs = 10_000;
+      try {
+        const abortedBefore = fake.aborted;
+        const ctl = new AbortController();
+        const call = embedder().embed(['slow'], ctl.signal);
+        await waitFor(() => fake.requests.length > 0 && fake.requests[fake.requests.length - 1]!.body.input !== undefined, 'the request sent');
+        setTimeout(() => ctl.abort(new Error('stop')), 100);
+        await expect(call).rejects.toThrow('stop');
+        await waitFor(() => fake.aborted > abortedBefore, 'the server to see the request abandoned');
+      } finally {
+        fake.delayMs = 0;
+      }
+    });
   });
 });
