@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
+import { FileStore, createDb } from '../../packages/db/src';
 import { HttpEmbedder } from '../../packages/tasks/src';
 import { FakeEmbeddingsServer } from '../fakes/embeddings-server';
 import { startStack, type TestStack } from '../support/stack';
@@ -185,6 +186,18 @@ describe('file processing (SPEC F10): upload, parse, chunk, embed', () => {
       ['/api/sources/{id}/upload', 'post'], ['/api/sources/{id}/files', 'get'], ['/api/files/{id}', 'get'], ['/api/files/{id}/chunks', 'get'],
     ]) {
       expect([path, method, doc.paths[path!]?.[method!] !== undefined]).toEqual([path, method, true]);
+    }
+  });
+
+  it('a source deleted while its upload streamed in makes the upload a 404, not a 500', async () => {
+    const source = await newSource(stack);
+    const row = { id: source, organization_id: (await sql<{ organization_id: string }>(stack, 'SELECT organization_id FROM sources WHERE id = $1', [source]))[0]!.organization_id, name: 'docs', created_at: new Date() };
+    expect((await stack.request('DELETE', `/api/sources/${source}`)).status).toBe(200);
+    const db = createDb(stack.database.url, 1);
+    try {
+      await expect(new FileStore(db).createFile(row, { name: 'late.txt', mimeType: 'text/plain', sizeBytes: 1, content: Buffer.from('x') })).rejects.toMatchObject({ status: 404 });
+    } finally {
+      await db.$disconnect();
     }
   });
 

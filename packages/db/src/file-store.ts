@@ -155,13 +155,19 @@ export class FileStore {
     source: SourceRow,
     file: { id?: string; name: string; mimeType: string; sizeBytes: number; content?: Buffer; storagePath?: string },
   ): Promise<FileRow> {
-    const rows = await rawRows<FileRow>(
-      this.db,
-      `INSERT INTO files (id, organization_id, source_id, name, mime_type, size_bytes, content, storage_path)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${FILE_COLUMNS}`,
-      [file.id ?? newId('file'), source.organization_id, source.id, file.name, file.mimeType, file.sizeBytes, file.content ?? null, file.storagePath ?? null],
-    );
-    return rows[0]!;
+    try {
+      const rows = await rawRows<FileRow>(
+        this.db,
+        `INSERT INTO files (id, organization_id, source_id, name, mime_type, size_bytes, content, storage_path)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${FILE_COLUMNS}`,
+        [file.id ?? newId('file'), source.organization_id, source.id, file.name, file.mimeType, file.sizeBytes, file.content ?? null, file.storagePath ?? null],
+      );
+      return rows[0]!;
+    } catch (err) {
+      // The source was deleted while the upload streamed in.
+      if ((err as { code?: string }).code === '23503') throw new NotFoundError(`Source ${source.id} not found`);
+      throw err;
+    }
   }
 
   async setJob(fileId: string, jobId: string): Promise<void> {
