@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 import { FileStore, createDb } from '../../packages/db/src';
+import { registry } from '../../packages/observability/src';
 import { HttpEmbedder } from '../../packages/tasks/src';
 import { FakeEmbeddingsServer } from '../fakes/embeddings-server';
 import { startStack, type TestStack } from '../support/stack';
@@ -84,6 +85,8 @@ describe('file processing (SPEC F10): upload, parse, chunk, embed', () => {
     expect(job.status).toBe('completed');
     expect(job.progress).toMatchObject({ percent: 100, message: `${file.total_chunks}/${file.total_chunks} chunks embedded` });
     if (name === 'doc.pdf') expect(job.result.pages).toBe(3);
+    expect(await registry.getSingleMetricAsString('jobsvc_file_stage_seconds')).toContain(`jobsvc_file_stage_seconds_count{stage="embed",mime_type="${mime}"}`);
+    expect(await registry.getSingleMetricAsString('jobsvc_file_chunks_embedded_total')).toMatch(/jobsvc_file_chunks_embedded_total\{embedder="local-hashing"\} [1-9]/);
   });
 
   it('the worker pool has EVENT_LOOP_THREADPOOL_MAX_WORKERS threads, capped at the machine', () => {

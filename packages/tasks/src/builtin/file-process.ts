@@ -1,4 +1,5 @@
 import { PermanentError, idSchema } from '@jobs/core';
+import { fileBytesProcessed, fileChunksEmbedded, fileStageDuration } from '@jobs/observability';
 import { z } from 'zod';
 import type { Embedder } from '../files/embedders';
 import type { FileProcessingStore } from '../files/file-processing-store';
@@ -46,12 +47,15 @@ export const fileProcessTask = defineTask({
     const started = process.hrtime.bigint();
     const parsed = await fp.pipeline.parseAndChunk(bytes, file.mime_type as FileMimeType, { size: fp.chunkSize, overlap: fp.chunkOverlap }, signal);
     const parseMs = Number(process.hrtime.bigint() - started) / 1e6;
+    fileStageDuration.observe({ stage: 'parse', mime_type: file.mime_type }, parseMs / 1000);
+    fileBytesProcessed.inc({ mime_type: file.mime_type }, size);
     logger.info('file parsed', { file_id: id, bytes: size, chars: parsed.chars, pages: parsed.pages, chunks: parsed.chunks.length, parse_ms: Math.round(parseMs) });
 
     const total = parsed.chunks.length;
     if (!(await fp.store.startEmbedding(id, attempt, total))) throw gone(id, await fp.store.findFile(id));
     await reportProgress(total === 0 ? 100 : 0, `0/${total} chunks embedded`);
     let dims = 0;
+    const embedStarted = process.hrtime.bigint();
     for (let from = 0; from < total; from += fp.embedder.batchSize) {
       signal.throwIfAborted();
       const batch = parsed.chunks.slice(from, from + fp.embedder.batchSize);
@@ -63,10 +67,12 @@ export const fileProcessTask = defineTask({
         batch.map((c, i) => ({ index: from + i, text: c.text, tokenCount: c.tokens, embedding: vectors[i]! })),
       );
       if (!stored) throw gone(id, await fp.store.findFile(id));
+      fileChunksEmbedded.inc({ embedder: fp.embedder.name }, batch.length);
       const done = from + batch.length;
       await reportProgress((done / total) * 100, `${done}/${total} chunks embedded`);
     }
     signal.throwIfAborted();
+    fileStageDuration.observe({ stage: 'embed', mime_type: file.mime_type }, Number(process.hrtime.bigint() - embedStarted) / 1e9);
     if (!(await fp.store.complete(id, attempt))) throw gone(id, await fp.store.findFile(id));
     return {
       result: { file_id: id, total_chunks: total, embedding_dims: dims, pages: parsed.pages, chars: parsed.chars, embedder: fp.embedder.name, parse_ms: Math.round(parseMs) },
