@@ -57,6 +57,15 @@ describe('EVENT_LOOP_THREADPOOL_MAX_WORKERS', () => {
     }
   }
 
+  it('close() ends the threads, and the pool takes no more work', async () => {
+    const pool = new FilePipelinePool(1);
+    await pool.parseAndChunk(new TextEncoder().encode('start a thread'), 'text/plain', { size: 64, overlap: 8 });
+    expect(pool.size).toBe(1);
+    await pool.close();
+    expect(pool.size).toBe(0);
+    await expect(pool.parseAndChunk(new TextEncoder().encode('late'), 'text/plain', { size: 64, overlap: 8 })).rejects.toThrow();
+  });
+
   it('is capped at the machine parallelism (the default 43 included)', () => {
     expect(loadSettings({}).effectiveThreadpoolWorkers).toBe(Math.min(43, availableParallelism()));
     expect(loadSettings({ EVENT_LOOP_THREADPOOL_MAX_WORKERS: '1' }).effectiveThreadpoolWorkers).toBe(1);

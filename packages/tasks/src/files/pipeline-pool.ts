@@ -27,6 +27,7 @@ export interface FilePipeline {
  */
 export class FilePipelinePool implements FilePipeline {
   private readonly pool: Piscina;
+  private closed = false;
 
   constructor(readonly threads: number) {
     if (!existsSync(THREAD_FILE)) throw new Error(`${THREAD_FILE} is missing: build the packages first (npm run build)`);
@@ -34,6 +35,8 @@ export class FilePipelinePool implements FilePipeline {
   }
 
   private async run(req: PipelineRequest, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<PipelineResponse & { ok: true }> {
+    // Piscina would start new threads for work arriving after close(), and they would keep a stopping process alive.
+    if (this.closed) throw new Error('the file pipeline pool is closed (the worker is shutting down)');
     const res = (await this.pool.run(req, { transferList: transfer, ...(signal ? { signal } : {}) })) as PipelineResponse;
     if (!res.ok) throw res.unreadable ? new PermanentError(res.message) : new Error(res.message);
     return res;
@@ -64,6 +67,7 @@ export class FilePipelinePool implements FilePipeline {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.pool.close({ force: true });
   }
 }
