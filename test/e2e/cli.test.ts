@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../support/processes';
 import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
@@ -124,6 +125,31 @@ describe('jobs CLI against a running stack', () => {
     const keyId = /created (key-[0-9a-f-]{36})/.exec(key.stderr)![1]!;
     expect((await jobs(stack, ['keys', 'revoke', keyId])).stdout).toBe(`${keyId} revoked\n`);
     await waitFor(async () => (await jobs(stack, ['list'], clear)).code === 3, 'revoked key refused');
+  });
+
+  it('creates a source, uploads a file and watches its processing to completed', async () => {
+    const created = await jobs(stack, ['sources', 'create', 'cli-docs']);
+    expect(created.code).toBe(0);
+    const source = created.stdout.trim();
+    expect(source).toMatch(/^source-/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobs-cli-'));
+    try {
+      const file = path.join(dir, 'notes.md');
+      fs.writeFileSync(file, `# Notes\n\n${'a few words of text '.repeat(400)}`);
+      const r = await jobs(stack, ['upload', source, file, '--watch']);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(/chunks embedded/);
+      expect(r.stdout.trim().split('\n').pop()).toMatch(/^file-\S+ completed (\d+)\/\1 chunks$/);
+      const bad = path.join(dir, 'image.png');
+      fs.writeFileSync(bad, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]));
+      const refused = await jobs(stack, ['upload', source, bad]);
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(/^jobs: 415: /);
+      const listed = await jobs(stack, ['sources', 'list']);
+      expect(listed.stdout).toContain(source);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('explains usage and API errors with distinct exit codes', async () => {

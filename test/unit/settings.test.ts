@@ -152,4 +152,15 @@ describe('settings (SPEC F11)', () => {
     expect(publicUrl(loadSettings({ PUBLIC_URL: 'https://jobs.example.com/' }))).toBe('https://jobs.example.com');
     expect(publicUrl(loadSettings({ PORT: '9001' }))).toBe('http://127.0.0.1:9001');
   });
+  it('reads the file processing settings with their defaults, and refuses an overlap as large as the chunk', () => {
+    const d = loadSettings({});
+    expect(d).toMatchObject({ CHUNK_SIZE: 512, CHUNK_OVERLAP: 64, EMBEDDING_DIMS: 256, EMBEDDINGS_MODEL: 'text-embedding-3-small', EMBEDDINGS_BATCH_SIZE: 64, MAX_UPLOAD_BYTES: 25 * 1024 * 1024 });
+    expect(d.EMBEDDINGS_URL).toBeUndefined();
+    expect(d.FILE_STORAGE_DIR).toBeUndefined();
+    expect(loadSettings({ EMBEDDINGS_URL: 'http://127.0.0.1:9000', EMBEDDING_DIMS: '64' })).toMatchObject({ EMBEDDINGS_URL: 'http://127.0.0.1:9000', EMBEDDING_DIMS: 64 });
+    expect(settingsError({ CHUNK_OVERLAP: '512' }).variable).toBe('CHUNK_OVERLAP');
+    expect(settingsError({ CHUNK_SIZE: '100', CHUNK_OVERLAP: '100' }).variable).toBe('CHUNK_OVERLAP');
+    expect(settingsError({ EMBEDDINGS_URL: 'localhost:9000' }).variable).toBe('EMBEDDINGS_URL');
+    expect(settingsError({ EMBEDDING_DIMS: '0' }).variable).toBe('EMBEDDING_DIMS');
+  });
 });

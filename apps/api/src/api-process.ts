@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
-import { AccountManager, CallbackStore, JobManager, createDb } from '@jobs/db';
+import { AccountManager, CallbackStore, FileStore, JobManager, createDb, linkFilesToJobs } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, type Logger } from '@jobs/observability';
 import { CallbackQueue, JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, enqueueCallbacksOnTransition, publishTransitions } from '@jobs/queue';
 import { HostGuard, builtinTasks } from '@jobs/tasks';
@@ -42,6 +42,8 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
   bus.on('key-revoked', (keyId: string) => accounts.keys.forgetKey(keyId));
   subscriber.on('ready', () => accounts.keys.clear());
   countTransitions(jobs);
+  // A client's cancel or delete of a `file.process` job ends its file here.
+  linkFilesToJobs(jobs, new FileStore(db), (err) => log.warn('could not end the file of a processing job', { err: String(err) }));
   const watchdog = new EventLoopWatchdog(log, {
     checkIntervalMs: settings.WATCHDOG_CHECK_INTERVAL_MS,
     timeoutMs: settings.WATCHDOG_TIMEOUT_MS,

@@ -15,6 +15,7 @@ import { openServiceQueues } from './service-queues';
 import { adminRoutes } from './routes/admin';
 import { batchRoutes } from './routes/batches';
 import { schedulerAdminRoutes } from './routes/scheduler-admin';
+import { sourceRoutes } from './routes/sources';
 import { callbackRoutes } from './routes/callbacks';
 import { jobRoutes } from './routes/jobs';
 import { operationsRoutes } from './routes/operations';
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   app.use(batchRoutes(deps, service, table));
   app.use(schedulerAdminRoutes(deps, table));
   app.use(callbackRoutes(deps, table));
+  app.use(sourceRoutes(deps, service, table));
 
   app.use(notFoundHandler(table.entries));
   app.use(problemHandler(deps.logger));

@@ -89,6 +89,15 @@ export class JobService {
     return job;
   }
 
+  /**
+   * Cancels a job on the service's own account (a deleted source, a timed-out file), without an actor: the
+   * caller has already checked the organization. A job that already ended is left as it is.
+   */
+  async cancelById(id: string, reason: string, stopReason = 'cancelled'): Promise<void> {
+    const job = await this.deps.jobs.transition(id, 'cancelled', { from: ['created', 'pending', 'running'], reason, stopReason });
+    if (job) await this.stopEverywhere(job);
+  }
+
   /** Best effort: the row already says `cancelled`, which every worker checks before and after running. */
   private async stopEverywhere(job: JobRow): Promise<void> {
     await Promise.all([

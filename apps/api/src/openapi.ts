@@ -2,6 +2,7 @@ import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySche
 import { z } from 'zod';
 import { createBatchBodySchema, listBatchItemsQuerySchema } from './routes/batches';
 import { listBatchJobsQuerySchema } from './routes/scheduler-admin';
+import { createSourceBodySchema, listFilesQuerySchema, listSourcesQuerySchema } from './routes/sources';
 
 type Schema = Record<string, unknown>;
 
@@ -9,6 +10,8 @@ const json = (schema: z.ZodType, io: 'input' | 'output' = 'input'): Schema => z.
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const jobRef = { $ref: '#/components/schemas/Job' };
+const sourceRef = { $ref: '#/components/schemas/Source' };
+const fileRef = { $ref: '#/components/schemas/File' };
 const ok = (description: string, schema: Schema = jobRef) => ({ description, content: { 'application/json': { schema } } });
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), { description: 'Problem', content: { 'application/problem+json': { schema: problem } } }]));
@@ -40,6 +43,24 @@ export function openApiDocument(serverUrl: string): Schema {
           },
         },
         Job: { type: 'object', description: 'The Job object of API.md', additionalProperties: true },
+        Source: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } } },
+        File: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            source_id: { type: 'string' },
+            name: { type: 'string' },
+            mime_type: { type: 'string', enum: ['text/plain', 'text/markdown', 'application/json', 'text/csv', 'text/html', 'application/pdf'] },
+            size_bytes: { type: 'integer' },
+            status: { type: 'string', enum: ['pending', 'parsing', 'embedding', 'completed', 'error'] },
+            error_message: { type: ['string', 'null'] },
+            total_chunks: { type: ['integer', 'null'] },
+            chunks_embedded: { type: 'integer' },
+            job_id: { type: ['string', 'null'] },
+            created_at: { type: 'string', format: 'date-time' },
+            updated_at: { type: 'string', format: 'date-time' },
+          },
+        },
       },
     },
     security: [{ bearer: [] }],
@@ -95,6 +116,33 @@ export function openApiDocument(serverUrl: string): Schema {
       },
       '/api/admin/scheduler/status': { get: { summary: 'Scheduler leader, job schedulers, the last poll and the last success of each handler (admin)', responses: { '200': ok('Scheduler status', { type: 'object' }), ...errors(401, 403, 503) } } },
       '/api/admin/batch-jobs': { get: { summary: 'LLM batches with polling state (admin: own organization; operator: all)', parameters: queryParams(listBatchJobsQuerySchema), responses: { '200': ok('Batch jobs', { type: 'array' }), ...errors(400, 401, 403) } } },
+      '/api/sources': {
+        post: { summary: 'Create a source', requestBody: body(createSourceBodySchema), responses: { '201': ok('Source', sourceRef), ...errors(400, 401) } },
+        get: { summary: "The organization's sources, newest first", parameters: queryParams(listSourcesQuerySchema), responses: { '200': ok('Sources', { type: 'array', items: sourceRef }), ...errors(400, 401) } },
+      },
+      '/api/sources/{id}': {
+        get: { summary: 'Get a source', parameters: [idParam], responses: { '200': ok('Source', sourceRef), ...errors(400, 401, 404) } },
+        delete: { summary: 'Delete a source with its files and chunks; processing still running is cancelled', parameters: [idParam], responses: { '200': ok('Deleted source', sourceRef), ...errors(400, 401, 404) } },
+      },
+      '/api/sources/{id}/upload': {
+        post: {
+          summary: 'Upload a file (text, markdown, JSON, CSV, HTML or PDF; at most MAX_UPLOAD_BYTES) and start its processing job',
+          parameters: [idParam],
+          requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } } } },
+          responses: { '202': ok('The File, with the processing Job in job_id', fileRef), ...errors(400, 401, 404, 413, 415) },
+        },
+      },
+      '/api/sources/{id}/files': {
+        get: {
+          summary: "The source's files; with check_status_updates=true, files past FILE_PROCESSING_TIMEOUT_MINUTES are first moved to error",
+          parameters: [idParam, ...queryParams(listFilesQuerySchema)],
+          responses: { '200': ok('Files', { type: 'array', items: fileRef }), ...errors(400, 401, 404) },
+        },
+      },
+      '/api/files/{id}': { get: { summary: 'Get a file with its status and progress', parameters: [idParam], responses: { '200': ok('File', fileRef), ...errors(400, 401, 404) } } },
+      '/api/files/{id}/chunks': {
+        get: { summary: "A file's chunks in order", parameters: [idParam], responses: { '200': ok('Chunks', { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, text: { type: 'string' }, embedding_dims: { type: 'integer' } } } }), ...errors(400, 401, 404) } },
+      },
       '/api/health': { get: { summary: 'Dependency health', security: [], responses: { '200': ok('Healthy', { type: 'object' }), '503': ok('Degraded', { type: 'object' }) } } },
       '/api/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': ok('Alive', { type: 'object' }) } } },
     },

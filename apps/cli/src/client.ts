@@ -52,6 +52,11 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /** The Authorization header, for requests the client does not build itself (multipart uploads). */
+  authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.key}` };
+  }
+
   async raw(method: string, path: string, body?: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
     return fetch(new URL(path, this.baseUrl), {
       method,

@@ -12,6 +12,9 @@ Environment: JOBS_API_KEY (required), JOBS_API_URL (default http://127.0.0.1:828
   jobs list [--status S]... [--task T] [--limit N] [--active] [--organization ID]
   jobs cancel <job-id>
   jobs retry <job-id> [--watch]
+  jobs sources create <name>          prints the source id
+  jobs sources list
+  jobs upload <source-id> <path> [--watch]   upload a file; --watch follows its processing (exit 1 unless completed)
   jobs orgs create <name>                                   (operator)
   jobs users create --organization ID --name NAME           (admin)
   jobs keys create --user ID --role member|admin|operator   (admin; prints the key once)

@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
-import { BatchManager, JobManager, SweepStore, createDb, type Db } from '@jobs/db';
+import { BatchManager, FileStore, JobManager, SweepStore, createDb, linkFilesToJobs, type Db } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
-import { HostGuard, builtinTasks, createAnthropicClient, type TaskClients, type TaskRegistry } from '@jobs/tasks';
+import { FilePipelinePool, HostGuard, builtinTasks, createAnthropicClient, type FileProcessingClients, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
 import { expireOverdueLlmBatches } from './batches/expire-llm-batches';
 import { createCallbackDelivery, type CallbackDelivery } from './callbacks/callback-delivery';
+import { createEmbedder } from './files/create-embedder';
+import { timeOutFiles } from './files/file-timeouts';
 import { JobRunner } from './job-runner';
 import { createScheduler } from './scheduler/create-scheduler';
 import type { Scheduler } from './scheduler/scheduler';
@@ -28,6 +30,8 @@ export interface WorkerProcess {
   watchdog: EventLoopWatchdog;
   /** Callback delivery (F6): the `callbacks` queue, its worker and the sweep step. */
   callbacks: CallbackDelivery;
+  /** The thread pool of `file.process` (SPEC F10), closed by `stop`. */
+  filePipeline: FilePipelinePool;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -51,7 +55,17 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const anthropic = createAnthropicClient(settings);
   const batches = new BatchManager(db);
   const guard = new HostGuard({ allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS });
+  const files = new FileStore(db);
+  const filePipeline = new FilePipelinePool(settings.effectiveThreadpoolWorkers);
+  const fileProcessing: FileProcessingClients = {
+    store: files,
+    pipeline: filePipeline,
+    embedder: createEmbedder(settings, filePipeline),
+    chunkSize: settings.CHUNK_SIZE,
+    chunkOverlap: settings.CHUNK_OVERLAP,
+  };
   const clients: TaskClients = {
+    fileProcessing,
     llmBatches: batches,
     ...(anthropic ? { anthropic } : {}),
     checkOutboundUrl: async (url) => void guard.checkLiteral(url),
@@ -69,6 +83,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     workerId,
   });
   countTransitions(jobs);
+  linkFilesToJobs(jobs, files, (err) => log.warn('could not end the file of a processing job', { err: String(err) }));
   const watchdog = new EventLoopWatchdog(log, {
     checkIntervalMs: settings.WATCHDOG_CHECK_INTERVAL_MS,
     timeoutMs: settings.WATCHDOG_TIMEOUT_MS,
@@ -83,6 +98,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId, maxStalledCount: settings.MAX_STALLED_COUNT });
   sweeper.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
+  sweeper.addStep({ name: 'file_timeouts', run: () => timeOutFiles(settings, { files, jobs, bus, queue: sweepQueue, logger: log }) });
   sweeper.addStep({ name: 'llm_batch_expiry', run: () => expireOverdueLlmBatches({ batches, jobs, logger: log, workerId: runner.workerId, ...(anthropic ? { anthropic } : {}) }) });
   const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, sweeper });
   let startupSweep: Promise<void> = Promise.resolve();
@@ -97,6 +113,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     logger: log,
     watchdog,
     callbacks,
+    filePipeline,
     async start() {
       watchdog.start();
       metrics.start();
@@ -120,6 +137,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
       await scheduler.stop();
       await startupSweep;
       await runner.close(settings.SHUTDOWN_GRACE_MS);
+      await filePipeline.close();
       await metrics.stop();
       await sweepQueue.close().catch(() => undefined);
       await callbacks.close();

@@ -109,6 +109,21 @@ export const settingsSchema = z.object({
   FILE_PROCESSING_TIMEOUT_MINUTES: int(30, 1),
   FILE_PROCESSING_TIMEOUT_ERROR_MESSAGE: z.string().default('File processing timed out after {} minutes. Please try again.'),
   DB_POOL_SIZE: int(20, 1, 1000),
+  /** Uploads are kept here (one file per upload) when set; otherwise in PostgreSQL (`files.content`, bytea). */
+  FILE_STORAGE_DIR: z.string().min(1).optional(),
+  /** Chunk length in tokens (o200k BPE, as gpt-tokenizer counts them) and the tokens two neighbours share. */
+  CHUNK_SIZE: int(512, 16, 8192),
+  CHUNK_OVERLAP: int(64, 0, 4096),
+  /** An OpenAI-compatible embeddings endpoint (base URL, or the full `.../v1/embeddings`); unset = local hashing embedder. */
+  EMBEDDINGS_URL: urlOf('http', 'https').optional(),
+  EMBEDDINGS_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  EMBEDDINGS_API_KEY: z.string().min(1).optional(),
+  /** Inputs per embeddings request, and attempts per request (429, 5xx and network errors are retried with backoff). */
+  EMBEDDINGS_BATCH_SIZE: int(64, 1, 2048),
+  EMBEDDINGS_MAX_ATTEMPTS: int(4, 1, 20),
+  EMBEDDINGS_BACKOFF_MS: int(500, 1),
+  /** Dimensions of the local feature-hashing embedder's vectors. */
+  EMBEDDING_DIMS: int(256, 8, 65536),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { effectiveThreadpoolWorkers: number };
@@ -133,6 +148,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(String(issue.path[0] ?? '(environment)'), `${issue.message} (got ${JSON.stringify(cleaned[String(issue.path[0])] ?? null)})`);
   }
   const s = parsed.data;
+  if (s.CHUNK_OVERLAP >= s.CHUNK_SIZE) throw new SettingsError('CHUNK_OVERLAP', `must be smaller than CHUNK_SIZE (${s.CHUNK_SIZE}) (got ${s.CHUNK_OVERLAP})`);
   return {
     ...s,
     effectiveThreadpoolWorkers: Math.max(1, Math.min(s.EVENT_LOOP_THREADPOOL_MAX_WORKERS, os.availableParallelism())),

@@ -7,3 +7,5 @@ export * from './key-cache';
 export * from './sweep-store';
 export * from './batch-manager';
 export * from './callback-store';
+export * from './file-store';
+export * from './file-job-link';

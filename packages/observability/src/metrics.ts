@@ -121,3 +121,26 @@ export const backgroundErrors = new client.Counter({
   labelNames: ['source'] as const,
   registers: [registry],
 });
+
+/** Time of each file pipeline stage: `parse` (extraction and chunking, on the pool) and `embed` (all batches). */
+export const fileStageDuration = new client.Histogram({
+  name: 'jobsvc_file_stage_seconds',
+  help: 'Duration of a file processing stage (parse, embed) by file type',
+  labelNames: ['stage', 'mime_type'] as const,
+  buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 15, 60, 300, 1800],
+  registers: [registry],
+});
+
+export const fileBytesProcessed = new client.Counter({
+  name: 'jobsvc_file_bytes_parsed_total',
+  help: 'Bytes of uploads parsed, by file type',
+  labelNames: ['mime_type'] as const,
+  registers: [registry],
+});
+
+export const fileChunksEmbedded = new client.Counter({
+  name: 'jobsvc_file_chunks_embedded_total',
+  help: 'Chunks embedded and stored, by embedder',
+  labelNames: ['embedder'] as const,
+  registers: [registry],
+});
