@@ -8,3 +8,4 @@ export * from './json-depth';
 export * from './actor';
 export * from './dependency-errors';
 export * from './attempt-budget';
+export * from './runs';

@@ -7,3 +7,4 @@ export * from './key-cache';
 export * from './sweep-store';
 export * from './batch-manager';
 export * from './callback-store';
+export * from './run-records';

@@ -5,3 +5,6 @@ export * from './anthropic-client';
 export { llmBatchTask, batchRequestsSchema, LLM_BATCH_POLLER, MAX_BATCH_REQUESTS } from './builtin/llm-batch';
 export * from './outbound/address-policy';
 export * from './outbound/host-guard';
+export { anthropicMessageTask } from './builtin/anthropic-message';
+export * from './llm/anthropic-params';
+export * from './llm/llm-api-error';

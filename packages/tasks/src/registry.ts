@@ -1,5 +1,6 @@
 import { ValidationError, fieldErrorsFromIssues } from '@jobs/core';
 import type { z } from 'zod';
+import { anthropicMessageTask } from './builtin/anthropic-message';
 import { httpRequestTask } from './builtin/http-request';
 import { llmBatchTask } from './builtin/llm-batch';
 import { noopTask } from './builtin/noop';
@@ -37,5 +38,5 @@ export class TaskRegistry {
 }
 
 export function builtinTasks(): TaskRegistry {
-  return new TaskRegistry().register(noopTask).register(sleepTask).register(httpRequestTask).register(llmBatchTask);
+  return new TaskRegistry().register(noopTask).register(sleepTask).register(httpRequestTask).register(llmBatchTask).register(anthropicMessageTask);
 }
