@@ -1,7 +1,8 @@
+import { CallbackReceiver } from '../fakes/callback-receiver';
 import { FakeAnthropic } from '../fakes/anthropic-server';
 import { REDIS_URL } from '../support/env';
 import { startWorker, type ServiceProcess } from '../support/processes';
-import { startStack, type TestStack } from '../support/stack';
+import { OPERATOR_KEY as OPERATOR, startStack, type TestStack } from '../support/stack';
 import { createTenant, expectStatus, type Tenant } from '../support/tenants';
 import { waitFor } from '../support/wait';
 
@@ -68,6 +69,7 @@ describe('runs: anthropic.message through real worker processes', () => {
       ANTHROPIC_BASE_URL: fake.url,
       ANTHROPIC_API_KEY: 'test-key',
       LOCK_DURATION_MS: '5000',
+      CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
     });
     other = await createTenant(stack);
   });
@@ -268,6 +270,70 @@ describe('runs: anthropic.message through real worker processes', () => {
       const plain = expectStatus<Job>(await stack.request('POST', '/api/jobs', { task: 'noop' }), 201);
       expect((await stack.request('GET', `/api/runs/${plain.id}/messages`)).status).toBe(404);
       expect((await stack.request('GET', '/api/steps/step-00000000-0000-4000-8000-000000000000/messages')).status).toBe(404);
+    });
+  });
+
+  describe('a run is a Job: the existing machinery works on it', () => {
+    it('progress reports reach the event stream (SSE event: progress) and the Job', async () => {
+      fake.streaming({ firstDeltaDelayMs: 0, deltaDelayMs: 60 });
+      const words = Array.from({ length: 25 }, (_, i) => `word${i}`).join(' ');
+      const created = await createRun(params(words, { max_tokens: 200 }));
+      const res = await fetch(`${stack.url}/api/jobs/${created.id}/events`, { headers: { authorization: `Bearer ${OPERATOR}`, accept: 'text/event-stream' } });
+      const text = await res.text(); // the stream ends after the terminal event
+      const progress = [...text.matchAll(/event: progress\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!) as { percent: number; message: string; at: string });
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress[0]!.message).toMatch(/^\d+ of 200 output tokens$/);
+      // At most one report per 250 ms (the stream lasts ~1.5 s: a handful, never one per delta).
+      expect(progress.length).toBeLessThan(12);
+      const at = progress.map((p) => Date.parse(p.at));
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(200);
+      expect(text).toMatch(/"to":"completed"/);
+    });
+
+    it('a failed run retried by the client completes with its step; deleting it takes steps and messages along', async () => {
+      fake.fail({ path: '/v1/messages', status: 400, count: 1 });
+      const failed = await terminal((await createRun(params('second time lucky'))).id);
+      expect(failed).toMatchObject({ status: 'failed', stop_reason: 'llm_api_error' });
+      expectStatus<Job>(await stack.request('POST', `/api/jobs/${failed.id}/retry`), 200);
+      const done = await terminal(failed.id);
+      expect(done).toMatchObject({ status: 'completed', attempts: 2, stop_reason: 'end_turn', error: null });
+      const steps = expectStatus<Step[]>(await stack.request('GET', `/api/runs/${done.id}/steps`), 200);
+      expect(steps).toHaveLength(1);
+      expectStatus<Job>(await stack.request('DELETE', `/api/jobs/${done.id}`), 200);
+      expect((await stack.request('GET', `/api/runs/${done.id}/messages`)).status).toBe(404);
+      expect((await stack.request('GET', `/api/steps/${steps[0]!.id}/messages`)).status).toBe(404);
+      const left = await stack.api.deps.db.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM messages WHERE job_id = $1', done.id);
+      expect(Number(left[0]!.n)).toBe(0);
+    });
+
+    it('timeout_ms mid-stream: expired (timeout), the stream closed, no step', async () => {
+      fake.streaming({ firstDeltaDelayMs: 0, deltaDelayMs: 150 });
+      const closedBefore = fake.closedStreams.length;
+      const words = Array.from({ length: 40 }, (_, i) => `t${i}`).join(' ');
+      const job = await terminal((await createRun(params(words, { max_tokens: 100 }), { timeout_ms: 800 })).id);
+      expect(job).toMatchObject({ status: 'expired', stop_reason: 'timeout' });
+      await waitFor(() => fake.closedStreams.length > closedBefore, 'the fake to see the stream closed', 15_000);
+      expect(expectStatus<Step[]>(await stack.request('GET', `/api/runs/${job.id}/steps`), 200)).toEqual([]);
+    });
+
+    it('callbacks fire for runs; priority, metadata and list truncation apply', async () => {
+      const receiver = await new CallbackReceiver().start();
+      try {
+        const long = 'x'.repeat(17 * 1024);
+        const created = await createRun(params(long, { max_tokens: 5 }), { callback_url: receiver.url("/run-done"), priority: 5, metadata: { team: 'a' } });
+        const job = await terminal(created.id);
+        expect(job.status).toBe('completed');
+        const cb = await waitFor(() => receiver.received.find((r) => r.path === '/run-done'), 'the callback', 30_000);
+        expect(JSON.parse(cb.body)).toMatchObject({ type: 'job.completed', job_id: job.id, status: 'completed', stop_reason: 'end_turn', metadata: { team: 'a' } });
+        // The input (17 KiB of text) is listed as truncated, returned whole by id.
+        const listed = expectStatus<(Job & { input: unknown; priority: number })[]>(await stack.request('GET', '/api/runs?limit=1000'), 200).find((j) => j.id === job.id)!;
+        expect(listed.input).toEqual({ truncated: true, bytes: expect.any(Number) as number });
+        expect(listed.priority).toBe(5);
+        const whole = expectStatus<{ input: { messages: { content: string }[] } }>(await stack.request('GET', `/api/runs/${job.id}`), 200);
+        expect(whole.input.messages[0]!.content).toBe(long);
+      } finally {
+        await receiver.stop();
+      }
     });
   });
 

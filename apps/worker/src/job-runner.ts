@@ -256,7 +256,9 @@ export class JobRunner {
         reportProgress: async (percent, message) => {
           const p = { percent: Math.max(0, Math.min(100, percent)), message: message ?? null };
           // A report that finds the row no longer running for this attempt is a cancel (or takeover) we missed.
-          if (!(await this.jobs.reportProgress(job.id, attempt, p))) this.abortAttempt(job.id, attempt, 'superseded');
+          if (!(await this.jobs.reportProgress(job.id, attempt, p))) return this.abortAttempt(job.id, attempt, 'superseded');
+          // Live to event streams; best effort, the Job row already holds it.
+          this.bus.publishProgress({ job_id: job.id, attempt, ...p, at: new Date().toISOString() }).catch((err: unknown) => log.warn('progress publish failed', { err: String(err) }));
         },
         recordTtft: (ns) => this.jobs.recordTtft(job.id, attempt, ns),
         recordResponseDuration: (ns) => this.jobs.recordResponseDuration(job.id, attempt, ns),

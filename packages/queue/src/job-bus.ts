@@ -9,6 +9,15 @@ export interface BusEvent {
   event: { seq: number; from: string | null; to: string; at: string; attempt: number; worker_id: string | null; reason: string | null };
 }
 
+/** A running attempt's progress report, as stored on the Job; not part of the status history (no seq). */
+export interface ProgressMessage {
+  job_id: string;
+  attempt: number;
+  percent: number;
+  message: string | null;
+  at: string;
+}
+
 export interface CancelMessage {
   job_id: string;
   attempt: number;
@@ -43,6 +52,9 @@ export class JobBus extends EventEmitter {
             this.emit(`job:${e.job_id}`, e);
             this.emit('event', e);
           }
+        } else if (channel === this.names.progress) {
+          const p = JSON.parse(message) as ProgressMessage;
+          this.emit(`progress:${p.job_id}`, p);
         } else if (channel === this.names.cancel) {
           this.emit('cancel', JSON.parse(message) as CancelMessage);
         } else if (channel === this.names.keyRevoked) {
@@ -55,7 +67,8 @@ export class JobBus extends EventEmitter {
   }
 
   async subscribe(what: { events?: boolean; cancel?: boolean; keyRevoked?: boolean }): Promise<void> {
-    const list = [what.events ? this.names.events : null, what.cancel ? this.names.cancel : null, what.keyRevoked ? this.names.keyRevoked : null].filter(
+    // Whoever follows status events (event streams) follows progress too.
+    const list = [what.events ? this.names.events : null, what.events ? this.names.progress : null, what.cancel ? this.names.cancel : null, what.keyRevoked ? this.names.keyRevoked : null].filter(
       (c): c is string => c !== null,
     );
     if (list.length) await this.subscriber.subscribe(...list);
@@ -70,6 +83,10 @@ export class JobBus extends EventEmitter {
   async publishEvents(events: BusEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.publisher.publish(this.names.events, JSON.stringify(events.length === 1 ? events[0] : events));
+  }
+
+  async publishProgress(p: ProgressMessage): Promise<void> {
+    await this.publisher.publish(this.names.progress, JSON.stringify(p));
   }
 
   async publishCancel(m: CancelMessage): Promise<void> {

@@ -11,7 +11,7 @@ import {
   type JobType,
 } from '@jobs/core';
 import { toApiJob, type JobEvent, type JobRow } from '@jobs/db';
-import type { BusEvent } from '@jobs/queue';
+import type { BusEvent, ProgressMessage } from '@jobs/queue';
 import type { AppDeps } from '../deps';
 import type { JobService } from '../job-service';
 import { actorOf } from '../middleware/auth';
@@ -128,6 +128,7 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
     ended = true;
     clearInterval(keepAlive);
     deps.bus.off(`job:${id}`, onLive);
+    deps.bus.off(`progress:${id}`, onProgress);
     deps.bus.off('connection-lost', onLost);
     deps.shutdown?.removeEventListener('abort', finish);
     res.end();
@@ -170,7 +171,13 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
     queue.push(e.event as JobEvent);
     void drain();
   };
+  // Progress reports (runs: output tokens so far) go out as they come, between status events; they carry no id,
+  // since they are not part of the replayable history (the Job holds the latest).
+  const onProgress = (p: ProgressMessage) => {
+    if (!ended) res.write(`event: progress\ndata: ${JSON.stringify(p)}\n\n`);
+  };
   deps.bus.on(`job:${id}`, onLive);
+  deps.bus.on(`progress:${id}`, onProgress);
   deps.bus.on('connection-lost', onLost);
   const keepAlive = setInterval(() => res.write(`: keep-alive\n\n`), SSE_KEEPALIVE_MS);
   req.on('close', finish);
