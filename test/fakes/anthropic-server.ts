@@ -118,7 +118,7 @@ export class FakeAnthropic {
   private baseUrl = '';
   private timing: StreamTiming;
   /** Streams begun, in order (request id and model), and those the client closed before the end. */
-  readonly streamsStarted: { requestId: string; model: string; at: number }[] = [];
+  readonly streamsStarted: { requestId: string; model: string; at: number; firstDeltaAt?: number }[] = [];
   readonly closedStreams: ClosedStream[] = [];
 
   constructor(private readonly opts: FakeAnthropicOptions = {}) {
@@ -363,7 +363,8 @@ export class FakeAnthropic {
     const requestId = rid('req');
     const timing = this.timing;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': requestId });
-    this.streamsStarted.push({ requestId, model: params.model, at: Date.now() });
+    const started: (typeof this.streamsStarted)[number] = { requestId, model: params.model, at: Date.now() };
+    this.streamsStarted.push(started);
     let ended = false;
     let deltasSent = 0;
     // The client closing its end before message_stop (an aborted stream) is what cancel tests look for.
@@ -385,6 +386,7 @@ export class FakeAnthropic {
         event('content_block_start', { index, content_block: { type: 'text', text: '', citations: null } });
         for (const w of block.text.split(/(?<= )/)) {
           if (!(await pause(first ? timing.firstDeltaDelayMs : timing.deltaDelayMs))) return;
+          if (first) started.firstDeltaAt = Date.now();
           first = false;
           event('content_block_delta', { index, delta: { type: 'text_delta', text: w } });
           deltasSent++;
@@ -392,6 +394,7 @@ export class FakeAnthropic {
       } else if (block.type === 'tool_use') {
         event('content_block_start', { index, content_block: { ...block, input: {} } });
         if (!(await pause(first ? timing.firstDeltaDelayMs : timing.deltaDelayMs))) return;
+        if (first) started.firstDeltaAt = Date.now();
         first = false;
         event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } });
         deltasSent++;

@@ -62,14 +62,25 @@ describe('StreamProgress', () => {
     p.delta('', 40); // too soon, even with the exact count
     t = 600;
     p.delta('', 40);
-    await p.settle();
+    t = 650;
+    p.delta('', 42); // held back by the interval...
+    await p.settle(); // ...and sent as the final count
     p.delta('more'); // after settle: nothing
     await p.settle();
     expect(reports).toEqual([
       [2, '2 of 100 output tokens'],
       [5, '5 of 100 output tokens'],
       [40, '40 of 100 output tokens'],
+      [42, '42 of 100 output tokens'],
     ]);
+  });
+
+  it('settle sends nothing when the last count was reported', async () => {
+    const reports: number[] = [];
+    const p = new StreamProgress(10, async (percent) => void reports.push(percent), () => undefined, 250, () => 0);
+    p.delta('abcd');
+    await p.settle();
+    expect(reports).toEqual([10]);
   });
 });
 

@@ -18,12 +18,15 @@ export async function watchJob(client: ApiClient, id: string, out: NodeJS.Writab
   let seenSeq = history.at(-1)?.seq ?? 0;
   const draw = () => line.render(job.status, job.progress?.percent ?? (job.status === 'completed' ? 100 : null), job.progress?.message ?? null);
   draw();
+  // The poll also ends a stream that missed the terminal event (e.g. the API's pub/sub lost its subscription).
+  const stopStream = new AbortController();
   const poll = setInterval(() => {
     client.call<Job>('GET', `/api/jobs/${id}`).then(
       (j) => {
         if (!isTerminal(job.status)) {
           job = j;
           draw();
+          if (isTerminal(j.status)) stopStream.abort();
         }
       },
       () => undefined,
@@ -43,7 +46,7 @@ export async function watchJob(client: ApiClient, id: string, out: NodeJS.Writab
         job = { ...job, status: e.to };
         // The terminal state is drawn from the final read below, with its final progress.
         if (!isTerminal(e.to)) draw();
-      }).catch((err: unknown) => {
+      }, stopStream.signal).catch((err: unknown) => {
         if (err instanceof ApiError && err.status < 500) throw err;
       });
       if (!isTerminal(job.status)) job = await client.call<Job>('GET', `/api/jobs/${id}`);
@@ -57,8 +60,17 @@ export async function watchJob(client: ApiClient, id: string, out: NodeJS.Writab
   return job;
 }
 
-async function followStream(client: ApiClient, id: string, onProgress: (p: { percent: number; message: string | null }) => void, onEvent: (e: JobEvent) => void): Promise<void> {
+async function followStream(
+  client: ApiClient,
+  id: string,
+  onProgress: (p: { percent: number; message: string | null }) => void,
+  onEvent: (e: JobEvent) => void,
+  stop: AbortSignal,
+): Promise<void> {
+  if (stop.aborted) return;
   const abort = new AbortController();
+  const onStop = () => abort.abort();
+  stop.addEventListener('abort', onStop, { once: true });
   const res = await client.raw('GET', `/api/jobs/${id}/events`, undefined, { accept: 'text/event-stream' }, abort.signal);
   if (!res.ok || !res.body) {
     const text = await res.text();
@@ -73,6 +85,7 @@ async function followStream(client: ApiClient, id: string, onProgress: (p: { per
       if (isTerminal(e.to)) return;
     }
   } finally {
+    stop.removeEventListener('abort', onStop);
     abort.abort();
   }
 }

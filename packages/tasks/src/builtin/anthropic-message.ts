@@ -31,7 +31,7 @@ export const anthropicMessageTask = defineTask({
     let ttftWrite: Promise<void> = Promise.resolve();
     const started = process.hrtime.bigint();
     let ttft: bigint | null = null;
-    let message: Anthropic.Messages.Message;
+    let message: Anthropic.Messages.Message & { parsed_output?: unknown };
     try {
       const stream = client.messages.stream(input as Anthropic.Messages.MessageStreamParams, { signal, maxRetries: 0 });
       stream.on('streamEvent', (event) => {
@@ -55,7 +55,9 @@ export const anthropicMessageTask = defineTask({
     const duration = process.hrtime.bigint() - started;
     await Promise.all([progress.settle(), ttftWrite, recordResponseDuration(duration)]);
     const stopReason = runStopReason(message.stop_reason);
-    return { result: message, stopReason, run: runRecord(input, message, stopReason, ttft, duration) };
+    // finalMessage() adds the SDK's own `parsed_output`; the result is the provider's assistant message.
+    const { parsed_output: _parsed, ...reply } = message;
+    return { result: reply, stopReason, run: runRecord(input, reply, stopReason, ttft, duration) };
   },
 });
 
