@@ -181,6 +181,30 @@ describe('runs: anthropic.message through real worker processes', () => {
     expect(job).toMatchObject({ status: 'failed', attempts: 1, stop_reason: 'llm_api_error', error: { code: 'rate_limit_error' } });
   });
 
+  it('a connection reset, then success: completed with attempts 2', async () => {
+    fake.fail({ path: '/v1/messages', status: 0, count: 1 });
+    const job = await terminal((await createRun(params('reset once'), { max_attempts: 2, backoff_ms: 10 })).id);
+    expect(job).toMatchObject({ status: 'completed', attempts: 2 });
+    const events = expectStatus<{ to: string; reason: string | null }[]>(await stack.request('GET', `/api/jobs/${job.id}/events`), 200);
+    expect(events.find((e) => e.to === 'pending' && e.reason?.startsWith('retry in'))?.reason).toMatch(/api_connection_error/);
+  });
+
+  it('overloaded inside the stream (after the 200): retried, and no step from the broken attempt', async () => {
+    fake.fail({ path: '/v1/messages', status: 529, count: 1, midStream: true });
+    const job = await terminal((await createRun(params('broken stream'), { max_attempts: 2, backoff_ms: 10 })).id);
+    expect(job).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(expectStatus<Step[]>(await stack.request('GET', `/api/runs/${job.id}/steps`), 200)).toHaveLength(1);
+    const events = expectStatus<{ to: string; reason: string | null }[]>(await stack.request('GET', `/api/jobs/${job.id}/events`), 200);
+    expect(events.find((e) => e.to === 'pending' && e.reason?.startsWith('retry in'))?.reason).toMatch(/overloaded_error: Injected failure mid-stream/);
+  });
+
+  it('overloaded inside the stream with no attempts left: failed llm_api_error overloaded_error', async () => {
+    fake.fail({ path: '/v1/messages', status: 529, count: 1, midStream: true });
+    const job = await terminal((await createRun(params('broken stream'))).id);
+    expect(job).toMatchObject({ status: 'failed', attempts: 1, stop_reason: 'llm_api_error', error: { code: 'overloaded_error' } });
+    expect(expectStatus<Message[]>(await stack.request('GET', `/api/runs/${job.id}/messages`), 200)).toEqual([]);
+  });
+
   it('cancel mid-stream closes the HTTP stream; cancelled, no step, no messages', async () => {
     fake.streaming({ firstDeltaDelayMs: 0, deltaDelayMs: 200 });
     const closedBefore = fake.closedStreams.length;

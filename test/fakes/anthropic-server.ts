@@ -40,6 +40,8 @@ export interface Failure {
   noRetry: boolean;
   /** `retry-after` header (seconds) sent with the error. */
   retryAfterSeconds?: number;
+  /** For a streamed message: answer 200, stream the start, then send the error as an SSE `error` event. */
+  midStream?: boolean;
 }
 
 export interface FakeAnthropicOptions {
@@ -159,13 +161,14 @@ export class FakeAnthropic {
   // ---- controls ----------------------------------------------------------------------------------
 
   /** Fails requests whose path contains `path` with `status`: `count` times, or until `clearFailures`. */
-  fail(opts: { path?: string; status?: number; count?: number; noRetry?: boolean; retryAfterSeconds?: number } = {}): void {
+  fail(opts: { path?: string; status?: number; count?: number; noRetry?: boolean; retryAfterSeconds?: number; midStream?: boolean } = {}): void {
     this.failures.push({
       path: opts.path ?? '',
       status: opts.status ?? 500,
       remaining: opts.count ?? Infinity,
       noRetry: opts.noRetry ?? false,
       ...(opts.retryAfterSeconds !== undefined ? { retryAfterSeconds: opts.retryAfterSeconds } : {}),
+      ...(opts.midStream ? { midStream: true } : {}),
     });
   }
 
@@ -242,6 +245,9 @@ export class FakeAnthropic {
       const failure = this.failures.find((f) => f.remaining > 0 && path.includes(f.path));
       if (failure) {
         failure.remaining--;
+        // Status 0: the connection is reset without an answer, as by a proxy or a crashed server.
+        if (failure.status === 0) return void req.socket.destroy();
+        if (failure.midStream) return this.failMidStream(body, res, failure);
         return sendError(res, failure.status, 'Injected failure', failure.noRetry, failure.retryAfterSeconds);
       }
       if (!req.headers['x-api-key'] && !req.headers['authorization']) throw new HttpError(401, 'x-api-key header is required');
@@ -410,6 +416,18 @@ export class FakeAnthropic {
     res.end();
   }
 
+  /** The real API's failure after a 200: `message_start`, a first delta, then `event: error` and the end. */
+  private failMidStream(body: unknown, res: ServerResponse, failure: Failure): void {
+    const message = replyTo(validateMessage(body));
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': rid('req') });
+    const event = (type: string, data: object) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    event('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null } });
+    event('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } });
+    event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Echo: ' } });
+    event('error', { error: { type: ERROR_TYPES[failure.status] ?? 'api_error', message: 'Injected failure mid-stream' } });
+    res.end();
+  }
+
   /** `/_fake/...`: the same controls over HTTP, for a fake running as its own process. */
   private control(method: string, path: string, body: unknown, res: ServerResponse): void {
     const b = (body ?? {}) as Record<string, unknown>;
@@ -422,7 +440,14 @@ export class FakeAnthropic {
     }
     if (method === 'POST' && path === '/_fake/fail') {
       const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-      this.fail({ path: typeof b['path'] === 'string' ? b['path'] : undefined, status: num(b['status']), count: num(b['count']), noRetry: b['no_retry'] === true, retryAfterSeconds: num(b['retry_after']) });
+      this.fail({
+        path: typeof b['path'] === 'string' ? b['path'] : undefined,
+        status: num(b['status']),
+        count: num(b['count']),
+        noRetry: b['no_retry'] === true,
+        retryAfterSeconds: num(b['retry_after']),
+        midStream: b['mid_stream'] === true,
+      });
       return sendJson(res, 200, { failures: this.failures.length });
     }
     if (method === 'DELETE' && path === '/_fake/fail') {
