@@ -364,6 +364,15 @@ describe('runs: anthropic.message through real worker processes', () => {
     });
   });
 
+  it('the OpenAPI document has the run routes and the run input schema', async () => {
+    const doc = expectStatus<{ paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } }>(
+      await stack.request('GET', '/api/openapi.json', undefined, null),
+      200,
+    );
+    for (const path of ['/api/runs', '/api/runs/{id}', '/api/runs/{id}/messages', '/api/runs/{id}/steps', '/api/steps/{step_id}/messages']) expect(doc.paths[path]).toBeDefined();
+    expect(Object.keys(doc.components.schemas['AnthropicMessageInput']!.properties!)).toEqual(expect.arrayContaining(['model', 'max_tokens', 'messages', 'tools', 'tool_choice']));
+  });
+
   it('input is validated strictly, naming the field', async () => {
     const bad = async (input: Record<string, unknown>) => {
       const r = await stack.request('POST', '/api/jobs', { task: 'anthropic.message', input });

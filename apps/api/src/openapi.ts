@@ -1,4 +1,5 @@
 import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySchema, createUserBodySchema, listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema } from '@jobs/core';
+import { anthropicMessageParamsSchema } from '@jobs/tasks';
 import { z } from 'zod';
 import { createBatchBodySchema, listBatchItemsQuerySchema } from './routes/batches';
 import { listBatchJobsQuerySchema } from './routes/scheduler-admin';
@@ -40,6 +41,10 @@ export function openApiDocument(serverUrl: string): Schema {
           },
         },
         Job: { type: 'object', description: 'The Job object of API.md', additionalProperties: true },
+        AnthropicMessageInput: {
+          ...json(anthropicMessageParamsSchema),
+          description: 'The `input` of a job with task anthropic.message (a run): Anthropic Messages create params, strict',
+        },
         Step: {
           type: 'object',
           description: 'One LLM call of a run',

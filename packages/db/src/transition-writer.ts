@@ -86,7 +86,8 @@ export class TransitionWriter {
 
 function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean, throughPending: boolean, withResult: boolean, withRun: boolean): string {
   const sets = ['status = $10', `event_seq = j.event_seq + ${throughPending ? "CASE WHEN prev.status = 'created' THEN 2 ELSE 1 END" : '1'}`, 'updated_at = now()'];
-  if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
+  // A run's timings are its latest attempt's: a new attempt starts without the previous one's.
+  if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL', 'ttft_ns = NULL', 'total_duration_ns = NULL');
   // A new or returned attempt belongs to a worker again, whoever the last one handed it to.
   if (to === 'running' || to === 'pending') sets.push('completion_owner = NULL');
   if (to === 'pending') sets.push('run_at = prev.in_run_at');
