@@ -71,6 +71,10 @@ export class JobBus extends EventEmitter {
     const list = [what.events ? this.names.events : null, what.events ? this.names.progress : null, what.cancel ? this.names.cancel : null, what.keyRevoked ? this.names.keyRevoked : null].filter(
       (c): c is string => c !== null,
     );
+    // ioredis writes SUBSCRIBE as soon as the socket connects, before its ready check (INFO); the check then fails
+    // in subscriber mode, and the reconnect that follows drops the subscription for good (seen at API start, about
+    // one process in three). Subscribing once the connection is ready avoids that; ioredis renews it on reconnects.
+    await readyOrEnded(this.subscriber);
     if (list.length) await this.subscriber.subscribe(...list);
     this.subscribed = true;
   }
@@ -100,4 +104,22 @@ export class JobBus extends EventEmitter {
   get isSubscribed(): boolean {
     return this.subscribed;
   }
+}
+
+/** Resolves when the connection is ready (at once if it is); rejects if it is closed for good first. */
+function readyOrEnded(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      client.off('end', onEnd);
+      resolve();
+    };
+    const onEnd = () => {
+      client.off('ready', onReady);
+      reject(new Error('Redis subscriber connection closed before it was ready'));
+    };
+    // Errors while connecting are retried by the connection's strategy: only 'ready' or 'end' settle this.
+    client.once('ready', onReady);
+    client.once('end', onEnd);
+  });
 }
