@@ -426,7 +426,8 @@ export class JobManager {
 
   async recordTiming(id: string, attempt: number, timing: { ttftNs?: bigint; totalDurationNs?: bigint }): Promise<void> {
     await this.db.$executeRawUnsafe(
-      `UPDATE jobs SET ttft_ns = COALESCE($3, ttft_ns), total_duration_ns = COALESCE($4, total_duration_ns) WHERE id = $1 AND attempts = $2`,
+      // Only the running attempt's: a cancelled or superseded attempt's late timing is dropped, like its progress.
+      `UPDATE jobs SET ttft_ns = COALESCE($3, ttft_ns), total_duration_ns = COALESCE($4, total_duration_ns) WHERE id = $1 AND attempts = $2 AND status = 'running'`,
       id,
       attempt,
       timing.ttftNs ?? null,
