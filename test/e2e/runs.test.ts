@@ -298,11 +298,28 @@ describe('runs: anthropic.message through real worker processes', () => {
   });
 
   describe('a run is a Job: the existing machinery works on it', () => {
-    it('progress reports reach the event stream (SSE event: progress) and the Job', async () => {
+    it('the default event stream is status frames only (each with an id), even for a run that reports progress', async () => {
       fake.streaming({ firstDeltaDelayMs: 0, deltaDelayMs: 60 });
       const words = Array.from({ length: 25 }, (_, i) => `word${i}`).join(' ');
       const created = await createRun(params(words, { max_tokens: 200 }));
       const res = await fetch(`${stack.url}/api/jobs/${created.id}/events`, { headers: { authorization: `Bearer ${OPERATOR}`, accept: 'text/event-stream' } });
+      const text = await res.text(); // the stream ends after the terminal event
+      expect((await getJob(created.id)).progress).toEqual({ percent: 13, message: '26 of 200 output tokens' });
+      // API.md's frames: `event: status`, `id: <seq>`, `data: <event JSON>`; keep-alive comments aside, nothing else.
+      const frames = text.split('\n\n').filter((f) => f.trim() && !f.startsWith(':'));
+      expect(frames.length).toBeGreaterThan(1);
+      for (const f of frames) expect(f).toMatch(/^event: status\nid: \d+\ndata: \{.*\}$/);
+      const seqs = frames.map((f) => Number(/^id: (\d+)$/m.exec(f)![1]));
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(text).not.toMatch(/progress/);
+      expect(frames[frames.length - 1]).toMatch(/"to":"completed"/);
+    });
+
+    it('progress reports reach the event stream with ?progress=true (SSE event: progress) and the Job', async () => {
+      fake.streaming({ firstDeltaDelayMs: 0, deltaDelayMs: 60 });
+      const words = Array.from({ length: 25 }, (_, i) => `word${i}`).join(' ');
+      const created = await createRun(params(words, { max_tokens: 200 }));
+      const res = await fetch(`${stack.url}/api/jobs/${created.id}/events?progress=true`, { headers: { authorization: `Bearer ${OPERATOR}`, accept: 'text/event-stream' } });
       const text = await res.text(); // the stream ends after the terminal event
       const progress = [...text.matchAll(/event: progress\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1]!) as { percent: number; message: string; at: string });
       expect(progress.length).toBeGreaterThan(0);
@@ -315,6 +332,7 @@ describe('runs: anthropic.message through real worker processes', () => {
       expect(progress[progress.length - 1]!.message).toBe('26 of 200 output tokens');
       expect((await getJob(created.id)).progress).toEqual({ percent: 13, message: '26 of 200 output tokens' });
       expect(text).toMatch(/"to":"completed"/);
+      expect((await stack.request('GET', `/api/jobs/${created.id}/events?progress=yes`)).status).toBe(400);
     });
 
     it('a failed run retried by the client completes with its step; deleting it takes steps and messages along', async () => {

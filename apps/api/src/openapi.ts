@@ -2,6 +2,7 @@ import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySche
 import { anthropicMessageParamsSchema } from '@jobs/tasks';
 import { z } from 'zod';
 import { createBatchBodySchema, listBatchItemsQuerySchema } from './routes/batches';
+import { jobEventsQuerySchema } from './routes/jobs';
 import { listBatchJobsQuerySchema } from './routes/scheduler-admin';
 
 type Schema = Record<string, unknown>;
@@ -83,7 +84,14 @@ export function openApiDocument(serverUrl: string): Schema {
       '/api/jobs/{id}/callback/redeliver': {
         post: { summary: 'Replay the latest callback series (same webhook-id, fresh attempt budget)', parameters: [idParam], responses: { '202': ok('Job; the delivery is queued'), ...errors(400, 401, 404, 409, 503) } },
       },
-      '/api/jobs/{id}/events': { get: { summary: 'Status history (JSON, or SSE with Accept: text/event-stream; a stream whose source fails after the headers ends with event: error, data a problem document)', parameters: [idParam], responses: { '200': ok('Events', { type: 'array' }) } } },
+      '/api/jobs/{id}/events': {
+        get: {
+          summary:
+            'Status history (JSON, or SSE with Accept: text/event-stream: event: status, id: <seq>, data: <event JSON> frames; with progress=true also event: progress frames without an id; a stream whose source fails after the headers ends with event: error, data a problem document)',
+          parameters: [idParam, ...queryParams(jobEventsQuerySchema)],
+          responses: { '200': ok('Events', { type: 'array' }), ...errors(400, 401, 404) },
+        },
+      },
       '/api/runs': { get: { summary: 'List runs (Jobs of job_type run, e.g. task anthropic.message)', parameters: listParams, responses: { '200': ok('Runs', { type: 'array', items: jobRef }), ...errors(400, 401) } } },
       '/api/runs/{id}': { get: { summary: 'Get a run', parameters: [idParam], responses: { '200': ok('Run'), ...errors(400, 401, 404) } } },
       '/api/runs/{id}/messages': {

@@ -71,7 +71,7 @@ async function followStream(
   const abort = new AbortController();
   const onStop = () => abort.abort();
   stop.addEventListener('abort', onStop, { once: true });
-  const res = await client.raw('GET', `/api/jobs/${id}/events`, undefined, { accept: 'text/event-stream' }, abort.signal);
+  const res = await client.raw('GET', `/api/jobs/${id}/events?progress=true`, undefined, { accept: 'text/event-stream' }, abort.signal);
   if (!res.ok || !res.body) {
     const text = await res.text();
     throw new ApiError(res.status, text.slice(0, 200) || res.statusText);
