@@ -335,6 +335,18 @@ describe('runs: anthropic.message through real worker processes', () => {
       expect((await stack.request('GET', `/api/jobs/${created.id}/events?progress=yes`)).status).toBe(400);
     });
 
+    it("the SDK's documented create params reach the provider; stream and unknown fields are 400s", async () => {
+      const extra = { thinking: { type: 'enabled', budget_tokens: 1024 }, service_tier: 'auto', output_config: { effort: 'low' }, max_tokens: 2048 };
+      const created = await createRun(params('think first', extra));
+      expect(await terminal(created.id)).toMatchObject({ status: 'completed' });
+      const sent = fake.messageBodies.find((b) => JSON.stringify(b.messages).includes('think first'));
+      expect(sent).toMatchObject({ ...extra, stream: true });
+      for (const [field, value] of [['stream', true], ['thinking', { type: 'enabled', budget_tokens: 10 }], ['workspace_id', 'wrkspc_1'], ['colour', 'red']] as const) {
+        const r = await stack.request('POST', '/api/jobs', { task: 'anthropic.message', input: params('no', { [field]: value }) });
+        expect({ field, status: r.status, names: JSON.stringify(r.body).includes(field) }).toEqual({ field, status: 400, names: true });
+      }
+    });
+
     it('a failed run retried by the client completes with its step; deleting it takes steps and messages along', async () => {
       fake.fail({ path: '/v1/messages', status: 400, count: 1 });
       const failed = await terminal((await createRun(params('second time lucky'))).id);

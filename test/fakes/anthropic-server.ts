@@ -122,6 +122,8 @@ export class FakeAnthropic {
   /** Streams begun, in order (request id and model), and those the client closed before the end. */
   readonly streamsStarted: { requestId: string; model: string; at: number; firstDeltaAt?: number }[] = [];
   readonly closedStreams: ClosedStream[] = [];
+  /** Bodies of `POST /v1/messages`, as received: what the client actually forwarded. */
+  readonly messageBodies: Record<string, unknown>[] = [];
 
   constructor(private readonly opts: FakeAnthropicOptions = {}) {
     this.timing = { startDelayMs: 0, firstDeltaDelayMs: opts.firstDeltaDelayMs ?? 0, deltaDelayMs: opts.streamDelayMs ?? 0 };
@@ -364,6 +366,7 @@ export class FakeAnthropic {
 
   private async messages(body: unknown, res: ServerResponse): Promise<void> {
     const params = validateMessage(body);
+    this.messageBodies.push(body as Record<string, unknown>);
     const message = replyTo(params);
     if (!(body as { stream?: boolean }).stream) return sendJson(res, 200, message);
     const requestId = rid('req');

@@ -101,6 +101,33 @@ describe('anthropicMessageParamsSchema', () => {
       }).success,
     ).toBe(true);
   });
+  it("accepts the SDK's other documented create params (body params of MessageCreateParams)", () => {
+    const full = {
+      ...ok,
+      thinking: { type: 'enabled', budget_tokens: 2048, display: 'summarized' },
+      service_tier: 'auto',
+      cache_control: { type: 'ephemeral', ttl: '1h' },
+      container: { id: 'container_1', skills: [{ type: 'anthropic', skill_id: 'pdf', version: 'latest' }] },
+      diagnostics: { previous_message_id: 'msg_1' },
+      inference_geo: 'us',
+      output_config: { effort: 'high', format: { type: 'json_schema', schema: { type: 'object' } } },
+      speed: 'fast',
+    };
+    expect(anthropicMessageParamsSchema.safeParse(full).error?.issues ?? []).toEqual([]);
+    for (const thinking of [{ type: 'adaptive' }, { type: 'disabled' }, { type: 'between_tools' }]) {
+      expect(anthropicMessageParamsSchema.safeParse({ ...ok, thinking }).success).toBe(true);
+    }
+    expect(anthropicMessageParamsSchema.safeParse({ ...ok, container: 'container_1', service_tier: 'standard_only', speed: null }).success).toBe(true);
+  });
+  it('is strict inside the new params too', () => {
+    const paths = (v: unknown) => (anthropicMessageParamsSchema.safeParse(v).error?.issues ?? []).map((i) => i.path.join('.') || (i as { keys?: string[] }).keys?.join(','));
+    expect(paths({ ...ok, thinking: { type: 'enabled', budget_tokens: 100 } })).toEqual(['thinking.budget_tokens']);
+    expect(paths({ ...ok, thinking: { type: 'sometimes' } })).toEqual(['thinking.type']);
+    expect(paths({ ...ok, service_tier: 'priority' })).toEqual(['service_tier']);
+    expect(paths({ ...ok, output_config: { effort: 'high', colour: 'red' } })).toEqual(['output_config']);
+    expect(paths({ ...ok, cache_control: { type: 'persistent' } })).toEqual(['cache_control.type']);
+    expect(paths({ ...ok, stream: false })).toEqual(['stream']);
+  });
   it('refuses unknown fields, empty messages and out-of-range numbers', () => {
     const paths = (v: unknown) => (anthropicMessageParamsSchema.safeParse(v).error?.issues ?? []).map((i) => i.path.join('.') || (i as { keys?: string[] }).keys?.join(','));
     expect(paths({ ...ok, stream: true })).toEqual(['stream']);
