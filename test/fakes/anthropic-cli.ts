@@ -1,5 +1,7 @@
 // Runs the fake Anthropic API by itself: `npm run fake:anthropic` (FAKE_ANTHROPIC_PORT, default 4010;
-// FAKE_ANTHROPIC_AUTO_END_MS, default 5000: batches end by themselves, outcomes from the custom_id prefix).
+// FAKE_ANTHROPIC_AUTO_END_MS, default 5000: batches end by themselves, outcomes from the custom_id prefix;
+// FAKE_ANTHROPIC_STREAM_DELAY_MS, default 20, between streamed deltas; FAKE_ANTHROPIC_FIRST_DELTA_DELAY_MS, default 0,
+// before the first one).
 import { FakeAnthropic } from './anthropic-server';
 
 const num = (name: string, def: number) => {
@@ -18,6 +20,7 @@ async function main(): Promise<void> {
     autoEndMs: num('FAKE_ANTHROPIC_AUTO_END_MS', 5000),
     cancelDelayMs: num('FAKE_ANTHROPIC_CANCEL_DELAY_MS', 1000),
     streamDelayMs: num('FAKE_ANTHROPIC_STREAM_DELAY_MS', 20),
+    firstDeltaDelayMs: num('FAKE_ANTHROPIC_FIRST_DELTA_DELAY_MS', 0),
   });
   const url = await fake.start(num('FAKE_ANTHROPIC_PORT', 4010), process.env.FAKE_ANTHROPIC_HOST ?? '127.0.0.1');
   console.log(`fake Anthropic API on ${url}  (use ANTHROPIC_BASE_URL=${url} ANTHROPIC_API_KEY=anything)`);

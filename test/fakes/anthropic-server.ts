@@ -38,6 +38,10 @@ export interface Failure {
   remaining: number;
   /** Tell the SDK not to retry (`x-should-retry: false`). */
   noRetry: boolean;
+  /** `retry-after` header (seconds) sent with the error. */
+  retryAfterSeconds?: number;
+  /** For a streamed message: answer 200, stream the start, then send the error as an SSE `error` event. */
+  midStream?: boolean;
 }
 
 export interface FakeAnthropicOptions {
@@ -47,7 +51,31 @@ export interface FakeAnthropicOptions {
   cancelDelayMs?: number;
   /** Pause between streamed text deltas. */
   streamDelayMs?: number;
+  /** Pause before the first content delta (after message_start): the time to first token it shows. */
+  firstDeltaDelayMs?: number;
 }
+
+/** Timing of a streamed reply, per event: tests set it (`streaming`) to shape TTFT and duration. */
+export interface StreamTiming {
+  /** Before `message_start` (the response headers are already sent). */
+  startDelayMs: number;
+  /** Between `message_start` and the first content delta. */
+  firstDeltaDelayMs: number;
+  /** Between two content deltas. */
+  deltaDelayMs: number;
+}
+
+/** A stream the client closed before `message_stop` (cancel, timeout): what it had received by then. */
+export interface ClosedStream {
+  requestId: string;
+  model: string;
+  deltasSent: number;
+  at: number;
+}
+
+/** Every stop reason of the Messages API; `[[stop:<reason>]]` in the last user text forces one. */
+export const STOP_REASONS = ['end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal'] as const;
+type StopReason = (typeof STOP_REASONS)[number];
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -90,8 +118,22 @@ export class FakeAnthropic {
   private held: ServerResponse[] = [];
   private server?: Server;
   private baseUrl = '';
+  private timing: StreamTiming;
+  /** Streams begun, in order (request id and model), and those the client closed before the end. */
+  readonly streamsStarted: { requestId: string; model: string; at: number; firstDeltaAt?: number }[] = [];
+  readonly closedStreams: ClosedStream[] = [];
+  /** Bodies of `POST /v1/messages`, as received: what the client actually forwarded. */
+  readonly messageBodies: Record<string, unknown>[] = [];
 
-  constructor(private readonly opts: FakeAnthropicOptions = {}) {}
+  constructor(private readonly opts: FakeAnthropicOptions = {}) {
+    this.timing = { startDelayMs: 0, firstDeltaDelayMs: opts.firstDeltaDelayMs ?? 0, deltaDelayMs: opts.streamDelayMs ?? 0 };
+  }
+
+  /** Sets the timing of streamed replies (unnamed fields keep their value). */
+  streaming(timing: Partial<StreamTiming>): StreamTiming {
+    this.timing = { ...this.timing, ...timing };
+    return this.timing;
+  }
 
   get url(): string {
     return this.baseUrl;
@@ -121,8 +163,15 @@ export class FakeAnthropic {
   // ---- controls ----------------------------------------------------------------------------------
 
   /** Fails requests whose path contains `path` with `status`: `count` times, or until `clearFailures`. */
-  fail(opts: { path?: string; status?: number; count?: number; noRetry?: boolean } = {}): void {
-    this.failures.push({ path: opts.path ?? '', status: opts.status ?? 500, remaining: opts.count ?? Infinity, noRetry: opts.noRetry ?? false });
+  fail(opts: { path?: string; status?: number; count?: number; noRetry?: boolean; retryAfterSeconds?: number; midStream?: boolean } = {}): void {
+    this.failures.push({
+      path: opts.path ?? '',
+      status: opts.status ?? 500,
+      remaining: opts.count ?? Infinity,
+      noRetry: opts.noRetry ?? false,
+      ...(opts.retryAfterSeconds !== undefined ? { retryAfterSeconds: opts.retryAfterSeconds } : {}),
+      ...(opts.midStream ? { midStream: true } : {}),
+    });
   }
 
   clearFailures(): void {
@@ -198,7 +247,10 @@ export class FakeAnthropic {
       const failure = this.failures.find((f) => f.remaining > 0 && path.includes(f.path));
       if (failure) {
         failure.remaining--;
-        return sendError(res, failure.status, 'Injected failure', failure.noRetry);
+        // Status 0: the connection is reset without an answer, as by a proxy or a crashed server.
+        if (failure.status === 0) return void req.socket.destroy();
+        if (failure.midStream) return this.failMidStream(body, res, failure);
+        return sendError(res, failure.status, 'Injected failure', failure.noRetry, failure.retryAfterSeconds);
       }
       if (!req.headers['x-api-key'] && !req.headers['authorization']) throw new HttpError(401, 'x-api-key header is required');
       if (!req.headers['anthropic-version']) throw new HttpError(400, 'anthropic-version header is required');
@@ -314,25 +366,68 @@ export class FakeAnthropic {
 
   private async messages(body: unknown, res: ServerResponse): Promise<void> {
     const params = validateMessage(body);
+    this.messageBodies.push(body as Record<string, unknown>);
     const message = replyTo(params);
     if (!(body as { stream?: boolean }).stream) return sendJson(res, 200, message);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': rid('req') });
-    const event = (type: string, data: object) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
-    const text = (message.content[0] as Anthropic.Messages.TextBlock).text;
+    const requestId = rid('req');
+    const timing = this.timing;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': requestId });
+    const started: (typeof this.streamsStarted)[number] = { requestId, model: params.model, at: Date.now() };
+    this.streamsStarted.push(started);
+    let ended = false;
+    let deltasSent = 0;
+    // The client closing its end before message_stop (an aborted stream) is what cancel tests look for.
+    res.on('close', () => {
+      if (!ended) this.closedStreams.push({ requestId, model: params.model, deltasSent, at: Date.now() });
+    });
+    const open = () => !res.destroyed && !res.writableEnded;
+    const event = (type: string, data: object) => open() && res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    const pause = async (ms: number) => {
+      if (ms > 0) await sleep(ms);
+      return open();
+    };
+    if (!(await pause(timing.startDelayMs))) return;
     event('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 1 } } });
     event('ping', {});
-    event('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } });
-    const words = text.split(/(?<= )/);
-    for (const w of words) {
-      if (this.opts.streamDelayMs) await sleep(this.opts.streamDelayMs);
-      event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } });
+    let first = true;
+    for (const [index, block] of message.content.entries()) {
+      if (block.type === 'text') {
+        event('content_block_start', { index, content_block: { type: 'text', text: '', citations: null } });
+        for (const w of block.text.split(/(?<= )/)) {
+          if (!(await pause(first ? timing.firstDeltaDelayMs : timing.deltaDelayMs))) return;
+          if (first) started.firstDeltaAt = Date.now();
+          first = false;
+          event('content_block_delta', { index, delta: { type: 'text_delta', text: w } });
+          deltasSent++;
+        }
+      } else if (block.type === 'tool_use') {
+        event('content_block_start', { index, content_block: { ...block, input: {} } });
+        if (!(await pause(first ? timing.firstDeltaDelayMs : timing.deltaDelayMs))) return;
+        if (first) started.firstDeltaAt = Date.now();
+        first = false;
+        event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } });
+        deltasSent++;
+      }
+      event('content_block_stop', { index });
     }
-    event('content_block_stop', { index: 0 });
     event('message_delta', {
-      delta: { stop_reason: message.stop_reason, stop_sequence: null, stop_details: null, container: null },
+      delta: { stop_reason: message.stop_reason, stop_sequence: message.stop_sequence, stop_details: null, container: null },
       usage: { output_tokens: message.usage.output_tokens, input_tokens: message.usage.input_tokens, cache_creation_input_tokens: null, cache_read_input_tokens: null, server_tool_use: null, output_tokens_details: null },
     });
     event('message_stop', {});
+    ended = true;
+    res.end();
+  }
+
+  /** The real API's failure after a 200: `message_start`, a first delta, then `event: error` and the end. */
+  private failMidStream(body: unknown, res: ServerResponse, failure: Failure): void {
+    const message = replyTo(validateMessage(body));
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': rid('req') });
+    const event = (type: string, data: object) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    event('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null } });
+    event('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } });
+    event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Echo: ' } });
+    event('error', { error: { type: ERROR_TYPES[failure.status] ?? 'api_error', message: 'Injected failure mid-stream' } });
     res.end();
   }
 
@@ -348,7 +443,14 @@ export class FakeAnthropic {
     }
     if (method === 'POST' && path === '/_fake/fail') {
       const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-      this.fail({ path: typeof b['path'] === 'string' ? b['path'] : undefined, status: num(b['status']), count: num(b['count']), noRetry: b['no_retry'] === true });
+      this.fail({
+        path: typeof b['path'] === 'string' ? b['path'] : undefined,
+        status: num(b['status']),
+        count: num(b['count']),
+        noRetry: b['no_retry'] === true,
+        retryAfterSeconds: num(b['retry_after']),
+        midStream: b['mid_stream'] === true,
+      });
       return sendJson(res, 200, { failures: this.failures.length });
     }
     if (method === 'DELETE' && path === '/_fake/fail') {
@@ -359,6 +461,12 @@ export class FakeAnthropic {
       this.delay(Number(b['ms'] ?? 0), (b['path'] as string | undefined) ?? '');
       return sendJson(res, 200, { delays: this.delays });
     }
+    if (method === 'POST' && path === '/_fake/streaming') {
+      const num = (v: unknown) => (typeof v === 'number' && v >= 0 ? v : undefined);
+      const t = { startDelayMs: num(b['start_delay_ms']), firstDeltaDelayMs: num(b['first_delta_delay_ms']), deltaDelayMs: num(b['delta_delay_ms']) };
+      return sendJson(res, 200, this.streaming(Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined))));
+    }
+    if (method === 'GET' && path === '/_fake/streams') return sendJson(res, 200, { started: this.streamsStarted, closed: this.closedStreams });
     if (method === 'GET' && path === '/_fake/batches') return sendJson(res, 200, [...this.batches.values()].map((fb) => fb.batch));
     if (method === 'GET' && path === '/_fake/stats') return sendJson(res, 200, Object.fromEntries(this.hits));
     sendError(res, 404, `No control route ${method} ${path}`);
@@ -376,28 +484,53 @@ function resultFor(r: FakeRequest, outcome: Outcome): Anthropic.Messages.Message
   }
 }
 
-/** An echo of the last user text, cut at max_tokens words (then stop_reason `max_tokens`). */
+/**
+ * An echo of the last user text, one token per word. Stop reasons as the real API gives them: `max_tokens` when
+ * the echo is longer than max_tokens words, `stop_sequence` when a stop sequence occurs in it (cut before it),
+ * `tool_use` when tool_choice forces a tool (a tool_use block with `{}` input), else `end_turn`;
+ * `[[stop:<reason>]]` in the text forces `pause_turn`, `refusal` (or any other) for tests.
+ */
 function replyTo(params: FakeRequest['params']): Message {
   const last = [...params.messages].reverse().find((m) => m.role === 'user');
   const said = typeof last?.content === 'string' ? last.content : Array.isArray(last?.content) ? (last.content as { type?: string; text?: string }[]).filter((b) => b.type === 'text').map((b) => b.text ?? '').join(' ') : '';
-  const words = `Echo: ${said}`.split(/\s+/).filter(Boolean);
-  const cut = words.length > params.max_tokens;
-  const out = words.slice(0, params.max_tokens);
+  const forced = /\[\[stop:([a-z_]+)\]\]/.exec(said)?.[1] as StopReason | undefined;
+  let words = `Echo: ${said.replace(/\[\[stop:[a-z_]+\]\]/g, '')}`.split(/\s+/).filter(Boolean);
+  let stopReason: StopReason = forced ?? 'end_turn';
+  let stopSequence: string | null = null;
+  const stops = (params as { stop_sequences?: string[] }).stop_sequences ?? [];
+  const hit = words.findIndex((w) => stops.includes(w));
+  if (!forced && hit >= 0) {
+    stopSequence = words[hit]!;
+    words = words.slice(0, hit);
+    stopReason = 'stop_sequence';
+  }
+  if (words.length > params.max_tokens) {
+    words = words.slice(0, params.max_tokens);
+    stopReason = 'max_tokens';
+  }
+  const toolChoice = (params as { tool_choice?: { type?: string; name?: string } }).tool_choice;
+  const tools = (params as { tools?: { name?: string }[] }).tools ?? [];
+  const content: Anthropic.Messages.ContentBlock[] = [{ type: 'text', text: words.join(' '), citations: null }];
+  if (!forced && stopReason === 'end_turn' && tools.length > 0 && (toolChoice?.type === 'tool' || toolChoice?.type === 'any')) {
+    const name = toolChoice.type === 'tool' ? toolChoice.name! : tools[0]!.name!;
+    content.push({ type: 'tool_use', id: rid('toolu'), name, input: {} } as Anthropic.Messages.ToolUseBlock);
+    stopReason = 'tool_use';
+  }
   const inputTokens = JSON.stringify(params.messages).split(/\s+/).length;
   return {
     id: rid('msg'),
     type: 'message',
     role: 'assistant',
     model: params.model,
-    content: [{ type: 'text', text: out.join(' '), citations: null }],
-    stop_reason: cut ? 'max_tokens' : 'end_turn',
-    stop_sequence: null,
+    content,
+    stop_reason: stopReason,
+    stop_sequence: stopSequence,
     stop_details: null,
     container: null,
     diagnostics: null,
     usage: {
       input_tokens: inputTokens,
-      output_tokens: out.length,
+      output_tokens: words.length + (content.length - 1),
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
       cache_creation: null,
@@ -459,7 +592,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, message: string, noRetry = false): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'request-id': rid('req'), ...(noRetry ? { 'x-should-retry': 'false' } : {}) });
+function sendError(res: ServerResponse, status: number, message: string, noRetry = false, retryAfterSeconds?: number): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'request-id': rid('req'),
+    ...(noRetry ? { 'x-should-retry': 'false' } : {}),
+    ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}),
+  });
   res.end(JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[status] ?? 'api_error', message }, request_id: rid('req') }));
 }

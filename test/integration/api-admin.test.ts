@@ -113,6 +113,9 @@ describe('admin routes: organizations, users, API keys', () => {
     for (const p of ['/api/jobs', '/api/jobs/{id}', '/api/jobs/{id}/cancel', '/api/jobs/{id}/retry', '/api/jobs/{id}/events', '/api/admin/organizations', '/api/admin/api-keys']) {
       expect(doc.paths).toHaveProperty([p]);
     }
+    // Progress frames on the event stream are opt-in, and documented as such.
+    const events = doc.paths['/api/jobs/{id}/events'] as { get: { parameters: { name: string; in: string }[] } };
+    expect(events.get.parameters).toContainEqual(expect.objectContaining({ name: 'progress', in: 'query' }));
     const docs = await fetch(`${stack.url}/docs`);
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toContain('text/html');

@@ -44,6 +44,8 @@ describe('llm.batch submission after an earlier attempt', () => {
       input,
       signal: new AbortController().signal,
       reportProgress: async () => undefined,
+      recordTtft: async () => undefined,
+      recordResponseDuration: async () => undefined,
       logger: createLogger({ level: 'error', service: 'test' }),
       clients: { llmBatches: batches, anthropic: createAnthropicClient({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'k' }, { maxRetries: 0 })! },
     };

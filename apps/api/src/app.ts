@@ -19,6 +19,7 @@ import { sourceRoutes } from './routes/sources';
 import { callbackRoutes } from './routes/callbacks';
 import { jobRoutes } from './routes/jobs';
 import { operationsRoutes } from './routes/operations';
+import { runRoutes } from './routes/runs';
 import { publicUrl } from '@jobs/core';
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobService; r
   app.use('/api', (req, res, next) => (req.path.startsWith('/health') || req.path === '/openapi.json' ? next() : auth(req, res, next)));
   app.use('/api', rateLimit({ redis: deps.redis, perSecond: deps.settings.RATE_LIMIT_PER_SECOND, prefix: deps.settings.QUEUE_PREFIX, logger: deps.logger }));
   app.use(jobRoutes(deps, service, table));
+  app.use(runRoutes(deps, table));
   app.use(jobRoutes(deps, service, table, '/api/runs', 'run'));
   app.use(adminRoutes(deps, table));
   app.use(batchRoutes(deps, service, table));

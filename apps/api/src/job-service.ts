@@ -28,7 +28,9 @@ export class JobService {
     const input = this.deps.tasks.validate(body.task, body.input);
     if (body.callback_url && this.deps.checkCallbackUrl) await this.deps.checkCallbackUrl(body.callback_url);
     const { wait_ms: _wait, ...rest } = body;
-    const outcome = await this.deps.jobs.create(actor, { ...rest, input, job_type: jobType }, hooks.refuseNew ? { refuseNew: hooks.refuseNew } : {});
+    // A task may say what its jobs are (anthropic.message makes runs), whichever route created them.
+    const type = this.deps.tasks.get(body.task)?.jobType ?? jobType;
+    const outcome = await this.deps.jobs.create(actor, { ...rest, input, job_type: type }, hooks.refuseNew ? { refuseNew: hooks.refuseNew } : {});
     if (!outcome.created) return outcome;
     if (hooks.afterInsert) {
       try {

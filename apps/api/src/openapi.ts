@@ -1,6 +1,8 @@
-import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySchema, createUserBodySchema, listJobsQuerySchema } from '@jobs/core';
+import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySchema, createUserBodySchema, listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema } from '@jobs/core';
+import { anthropicMessageParamsSchema } from '@jobs/tasks';
 import { z } from 'zod';
 import { createBatchBodySchema, listBatchItemsQuerySchema } from './routes/batches';
+import { jobEventsQuerySchema } from './routes/jobs';
 import { listBatchJobsQuerySchema } from './routes/scheduler-admin';
 import { createSourceBodySchema, listFilesQuerySchema, listSourcesQuerySchema } from './routes/sources';
 
@@ -61,6 +63,30 @@ export function openApiDocument(serverUrl: string): Schema {
             updated_at: { type: 'string', format: 'date-time' },
           },
         },
+        AnthropicMessageInput: {
+          ...json(anthropicMessageParamsSchema),
+          description: 'The `input` of a job with task anthropic.message (a run): Anthropic Messages create params, strict',
+        },
+        Step: {
+          type: 'object',
+          description: 'One LLM call of a run',
+          properties: {
+            id: { type: 'string' },
+            run_id: { type: 'string' },
+            provider: { type: 'string' },
+            model: { type: 'string' },
+            stop_reason: { type: ['string', 'null'] },
+            usage: { type: 'object', properties: { input_tokens: { type: 'integer' }, output_tokens: { type: 'integer' } }, additionalProperties: true },
+            ttft_ns: { type: ['integer', 'null'] },
+            duration_ns: { type: ['integer', 'null'] },
+            created_at: { type: 'string' },
+          },
+        },
+        Message: {
+          type: 'object',
+          description: 'A message of a run: an input message or the assistant reply; content is an array of content blocks',
+          properties: { id: { type: 'string' }, run_id: { type: 'string' }, step_id: { type: ['string', 'null'] }, role: { type: 'string', enum: ['user', 'assistant'] }, content: {}, created_at: { type: 'string' } },
+        },
       },
     },
     security: [{ bearer: [] }],
@@ -79,7 +105,29 @@ export function openApiDocument(serverUrl: string): Schema {
       '/api/jobs/{id}/callback/redeliver': {
         post: { summary: 'Replay the latest callback series (same webhook-id, fresh attempt budget)', parameters: [idParam], responses: { '202': ok('Job; the delivery is queued'), ...errors(400, 401, 404, 409, 503) } },
       },
-      '/api/jobs/{id}/events': { get: { summary: 'Status history (JSON, or SSE with Accept: text/event-stream; a stream whose source fails after the headers ends with event: error, data a problem document)', parameters: [idParam], responses: { '200': ok('Events', { type: 'array' }) } } },
+      '/api/jobs/{id}/events': {
+        get: {
+          summary:
+            'Status history (JSON, or SSE with Accept: text/event-stream: event: status, id: <seq>, data: <event JSON> frames; with progress=true also event: progress frames without an id; a stream whose source fails after the headers ends with event: error, data a problem document)',
+          parameters: [idParam, ...queryParams(jobEventsQuerySchema)],
+          responses: { '200': ok('Events', { type: 'array' }), ...errors(400, 401, 404) },
+        },
+      },
+      '/api/runs': { get: { summary: 'List runs (Jobs of job_type run, e.g. task anthropic.message)', parameters: listParams, responses: { '200': ok('Runs', { type: 'array', items: jobRef }), ...errors(400, 401) } } },
+      '/api/runs/{id}': { get: { summary: 'Get a run', parameters: [idParam], responses: { '200': ok('Run'), ...errors(400, 401, 404) } } },
+      '/api/runs/{id}/messages': {
+        get: { summary: "A run's messages in conversation order, paginated", parameters: [idParam, ...queryParams(listRunMessagesQuerySchema)], responses: { '200': ok('Messages', { type: 'array', items: { $ref: '#/components/schemas/Message' } }), ...errors(400, 401, 404) } },
+      },
+      '/api/runs/{id}/steps': {
+        get: { summary: "A run's steps (LLM calls), paginated", parameters: [idParam, ...queryParams(listRunStepsQuerySchema)], responses: { '200': ok('Steps', { type: 'array', items: { $ref: '#/components/schemas/Step' } }), ...errors(400, 401, 404) } },
+      },
+      '/api/steps/{step_id}/messages': {
+        get: {
+          summary: 'The messages of one step, paginated',
+          parameters: [{ name: 'step_id', in: 'path', required: true, schema: { type: 'string' } }, ...queryParams(listRunMessagesQuerySchema)],
+          responses: { '200': ok('Messages', { type: 'array', items: { $ref: '#/components/schemas/Message' } }), ...errors(400, 401, 404) },
+        },
+      },
       '/api/admin/organizations': { post: { summary: 'Create an organization (operator)', requestBody: body(createOrganizationBodySchema), responses: { '201': ok('Organization', { type: 'object' }), ...errors(400, 401, 403) } } },
       '/api/admin/organizations/{id}': { get: { summary: 'Read an organization', parameters: [idParam], responses: { '200': ok('Organization', { type: 'object' }), ...errors(401, 403, 404) } } },
       '/api/admin/organizations/{id}/webhook-secret/rotate': { post: { summary: 'Rotate the webhook secret', parameters: [idParam], responses: { '200': ok('Organization', { type: 'object' }) } } },

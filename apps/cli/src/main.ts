@@ -3,9 +3,10 @@ import { ApiClient, ApiError } from './client';
 import { adminCommand } from './commands/admin';
 import { sourcesCommand, uploadCommand } from './commands/files';
 import { cancelCommand, createCommand, getCommand, listCommand, retryCommand, watchCommand, type Io } from './commands/jobs';
+import { messagesCommand, runCommand } from './commands/runs';
 import { USAGE, UsageError } from './usage';
 
-const JOB_COMMANDS = { create: createCommand, get: getCommand, watch: watchCommand, list: listCommand, cancel: cancelCommand, retry: retryCommand };
+const JOB_COMMANDS = { create: createCommand, get: getCommand, watch: watchCommand, list: listCommand, cancel: cancelCommand, retry: retryCommand, run: runCommand, messages: messagesCommand };
 
 /** Runs one command line; returns the exit code (0 ok, 1 job did not complete, 2 usage, 3 API or network error). */
 export async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io, err: NodeJS.WritableStream): Promise<number> {

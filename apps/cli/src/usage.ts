@@ -15,6 +15,9 @@ Environment: JOBS_API_KEY (required), JOBS_API_URL (default http://127.0.0.1:828
   jobs sources create <name>          prints the source id
   jobs sources list
   jobs upload <source-id> <path> [--watch]   upload a file; --watch follows its processing (exit 1 unless completed)
+  jobs run --model M --message TEXT [--max-tokens N] [--system TEXT] [--max-attempts N] [--timeout-ms N]
+           [--watch]                  an anthropic.message run; --watch prints the reply when it ends
+  jobs messages <run-id> [--order asc|desc] [--limit N]   a run's messages, in conversation order
   jobs orgs create <name>                                   (operator)
   jobs users create --organization ID --name NAME           (admin)
   jobs keys create --user ID --role member|admin|operator   (admin; prints the key once)

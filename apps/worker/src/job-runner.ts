@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { MAX_ATTEMPTS_CAP, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
+import { MAX_ATTEMPTS_CAP, TaskError, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobManager, JobRow } from '@jobs/db';
 import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';
 import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
@@ -256,8 +256,12 @@ export class JobRunner {
         reportProgress: async (percent, message) => {
           const p = { percent: Math.max(0, Math.min(100, percent)), message: message ?? null };
           // A report that finds the row no longer running for this attempt is a cancel (or takeover) we missed.
-          if (!(await this.jobs.reportProgress(job.id, attempt, p))) this.abortAttempt(job.id, attempt, 'superseded');
+          if (!(await this.jobs.reportProgress(job.id, attempt, p))) return this.abortAttempt(job.id, attempt, 'superseded');
+          // Live to event streams; best effort, the Job row already holds it.
+          this.bus.publishProgress({ job_id: job.id, attempt, ...p, at: new Date().toISOString() }).catch((err: unknown) => log.warn('progress publish failed', { err: String(err) }));
         },
+        recordTtft: (ns) => this.jobs.recordTtft(job.id, attempt, ns),
+        recordResponseDuration: (ns) => this.jobs.recordResponseDuration(job.id, attempt, ns),
       });
       handlerSettled = false;
       handlerDone = run.then(
@@ -284,7 +288,13 @@ export class JobRunner {
         return;
       }
       const done = await this.persist(log, () =>
-        this.jobs.transition(job.id, 'completed', { ...fence, from: ['running'], result: output.result ?? null, stopReason: output.stopReason ?? 'end_turn' }),
+        this.jobs.transition(job.id, 'completed', {
+          ...fence,
+          from: ['running'],
+          result: output.result ?? null,
+          stopReason: output.stopReason ?? 'end_turn',
+          ...(output.run ? { run: output.run } : {}),
+        }),
       );
       if (done) jobDuration.observe({ task: job.task, status: 'completed' }, seconds(startedAt));
       else log.info('late result discarded: the job moved on without this attempt');
@@ -399,7 +409,8 @@ export class JobRunner {
     const code = (err as { code?: unknown }).code;
     const error = { message, code: typeof code === 'string' ? code : isPermanent(err) ? 'permanent_error' : 'task_error' };
     if (!isPermanent(err) && job.attempts < job.max_attempts) {
-      const delay = fullJitterBackoff(job.backoff_ms, job.attempts);
+      // A provider's retry-after is the least wait; the job's own backoff applies when it asks for more.
+      const delay = Math.max(fullJitterBackoff(job.backoff_ms, job.attempts), err instanceof TaskError ? (err.retryAfterMs ?? 0) : 0);
       const runAt = new Date(Date.now() + delay);
       const back = await this.persist(log, () => this.jobs.transition(job.id, 'pending', { ...fence, error, runAt, reason: `retry in ${delay} ms: ${message}` }));
       if (back && token) {
@@ -409,7 +420,8 @@ export class JobRunner {
       }
       return;
     }
-    await this.persist(log, () => this.jobs.transition(job.id, 'failed', { ...fence, error, stopReason: 'error', reason: message }));
+    const stopReason = err instanceof TaskError ? err.stopReason : 'error';
+    await this.persist(log, () => this.jobs.transition(job.id, 'failed', { ...fence, error, stopReason, reason: message }));
     log.info('job failed', { error: message });
   }
 }

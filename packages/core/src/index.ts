@@ -9,3 +9,4 @@ export * from './actor';
 export * from './dependency-errors';
 export * from './attempt-budget';
 export * from './file-status';
+export * from './runs';

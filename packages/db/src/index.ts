@@ -9,3 +9,4 @@ export * from './batch-manager';
 export * from './callback-store';
 export * from './file-store';
 export * from './file-job-link';
+export * from './run-records';

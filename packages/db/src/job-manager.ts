@@ -16,6 +16,7 @@ import {
   type JobType,
   type ListJobsQuery,
   type LostAttemptVerdict,
+  type RunRecord,
 } from '@jobs/core';
 import { reportBackgroundError } from '@jobs/observability';
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
@@ -24,6 +25,7 @@ import { insertJobRows, type InsertValues } from './job-inserter';
 import { jobListSelect } from './job-list-values';
 import { TransitionWriter } from './transition-writer';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
+import { listMessages, listSteps, stepOwner, type ApiMessage, type ApiStep, type RunPage } from './run-records';
 import { iso } from './job-row';
 
 export interface CreateJobInput extends Omit<CreateJobBody, 'wait_ms'> {
@@ -41,6 +43,8 @@ export interface TransitionOptions {
   error?: JobError | null;
   stopReason?: string | null;
   runAt?: Date | null;
+  /** With `to: 'completed'`: the run's step and messages, inserted by the same statement (SPEC F9). */
+  run?: RunRecord;
   /** Guard: only while `expires_at` has not passed (checked by the same statement, so start and expiry never race). */
   unlessExpired?: boolean;
   /**
@@ -384,9 +388,46 @@ export class JobManager {
     return n > 0;
   }
 
+  /** The seeds' record_ttft: the running attempt's time to first token (a stale attempt's is dropped by the fence). */
+  async recordTtft(id: string, attempt: number, ttftNs: bigint): Promise<void> {
+    await this.recordTiming(id, attempt, { ttftNs });
+  }
+
+  /** The seeds' record_response_duration: the running attempt's total response time. */
+  async recordResponseDuration(id: string, attempt: number, durationNs: bigint): Promise<void> {
+    await this.recordTiming(id, attempt, { totalDurationNs: durationNs });
+  }
+
+  /** A run of the caller's organization, or a 404 (a job of another type is not a run). */
+  async getRun(actor: Actor, id: string): Promise<JobRow> {
+    const job = await this.get(actor, id);
+    if (job.job_type !== 'run') throw new NotFoundError(`Run ${id} not found`);
+    return job;
+  }
+
+  /** The seeds' get_run_messages: a run's messages in conversation order, one keyset page. */
+  async getRunMessages(actor: Actor, runId: string, page: RunPage): Promise<ApiMessage[]> {
+    await this.getRun(actor, runId);
+    return listMessages(this.db, runId, null, page);
+  }
+
+  /** The seeds' get_job_steps: a run's steps in creation order, one keyset page. */
+  async getJobSteps(actor: Actor, runId: string, page: RunPage): Promise<ApiStep[]> {
+    await this.getRun(actor, runId);
+    return listSteps(this.db, runId, page);
+  }
+
+  /** The seeds' get_step_messages: the messages of one step; another organization's step is a 404. */
+  async getStepMessages(actor: Actor, stepId: string, page: RunPage): Promise<ApiMessage[]> {
+    const owner = await stepOwner(this.db, stepId);
+    if (!owner || !canSeeOrganization(actor, owner.organization_id)) throw new NotFoundError(`Step ${stepId} not found`);
+    return listMessages(this.db, owner.job_id, stepId, page);
+  }
+
   async recordTiming(id: string, attempt: number, timing: { ttftNs?: bigint; totalDurationNs?: bigint }): Promise<void> {
     await this.db.$executeRawUnsafe(
-      `UPDATE jobs SET ttft_ns = COALESCE($3, ttft_ns), total_duration_ns = COALESCE($4, total_duration_ns) WHERE id = $1 AND attempts = $2`,
+      // Only the running attempt's: a cancelled or superseded attempt's late timing is dropped, like its progress.
+      `UPDATE jobs SET ttft_ns = COALESCE($3, ttft_ns), total_duration_ns = COALESCE($4, total_duration_ns) WHERE id = $1 AND attempts = $2 AND status = 'running'`,
       id,
       attempt,
       timing.ttftNs ?? null,

@@ -3,6 +3,7 @@ import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import type { JobRow } from './job-row';
 import type { TransitionOptions } from './job-manager';
+import { RUN_RECORD_CTE, runRecordJson } from './run-records';
 
 interface Item {
   id: string;
@@ -47,10 +48,12 @@ export class TransitionWriter {
     const throughPending = opts.throughPending === true && to === 'running' && from.includes('created');
     // A terminal write other than `completed` keeps the row's result unless the caller gives one (a batch's counts).
     const withResult = opts.result !== undefined && isTerminal(to) && to !== 'completed';
-    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}|${unlessExpired ? 'x' : ''}|${throughPending ? 'p' : ''}|${withResult ? 'r' : ''}`;
+    // A run's step and messages are written only with its completion (SPEC F9).
+    const withRun = opts.run !== undefined && to === 'completed';
+    const shape = `${to}|${from.join(',')}|${withError ? 'e' : ''}|${unlessExpired ? 'x' : ''}|${throughPending ? 'p' : ''}|${withResult ? 'r' : ''}|${withRun ? 'R' : ''}`;
     let batcher = this.batchers.get(shape);
     if (!batcher) {
-      const sql = transitionSql(to, withError, unlessExpired, throughPending, withResult);
+      const sql = transitionSql(to, withError, unlessExpired, throughPending, withResult, withRun);
       batcher = new Batcher<Item, Written | null>((items) => this.run(sql, to, from, items), HOT_PATH_BATCHING, (item) => item.id);
       this.batchers.set(shape, batcher);
     }
@@ -70,6 +73,7 @@ export class TransitionWriter {
       col((o) => JSON.stringify(o.result ?? null)),
       from,
       to,
+      col((o) => (o.run ? runRecordJson(o.run) : null)),
     ], { prepare: true });
     const byId = new Map<string, Written>();
     for (const r of rows) {
@@ -80,9 +84,10 @@ export class TransitionWriter {
   }
 }
 
-function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean, throughPending: boolean, withResult: boolean): string {
+function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean, throughPending: boolean, withResult: boolean, withRun: boolean): string {
   const sets = ['status = $10', `event_seq = j.event_seq + ${throughPending ? "CASE WHEN prev.status = 'created' THEN 2 ELSE 1 END" : '1'}`, 'updated_at = now()'];
-  if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL');
+  // A run's timings are its latest attempt's: a new attempt starts without the previous one's.
+  if (to === 'running') sets.push('attempts = j.attempts + 1', 'started_at = now()', 'run_at = NULL', 'progress = NULL', 'ttft_ns = NULL', 'total_duration_ns = NULL');
   // A new or returned attempt belongs to a worker again, whoever the last one handed it to.
   if (to === 'running' || to === 'pending') sets.push('completion_owner = NULL');
   if (to === 'pending') sets.push('run_at = prev.in_run_at');
@@ -103,11 +108,11 @@ function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean
   // otherwise reads all `running` rows through the (status, updated_at) index and filters them by id, which
   // cost 10 ms per batch instead of 1 under a backlog (bench scenario 1, pg_stat_statements).
   return `WITH i AS (
-      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[])
-        AS i(id, attempt, worker_id, reason, run_at, error, stop_reason, result)
+      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $11::text[])
+        AS i(id, attempt, worker_id, reason, run_at, error, stop_reason, result, run)
     ), prev AS (
       SELECT j.id, j.status, i.worker_id AS in_worker_id, i.reason AS in_reason, i.run_at AS in_run_at, i.error AS in_error,
-             i.stop_reason AS in_stop_reason, i.result AS in_result
+             i.stop_reason AS in_stop_reason, i.result AS in_result, i.run AS in_run
       FROM jobs j JOIN i ON i.id = j.id
       WHERE j.id = ANY($1::text[]) AND ARRAY[j.status] <@ $9::text[] AND (i.attempt IS NULL OR j.attempts = i.attempt)
         ${unlessExpired ? 'AND (j.expires_at IS NULL OR j.expires_at > now())' : ''}
@@ -125,7 +130,7 @@ function transitionSql(to: JobStatus, withError: boolean, unlessExpired: boolean
       SELECT id, event_seq, CASE WHEN prev_status = 'created' THEN 'pending' ELSE prev_status END, status, updated_at, attempts, in_worker_id, in_reason FROM u`
           : 'SELECT id, event_seq, prev_status, status, updated_at, attempts, in_worker_id, in_reason FROM u'
       }
-    )${isTerminal(to) ? CALLBACK_SERIES_CTE : ''}
+    )${isTerminal(to) ? CALLBACK_SERIES_CTE : ''}${withRun ? RUN_RECORD_CTE : ''}
     SELECT * FROM u`;
 }
 

@@ -6,6 +6,8 @@ export const SCHEDULER_QUEUE = 'scheduler';
 export const channels = (prefix: string) => ({
   /** Every status transition of every job (API waiters and event streams listen). */
   events: `${prefix}:bus:job-events`,
+  /** Progress reports of running attempts (event streams listen; progress is also on the Job). */
+  progress: `${prefix}:bus:job-progress`,
   /** Cancel requests for running attempts, heard by every worker. */
   cancel: `${prefix}:bus:cancel`,
   /** Revoked API key ids: every API process drops them from its key cache. */

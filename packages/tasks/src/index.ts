@@ -11,3 +11,6 @@ export * from './files/embedders';
 export * from './files/pipeline-pool';
 export * from './files/file-processing-store';
 export type { ParsedFile } from './files/pipeline-thread';
+export { anthropicMessageTask } from './builtin/anthropic-message';
+export * from './llm/anthropic-params';
+export * from './llm/llm-api-error';

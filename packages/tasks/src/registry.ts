@@ -1,6 +1,7 @@
 import { ValidationError, fieldErrorsFromIssues } from '@jobs/core';
 import type { z } from 'zod';
 import { fileProcessTask } from './builtin/file-process';
+import { anthropicMessageTask } from './builtin/anthropic-message';
 import { httpRequestTask } from './builtin/http-request';
 import { llmBatchTask } from './builtin/llm-batch';
 import { noopTask } from './builtin/noop';
@@ -38,5 +39,5 @@ export class TaskRegistry {
 }
 
 export function builtinTasks(): TaskRegistry {
-  return new TaskRegistry().register(noopTask).register(sleepTask).register(httpRequestTask).register(llmBatchTask).register(fileProcessTask);
+  return new TaskRegistry().register(noopTask).register(sleepTask).register(httpRequestTask).register(llmBatchTask).register(fileProcessTask).register(anthropicMessageTask);
 }

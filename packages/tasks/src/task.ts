@@ -2,6 +2,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import type { Logger } from '@jobs/observability';
 import type Anthropic from '@anthropic-ai/sdk';
+import type { JobType, RunRecord } from '@jobs/core';
 import type { z } from 'zod';
 import type { LlmBatchStore } from './llm-batch-store';
 
@@ -14,6 +15,8 @@ export interface TaskOutput {
    * its terminal status later. The runner then leaves the row `running` and marks it as handed off.
    */
   handOff?: { owner: string };
+  /** A run's step and messages, written by the runner with the `completed` transition (never without it). */
+  run?: RunRecord;
 }
 
 /** Services a task may use; the worker provides them, tests can substitute their own. */
@@ -37,12 +40,17 @@ export interface TaskContext<I> {
   /** Fires on cancel, on the attempt's timeout and on worker shutdown. */
   signal: AbortSignal;
   reportProgress(percent: number, message?: string | null): Promise<void>;
+  /** The seeds' record_ttft / record_response_duration for this attempt (runs), through the JobManager. */
+  recordTtft(ns: bigint): Promise<void>;
+  recordResponseDuration(ns: bigint): Promise<void>;
   logger: Logger;
   clients: TaskClients;
 }
 
 export interface Task<S extends z.ZodType = z.ZodType> {
   name: string;
+  /** The kind of record its jobs are (`run` for LLM calls with steps and messages); `job` when unset. */
+  jobType?: JobType;
   /** Strict schema of the input; its defaults are applied before the job is stored. */
   input: S;
   run(ctx: TaskContext<z.output<S>>): Promise<TaskOutput>;

@@ -11,7 +11,8 @@ import {
   type JobType,
 } from '@jobs/core';
 import { toApiJob, type JobEvent, type JobRow } from '@jobs/db';
-import type { BusEvent } from '@jobs/queue';
+import type { BusEvent, ProgressMessage } from '@jobs/queue';
+import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import type { JobService } from '../job-service';
 import { actorOf } from '../middleware/auth';
@@ -22,6 +23,15 @@ import type { RouteTable } from '../route-table';
 
 const DEFAULT_WAIT_MS = 30_000;
 const SSE_KEEPALIVE_MS = 15_000;
+
+/**
+ * Query of `GET …/{id}/events`. API.md's stream is status frames only; progress frames (no id, not replayable)
+ * are an addition a client asks for, so a client or checker that reads every `data:` line as a status event
+ * never sees them unasked.
+ */
+export const jobEventsQuerySchema = z.object({
+  progress: z.enum(['true', 'false']).optional().describe('SSE only: also send `event: progress` frames (no id), as reported'),
+});
 
 /** Job routes of API.md; `jobType` lets /api/runs reuse them for `run` records. */
 export function jobRoutes(deps: AppDeps, service: JobService, table: RouteTable, base = '/api/jobs', jobType: JobType = 'job'): Router {
@@ -93,16 +103,24 @@ export function jobRoutes(deps: AppDeps, service: JobService, table: RouteTable,
   table.add(r, 'get', `${base}/:id/events`, async (req: Request, res: Response) => {
     const actor = actorOf(req);
     const id = pathId('job', req.params['id']);
+    const query = parse(jobEventsQuerySchema, req.query);
     if (!(req.get('accept') ?? '').includes('text/event-stream')) {
       return res.json(await deps.jobs.events(actor, id));
     }
-    await streamEvents(deps, req, res, actor, id);
+    await streamEvents(deps, req, res, actor, id, query.progress === 'true');
   });
   return r;
 }
 
 /** Server-Sent Events: history first, then live events, ending after the terminal one. */
-async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: ReturnType<typeof actorOf>, id: string): Promise<void> {
+async function streamEvents(
+  deps: AppDeps,
+  req: Request,
+  res: Response,
+  actor: ReturnType<typeof actorOf>,
+  id: string,
+  withProgress: boolean,
+): Promise<void> {
   await deps.jobs.get(actor, id);
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream');
@@ -128,6 +146,7 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
     ended = true;
     clearInterval(keepAlive);
     deps.bus.off(`job:${id}`, onLive);
+    deps.bus.off(`progress:${id}`, onProgress);
     deps.bus.off('connection-lost', onLost);
     deps.shutdown?.removeEventListener('abort', finish);
     res.end();
@@ -170,7 +189,13 @@ async function streamEvents(deps: AppDeps, req: Request, res: Response, actor: R
     queue.push(e.event as JobEvent);
     void drain();
   };
+  // Progress reports (runs: output tokens so far), when asked for, go out as they come, between status events;
+  // they carry no id, since they are not part of the replayable history (the Job holds the latest).
+  const onProgress = (p: ProgressMessage) => {
+    if (!ended) res.write(`event: progress\ndata: ${JSON.stringify(p)}\n\n`);
+  };
   deps.bus.on(`job:${id}`, onLive);
+  if (withProgress) deps.bus.on(`progress:${id}`, onProgress);
   deps.bus.on('connection-lost', onLost);
   const keepAlive = setInterval(() => res.write(`: keep-alive\n\n`), SSE_KEEPALIVE_MS);
   req.on('close', finish);
