@@ -118,7 +118,7 @@ export function openApiDocument(serverUrl: string): Schema {
       '/api/admin/batch-jobs': { get: { summary: 'LLM batches with polling state (admin: own organization; operator: all)', parameters: queryParams(listBatchJobsQuerySchema), responses: { '200': ok('Batch jobs', { type: 'array' }), ...errors(400, 401, 403) } } },
       '/api/sources': {
         post: { summary: 'Create a source', requestBody: body(createSourceBodySchema), responses: { '201': ok('Source', sourceRef), ...errors(400, 401) } },
-        get: { summary: "The organization's sources, newest first", parameters: queryParams(listSourcesQuerySchema), responses: { '200': ok('Sources', { type: 'array', items: sourceRef }), ...errors(400, 401) } },
+        get: { summary: "The organization's sources, newest first (an operator's own organization unless it passes organization_id)", parameters: queryParams(listSourcesQuerySchema), responses: { '200': ok('Sources', { type: 'array', items: sourceRef }), ...errors(400, 401) } },
       },
       '/api/sources/{id}': {
         get: { summary: 'Get a source', parameters: [idParam], responses: { '200': ok('Source', sourceRef), ...errors(400, 401, 404) } },

@@ -128,9 +128,13 @@ export class FileStore {
     return row;
   }
 
-  /** The organization's sources, newest first (an operator sees its own organization's too, not everyone's). */
-  async listSources(actor: Actor, limit: number): Promise<SourceRow[]> {
-    return rawRows<SourceRow>(this.db, 'SELECT * FROM sources WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [actor.organizationId, limit]);
+  /**
+   * The organization's sources, newest first. As the jobs list (API.md): an operator's list covers its own
+   * organization unless it names another with `organization_id`; anyone else's `organization_id` is ignored.
+   */
+  async listSources(actor: Actor, query: { organization_id?: string | undefined; limit: number }): Promise<SourceRow[]> {
+    const org = query.organization_id && actor.role === 'operator' ? query.organization_id : actor.organizationId;
+    return rawRows<SourceRow>(this.db, 'SELECT * FROM sources WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [org, query.limit]);
   }
 
   /**
@@ -181,13 +185,18 @@ export class FileStore {
   }
 
   async getFile(actor: Actor, id: string): Promise<FileRow> {
-    const row = await this.findFile(id);
+    const row = await this.fileById(id);
     if (!row || !canSeeOrganization(actor, row.organization_id)) throw new NotFoundError(`File ${id} not found`);
     return row;
   }
 
-  async findFile(id: string): Promise<FileRow | null> {
+  private async fileById(id: string): Promise<FileRow | null> {
     return (await rawRows<FileRow>(this.db, `SELECT ${FILE_COLUMNS} FROM files WHERE id = $1`, [id]))[0] ?? null;
+  }
+
+  /** The worker's read for a job of `organizationId`: another organization's file is not found. */
+  async findFile(id: string, organizationId: string): Promise<FileRow | null> {
+    return (await rawRows<FileRow>(this.db, `SELECT ${FILE_COLUMNS} FROM files WHERE id = $1 AND organization_id = $2`, [id, organizationId]))[0] ?? null;
   }
 
   async listFiles(actor: Actor, sourceId: string, limit: number): Promise<FileRow[]> {
@@ -225,12 +234,13 @@ export class FileStore {
    * removed. The writes below are fenced on that attempt, so an older attempt still running (stalled, not dead)
    * cannot add chunks or finish the file; a stale attempt cannot take it back either.
    */
-  async startParsing(fileId: string, attempt: number): Promise<FileRow | null> {
+  async startParsing(fileId: string, organizationId: string, attempt: number): Promise<FileRow | null> {
     const rows = await rawRows<FileRow>(
       this.db,
       `UPDATE files SET status = 'parsing', processing_attempt = $3, total_chunks = NULL, chunks_embedded = 0, updated_at = now()
-       WHERE id = $1 AND status = ANY($2::text[]) AND (processing_attempt IS NULL OR processing_attempt <= $3) RETURNING ${FILE_COLUMNS}`,
-      [fileId, [...fileStatusesBefore('parsing')], attempt],
+       WHERE id = $1 AND organization_id = $4 AND status = ANY($2::text[]) AND (processing_attempt IS NULL OR processing_attempt <= $3)
+       RETURNING ${FILE_COLUMNS}`,
+      [fileId, [...fileStatusesBefore('parsing')], attempt, organizationId],
     );
     const row = rows[0];
     if (!row) return null;

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { createJobBodySchema, fileTimeoutMessage, pageLimitSchema } from '@jobs/core';
+import { createJobBodySchema, fileTimeoutMessage, idSchema, pageLimitSchema } from '@jobs/core';
 import { FileStore, toApiFile, toApiSource } from '@jobs/db';
 import { FILE_PROCESS_TASK } from '@jobs/tasks';
 import { Router, type Request, type Response } from 'express';
@@ -13,7 +13,8 @@ import type { RouteTable } from '../route-table';
 import { uploadReceiver } from './upload';
 
 export const createSourceBodySchema = z.strictObject({ name: z.string().trim().min(1).max(255) });
-export const listSourcesQuerySchema = z.object({ limit: pageLimitSchema });
+/** As the jobs list: unknown parameters are ignored; `organization_id` is an operator's choice of organization. */
+export const listSourcesQuerySchema = z.object({ organization_id: idSchema('org').optional(), limit: pageLimitSchema });
 export const listFilesQuerySchema = z.object({
   check_status_updates: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   limit: pageLimitSchema,
@@ -39,7 +40,7 @@ export function sourceRoutes(deps: AppDeps, service: JobService, table: RouteTab
 
   table.add(r, 'get', '/api/sources', async (req: Request, res: Response) => {
     const q = parse(listSourcesQuerySchema, req.query);
-    res.json((await files.listSources(actorOf(req), q.limit)).map(toApiSource));
+    res.json((await files.listSources(actorOf(req), q)).map(toApiSource));
   });
 
   table.add(r, 'get', '/api/sources/:id', async (req: Request, res: Response) => {
@@ -71,16 +72,19 @@ export function sourceRoutes(deps: AppDeps, service: JobService, table: RouteTab
       if (upload.storagePath) await unlink(upload.storagePath).catch(() => undefined);
       throw err;
     }
-    // A failing embeddings endpoint (after its own retries) gets two more job attempts; unreadable files fail at once.
-    const create = createJobBodySchema.parse({
-      task: FILE_PROCESS_TASK,
-      input: { file_id: file.id },
-      metadata: { source_id: source.id, file_name: file.name },
-      max_attempts: PROCESS_ATTEMPTS,
-      backoff_ms: PROCESS_BACKOFF_MS,
-    });
     try {
-      const { job } = await service.create(actor, create, 'job', { afterInsert: (row) => files.setJob(file.id, row.id) });
+      // A failing embeddings endpoint (after its own retries) gets two more job attempts; unreadable files fail at once.
+      const create = createJobBodySchema.parse({
+        task: FILE_PROCESS_TASK,
+        input: { file_id: file.id },
+        metadata: { source_id: source.id, file_name: file.name },
+        max_attempts: PROCESS_ATTEMPTS,
+        backoff_ms: PROCESS_BACKOFF_MS,
+      });
+      // The job belongs where the file does: an operator uploading to another organization's source creates it
+      // there, so the file's owners can read its job (and the task, scoped to the job's organization, finds the file).
+      const owner = { ...actor, organizationId: source.organization_id };
+      const { job } = await service.create(owner, create, 'job', { afterInsert: (row) => files.setJob(file.id, row.id) });
       res.setHeader('Location', `/api/files/${file.id}`);
       res.status(202).json({ ...toApiFile({ ...file, job_id: job.id }), job_id: job.id });
     } catch (err) {

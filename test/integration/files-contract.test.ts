@@ -1,0 +1,98 @@
+import { Client } from 'pg';
+import { startStack, type TestStack } from '../support/stack';
+import { createTenant, expectStatus, type Tenant } from '../support/tenants';
+import { upload } from '../support/uploads';
+import { waitFor } from '../support/wait';
+
+/** The contract review of the files routes and task (API.md "Sources and files"): isolation, ownership, errors. */
+interface ApiFile {
+  id: string;
+  status: string;
+  error_message: string | null;
+  job_id: string;
+  total_chunks: number | null;
+}
+
+async function sql<T>(stack: TestStack, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: stack.database.url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('files: organization ownership and error contract', () => {
+  let stack: TestStack;
+  let a: Tenant;
+  let b: Tenant;
+  beforeAll(async () => {
+    stack = await startStack({ worker: true, env: { CHUNK_SIZE: '64', CHUNK_OVERLAP: '8', EVENT_LOOP_THREADPOOL_MAX_WORKERS: '1' } });
+    a = await createTenant(stack, 'contract-a');
+    b = await createTenant(stack, 'contract-b');
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  const newSource = async (key?: string) => expectStatus<{ id: string }>(await stack.request('POST', '/api/sources', { name: 'docs' }, key), 201).id;
+  const ended = (id: string, key?: string) =>
+    waitFor(async () => {
+      const f = (await stack.request('GET', `/api/files/${id}`, undefined, key)).body as ApiFile;
+      return f.status === 'completed' || f.status === 'error' ? f : null;
+    }, `file ${id} to end`, 60_000);
+  const jobEnded = (id: string, key?: string) =>
+    waitFor(async () => {
+      const j = (await stack.request('GET', `/api/jobs/${id}`, undefined, key)).body as { status: string; attempts: number; error: { message: string } | null };
+      return ['completed', 'failed', 'cancelled'].includes(j.status) ? j : null;
+    }, `job ${id} to end`, 60_000);
+
+  it("a file.process job of organization B naming A's file fails as not found, and A's file and chunks are untouched", async () => {
+    const source = await newSource(a.adminKey);
+    const up = await upload(stack, source, 'a.txt', `secret of A ${'word '.repeat(200)}`, { key: a.adminKey, type: 'text/plain' });
+    expect(up.status).toBe(202);
+    const fileId = (up.body as unknown as ApiFile).id;
+    const before = await ended(fileId, a.adminKey);
+    expect(before.status).toBe('completed');
+    const chunksBefore = await sql<{ index: number; text: string }>(stack, 'SELECT index, text FROM file_chunks WHERE file_id = $1 ORDER BY index', [fileId]);
+    expect(chunksBefore.length).toBeGreaterThan(0);
+    const rowBefore = await sql(stack, 'SELECT status, processing_attempt, updated_at, job_id FROM files WHERE id = $1', [fileId]);
+
+    const created = expectStatus<{ id: string }>(await stack.request('POST', '/api/jobs', { task: 'file.process', input: { file_id: fileId }, background: true }, b.adminKey), 201);
+    const job = await jobEnded(created.id, b.adminKey);
+    expect(job).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(job.error!.message).toBe(`file ${fileId} not found`);
+
+    expect(await sql(stack, 'SELECT status, processing_attempt, updated_at, job_id FROM files WHERE id = $1', [fileId])).toEqual(rowBefore);
+    expect(await sql(stack, 'SELECT index, text FROM file_chunks WHERE file_id = $1 ORDER BY index', [fileId])).toEqual(chunksBefore);
+    // The same answer for an id that exists nowhere: B learns nothing.
+    const none = expectStatus<{ id: string }>(await stack.request('POST', '/api/jobs', { task: 'file.process', input: { file_id: 'file-00000000-0000-4000-8000-000000000000' }, background: true }, b.adminKey), 201);
+    expect((await jobEnded(none.id, b.adminKey)).error!.message).toBe('file file-00000000-0000-4000-8000-000000000000 not found');
+  });
+
+  it("an operator's upload to another organization's source creates the job in the source's organization", async () => {
+    const source = await newSource(a.adminKey);
+    const up = await upload(stack, source, 'op.txt', 'uploaded by the operator', { type: 'text/plain' });
+    expect(up.status).toBe(202);
+    const file = up.body as unknown as ApiFile;
+    const [job] = await sql<{ organization_id: string }>(stack, 'SELECT organization_id FROM jobs WHERE id = $1', [file.job_id]);
+    expect(job!.organization_id).toBe(a.orgId);
+    expect((await stack.request('GET', `/api/jobs/${file.job_id}`, undefined, a.memberKey)).status).toBe(200);
+    expect((await ended(file.id, a.adminKey)).status).toBe('completed');
+  });
+
+  it("GET /api/sources: an operator's list is its own organization's unless it passes organization_id", async () => {
+    const mine = await newSource();
+    const theirs = await newSource(b.adminKey);
+    const own = expectStatus<{ id: string }[]>(await stack.request('GET', '/api/sources?limit=200'), 200).map((s) => s.id);
+    expect(own).toContain(mine);
+    expect(own).not.toContain(theirs);
+    const ofB = expectStatus<{ id: string }[]>(await stack.request('GET', `/api/sources?organization_id=${b.orgId}&limit=200`), 200);
+    expect(ofB.map((s) => s.id)).toContain(theirs);
+    // Not an operator: organization_id cannot widen the view (as in the jobs list).
+    const asA = expectStatus<{ id: string }[]>(await stack.request('GET', `/api/sources?organization_id=${b.orgId}`, undefined, a.adminKey), 200).map((s) => s.id);
+    expect(asA).not.toContain(theirs);
+    expect((await stack.request('GET', '/api/sources?organization_id=nope')).status).toBe(400);
+  });
+});
