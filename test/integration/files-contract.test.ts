@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { startStack, type TestStack } from '../support/stack';
 import { createTenant, expectStatus, type Tenant } from '../support/tenants';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { upload } from '../support/uploads';
 import { waitFor } from '../support/wait';
 
@@ -94,5 +95,32 @@ describe('files: organization ownership and error contract', () => {
     const asA = expectStatus<{ id: string }[]>(await stack.request('GET', `/api/sources?organization_id=${b.orgId}`, undefined, a.adminKey), 200).map((s) => s.id);
     expect(asA).not.toContain(theirs);
     expect((await stack.request('GET', '/api/sources?organization_id=nope')).status).toBe(400);
+  });
+
+  it('a text upload with a NUL byte anywhere (past the sniffed 64 KiB too) ends error as binary content at once, no retries', async () => {
+    const source = await newSource();
+    const bytes = Buffer.concat([Buffer.from('text '.repeat(20_000)), Buffer.from([0]), Buffer.from(' more text')]);
+    const up = await upload(stack, source, 'late-nul.txt', bytes, { type: 'text/plain' });
+    expect(up.status).toBe(202);
+    const file = await ended((up.body as unknown as ApiFile).id);
+    expect(file.status).toBe('error');
+    expect(file.error_message).toBe('binary content: a NUL byte at offset 100000, not the UTF-8 text a text/plain file must be');
+    expect(await jobEnded(file.job_id)).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('NUL characters in text extracted from a PDF are dropped, and the file completes', async () => {
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    const page = doc.addPage();
+    page.drawText('Before the raw line.', { x: 50, y: 700, size: 14, font });
+    // Char code 0 shown in a font pdf.js cannot resolve comes out as U+0000, which a PostgreSQL text column refuses.
+    page.node.addContentStream(doc.context.register(doc.context.stream('BT /F9 14 Tf 50 650 Td (NUL\\000HERE) Tj ET')));
+    const source = await newSource();
+    const up = await upload(stack, source, 'nul.pdf', await doc.save(), { type: 'application/pdf' });
+    expect(up.status).toBe(202);
+    const file = await ended((up.body as unknown as ApiFile).id);
+    expect(file).toMatchObject({ status: 'completed', error_message: null });
+    const chunks = expectStatus<{ text: string }[]>(await stack.request('GET', `/api/files/${file.id}/chunks`), 200);
+    expect(chunks.map((c) => c.text).join(' ')).toContain('NULHERE');
   });
 });
