@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { startStack, type TestStack } from '../support/stack';
+import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { createTenant, expectStatus, type Tenant } from '../support/tenants';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { upload } from '../support/uploads';
@@ -122,5 +122,23 @@ describe('files: organization ownership and error contract', () => {
     expect(file).toMatchObject({ status: 'completed', error_message: null });
     const chunks = expectStatus<{ text: string }[]>(await stack.request('GET', `/api/files/${file.id}/chunks`), 200);
     expect(chunks.map((c) => c.text).join(' ')).toContain('NULHERE');
+  });
+
+  it('an upload without a multipart body is a 400 naming `file`; an unsupported type stays 415', async () => {
+    const source = await newSource();
+    const path = `/api/sources/${source}/upload`;
+    const auth = { authorization: `Bearer ${OPERATOR_KEY}` };
+    for (const [what, init] of [
+      ['no body', { method: 'POST', headers: auth }],
+      ['JSON body', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"file":"x"}' }],
+      ['plain text body', { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' }],
+    ] as const) {
+      const res = await fetch(`${stack.url}${path}`, init);
+      const body = (await res.json()) as { status: number; errors: { path: string }[] };
+      expect([what, res.status, body.errors?.[0]?.path]).toEqual([what, 400, 'file']);
+    }
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+    expect((await upload(stack, source, 'image.png', png, { type: 'image/png' })).status).toBe(415);
+    expect(await sql(stack, 'SELECT id FROM files WHERE source_id = $1', [source])).toEqual([]);
   });
 });
