@@ -141,4 +141,38 @@ describe('files: organization ownership and error contract', () => {
     expect((await upload(stack, source, 'image.png', png, { type: 'image/png' })).status).toBe(415);
     expect(await sql(stack, 'SELECT id FROM files WHERE source_id = $1', [source])).toEqual([]);
   });
+
+  it('the sources and files lists page by after/before/order with Link rel="next", like the jobs list', async () => {
+    const t = await createTenant(stack, 'contract-pages');
+    const sources: string[] = [];
+    for (let i = 0; i < 5; i++) sources.push(await newSource(t.adminKey));
+    const get = (path: string) => stack.request('GET', path, undefined, t.adminKey);
+    const walk = async (first: string) => {
+      const seen: string[] = [];
+      let next: string | null = first;
+      while (next) {
+        const r = await get(next);
+        seen.push(...expectStatus<{ id: string }[]>(r, 200).map((x) => x.id));
+        next = /<([^>]+)>; rel="next"/.exec(r.headers.get('link') ?? '')?.[1] ?? null;
+      }
+      return seen;
+    };
+    expect(await walk('/api/sources?limit=2')).toEqual([...sources].reverse());
+    expect(await walk('/api/sources?limit=2&order=asc')).toEqual(sources);
+    expect(expectStatus<{ id: string }[]>(await get(`/api/sources?order=asc&after=${sources[0]}&before=${sources[3]}`), 200).map((x) => x.id)).toEqual(sources.slice(1, 3));
+    expect(expectStatus<{ id: string }[]>(await get(`/api/sources?before=${sources[1]}&limit=2`), 200).map((x) => x.id)).toEqual([sources[3], sources[2]]);
+    // A cursor of another organization is unknown here.
+    const foreign = await newSource(b.adminKey);
+    const bad = await get(`/api/sources?after=${foreign}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ errors: [{ path: 'after' }] });
+
+    const source = sources[0]!;
+    const fileIds: string[] = [];
+    for (let i = 0; i < 3; i++) fileIds.push((((await upload(stack, source, `f${i}.txt`, `file ${i}`, { key: t.adminKey, type: 'text/plain' })).body as unknown) as ApiFile).id);
+    expect(await walk(`/api/sources/${source}/files?limit=2`)).toEqual(fileIds);
+    expect(await walk(`/api/sources/${source}/files?limit=1&order=desc`)).toEqual([...fileIds].reverse());
+    expect((await get(`/api/sources/${source}/files?after=${fileIds[0]}`)).body).toEqual([expect.objectContaining({ id: fileIds[1] }), expect.objectContaining({ id: fileIds[2] })]);
+    expect((await get(`/api/sources/${source}/files?after=source-00000000-0000-4000-8000-000000000000`)).status).toBe(400);
+  });
 });

@@ -9,6 +9,7 @@ import {
   type FileStatus,
 } from '@jobs/core';
 import { rawRows, type Db } from './client';
+import { keysetPage, type KeysetQuery } from './keyset-page';
 
 export interface SourceRow {
   id: string;
@@ -132,9 +133,9 @@ export class FileStore {
    * The organization's sources, newest first. As the jobs list (API.md): an operator's list covers its own
    * organization unless it names another with `organization_id`; anyone else's `organization_id` is ignored.
    */
-  async listSources(actor: Actor, query: { organization_id?: string | undefined; limit: number }): Promise<SourceRow[]> {
+  async listSources(actor: Actor, query: KeysetQuery & { organization_id?: string | undefined }): Promise<SourceRow[]> {
     const org = query.organization_id && actor.role === 'operator' ? query.organization_id : actor.organizationId;
-    return rawRows<SourceRow>(this.db, 'SELECT * FROM sources WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [org, query.limit]);
+    return keysetPage<SourceRow>(this.db, { table: 'sources', select: '*', scope: { organization_id: org }, query, noun: 'source' });
   }
 
   /**
@@ -199,9 +200,10 @@ export class FileStore {
     return (await rawRows<FileRow>(this.db, `SELECT ${FILE_COLUMNS} FROM files WHERE id = $1 AND organization_id = $2`, [id, organizationId]))[0] ?? null;
   }
 
-  async listFiles(actor: Actor, sourceId: string, limit: number): Promise<FileRow[]> {
+  /** The source's files, oldest first unless `order` is desc, paged by keyset like the jobs list. */
+  async listFiles(actor: Actor, sourceId: string, query: KeysetQuery): Promise<FileRow[]> {
     await this.getSource(actor, sourceId);
-    return rawRows<FileRow>(this.db, `SELECT ${FILE_COLUMNS} FROM files WHERE source_id = $1 ORDER BY created_at ASC, id ASC LIMIT $2`, [sourceId, limit]);
+    return keysetPage<FileRow>(this.db, { table: 'files', select: FILE_COLUMNS, scope: { source_id: sourceId }, query, noun: 'file' });
   }
 
   async listChunks(actor: Actor, fileId: string): Promise<{ index: number; text: string; embedding_dims: number }[]> {
