@@ -40,6 +40,8 @@ describe('llm.batch submission after an earlier attempt', () => {
   const run = (jobId: string, input: Input, attempt: number) => {
     const ctx: TaskContext<Input> = {
       jobId,
+      // llm.batch reads its items by job id; the organization is not consulted.
+      organizationId: 'org-00000000-0000-4000-8000-000000000000',
       attempt,
       input,
       signal: new AbortController().signal,

@@ -166,7 +166,7 @@ export function openApiDocument(serverUrl: string): Schema {
       '/api/admin/batch-jobs': { get: { summary: 'LLM batches with polling state (admin: own organization; operator: all)', parameters: queryParams(listBatchJobsQuerySchema), responses: { '200': ok('Batch jobs', { type: 'array' }), ...errors(400, 401, 403) } } },
       '/api/sources': {
         post: { summary: 'Create a source', requestBody: body(createSourceBodySchema), responses: { '201': ok('Source', sourceRef), ...errors(400, 401) } },
-        get: { summary: "The organization's sources, newest first", parameters: queryParams(listSourcesQuerySchema), responses: { '200': ok('Sources', { type: 'array', items: sourceRef }), ...errors(400, 401) } },
+        get: { summary: "The organization's sources, newest first (an operator's own organization unless it passes organization_id); paged by after/before like the jobs list, Link rel=\"next\" on a full page", parameters: queryParams(listSourcesQuerySchema), responses: { '200': ok('Sources', { type: 'array', items: sourceRef }), ...errors(400, 401) } },
       },
       '/api/sources/{id}': {
         get: { summary: 'Get a source', parameters: [idParam], responses: { '200': ok('Source', sourceRef), ...errors(400, 401, 404) } },
@@ -182,7 +182,7 @@ export function openApiDocument(serverUrl: string): Schema {
       },
       '/api/sources/{id}/files': {
         get: {
-          summary: "The source's files; with check_status_updates=true, files past FILE_PROCESSING_TIMEOUT_MINUTES are first moved to error",
+          summary: "The source's files, oldest first; paged by after/before like the jobs list (Link rel=\"next\" on a full page); with check_status_updates=true, files past FILE_PROCESSING_TIMEOUT_MINUTES are first moved to error",
           parameters: [idParam, ...queryParams(listFilesQuerySchema)],
           responses: { '200': ok('Files', { type: 'array', items: fileRef }), ...errors(400, 401, 404) },
         },

@@ -248,6 +248,7 @@ export class JobRunner {
     try {
       const run = task.run({
         jobId: job.id,
+        organizationId: job.organization_id,
         attempt,
         input: parsed.data,
         signal: controller.signal,

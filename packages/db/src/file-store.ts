@@ -9,6 +9,7 @@ import {
   type FileStatus,
 } from '@jobs/core';
 import { rawRows, type Db } from './client';
+import { keysetPage, type KeysetQuery } from './keyset-page';
 
 export interface SourceRow {
   id: string;
@@ -128,9 +129,13 @@ export class FileStore {
     return row;
   }
 
-  /** The organization's sources, newest first (an operator sees its own organization's too, not everyone's). */
-  async listSources(actor: Actor, limit: number): Promise<SourceRow[]> {
-    return rawRows<SourceRow>(this.db, 'SELECT * FROM sources WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [actor.organizationId, limit]);
+  /**
+   * The organization's sources, newest first. As the jobs list (API.md): an operator's list covers its own
+   * organization unless it names another with `organization_id`; anyone else's `organization_id` is ignored.
+   */
+  async listSources(actor: Actor, query: KeysetQuery & { organization_id?: string | undefined }): Promise<SourceRow[]> {
+    const org = query.organization_id && actor.role === 'operator' ? query.organization_id : actor.organizationId;
+    return keysetPage<SourceRow>(this.db, { table: 'sources', select: '*', scope: { organization_id: org }, query, noun: 'source' });
   }
 
   /**
@@ -181,18 +186,24 @@ export class FileStore {
   }
 
   async getFile(actor: Actor, id: string): Promise<FileRow> {
-    const row = await this.findFile(id);
+    const row = await this.fileById(id);
     if (!row || !canSeeOrganization(actor, row.organization_id)) throw new NotFoundError(`File ${id} not found`);
     return row;
   }
 
-  async findFile(id: string): Promise<FileRow | null> {
+  private async fileById(id: string): Promise<FileRow | null> {
     return (await rawRows<FileRow>(this.db, `SELECT ${FILE_COLUMNS} FROM files WHERE id = $1`, [id]))[0] ?? null;
   }
 
-  async listFiles(actor: Actor, sourceId: string, limit: number): Promise<FileRow[]> {
+  /** The worker's read for a job of `organizationId`: another organization's file is not found. */
+  async findFile(id: string, organizationId: string): Promise<FileRow | null> {
+    return (await rawRows<FileRow>(this.db, `SELECT ${FILE_COLUMNS} FROM files WHERE id = $1 AND organization_id = $2`, [id, organizationId]))[0] ?? null;
+  }
+
+  /** The source's files, oldest first unless `order` is desc, paged by keyset like the jobs list. */
+  async listFiles(actor: Actor, sourceId: string, query: KeysetQuery): Promise<FileRow[]> {
     await this.getSource(actor, sourceId);
-    return rawRows<FileRow>(this.db, `SELECT ${FILE_COLUMNS} FROM files WHERE source_id = $1 ORDER BY created_at ASC, id ASC LIMIT $2`, [sourceId, limit]);
+    return keysetPage<FileRow>(this.db, { table: 'files', select: FILE_COLUMNS, scope: { source_id: sourceId }, query, noun: 'file' });
   }
 
   async listChunks(actor: Actor, fileId: string): Promise<{ index: number; text: string; embedding_dims: number }[]> {
@@ -225,12 +236,13 @@ export class FileStore {
    * removed. The writes below are fenced on that attempt, so an older attempt still running (stalled, not dead)
    * cannot add chunks or finish the file; a stale attempt cannot take it back either.
    */
-  async startParsing(fileId: string, attempt: number): Promise<FileRow | null> {
+  async startParsing(fileId: string, organizationId: string, attempt: number): Promise<FileRow | null> {
     const rows = await rawRows<FileRow>(
       this.db,
       `UPDATE files SET status = 'parsing', processing_attempt = $3, total_chunks = NULL, chunks_embedded = 0, updated_at = now()
-       WHERE id = $1 AND status = ANY($2::text[]) AND (processing_attempt IS NULL OR processing_attempt <= $3) RETURNING ${FILE_COLUMNS}`,
-      [fileId, [...fileStatusesBefore('parsing')], attempt],
+       WHERE id = $1 AND organization_id = $4 AND status = ANY($2::text[]) AND (processing_attempt IS NULL OR processing_attempt <= $3)
+       RETURNING ${FILE_COLUMNS}`,
+      [fileId, [...fileStatusesBefore('parsing')], attempt, organizationId],
     );
     const row = rows[0];
     if (!row) return null;

@@ -35,6 +35,8 @@ export interface TaskClients {
 
 export interface TaskContext<I> {
   jobId: string;
+  /** The job's organization: a task touching stored rows scopes them to it (a job names ids its client chose). */
+  organizationId: string;
   attempt: number;
   input: I;
   /** Fires on cancel, on the attempt's timeout and on worker shutdown. */

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { createJobBodySchema, fileTimeoutMessage, pageLimitSchema } from '@jobs/core';
+import { createJobBodySchema, fileTimeoutMessage, idSchema, pageLimitSchema } from '@jobs/core';
 import { FileStore, toApiFile, toApiSource } from '@jobs/db';
 import { FILE_PROCESS_TASK } from '@jobs/tasks';
 import { Router, type Request, type Response } from 'express';
@@ -9,14 +9,28 @@ import type { AppDeps } from '../deps';
 import type { JobService } from '../job-service';
 import { actorOf } from '../middleware/auth';
 import { parse, pathId } from '../middleware/validate';
+import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
 import { uploadReceiver } from './upload';
 
 export const createSourceBodySchema = z.strictObject({ name: z.string().trim().min(1).max(255) });
-export const listSourcesQuerySchema = z.object({ limit: pageLimitSchema });
+/**
+ * As the jobs list: keyset pages by `after`/`before` (ids of listed rows) in `order`, a `Link rel="next"` on a full
+ * page, unknown parameters ignored; `organization_id` is an operator's choice of organization.
+ */
+export const listSourcesQuerySchema = z.object({
+  organization_id: idSchema('org').optional(),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: pageLimitSchema,
+  after: idSchema('source').optional(),
+  before: idSchema('source').optional(),
+});
 export const listFilesQuerySchema = z.object({
   check_status_updates: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  order: z.enum(['asc', 'desc']).default('asc'),
   limit: pageLimitSchema,
+  after: idSchema('file').optional(),
+  before: idSchema('file').optional(),
 });
 
 const PROCESS_ATTEMPTS = 3;
@@ -39,7 +53,9 @@ export function sourceRoutes(deps: AppDeps, service: JobService, table: RouteTab
 
   table.add(r, 'get', '/api/sources', async (req: Request, res: Response) => {
     const q = parse(listSourcesQuerySchema, req.query);
-    res.json((await files.listSources(actorOf(req), q.limit)).map(toApiSource));
+    const rows = await files.listSources(actorOf(req), q);
+    if (rows.length === q.limit) setNextLink(req, res, rows[rows.length - 1]!.id);
+    res.json(rows.map(toApiSource));
   });
 
   table.add(r, 'get', '/api/sources/:id', async (req: Request, res: Response) => {
@@ -71,16 +87,19 @@ export function sourceRoutes(deps: AppDeps, service: JobService, table: RouteTab
       if (upload.storagePath) await unlink(upload.storagePath).catch(() => undefined);
       throw err;
     }
-    // A failing embeddings endpoint (after its own retries) gets two more job attempts; unreadable files fail at once.
-    const create = createJobBodySchema.parse({
-      task: FILE_PROCESS_TASK,
-      input: { file_id: file.id },
-      metadata: { source_id: source.id, file_name: file.name },
-      max_attempts: PROCESS_ATTEMPTS,
-      backoff_ms: PROCESS_BACKOFF_MS,
-    });
     try {
-      const { job } = await service.create(actor, create, 'job', { afterInsert: (row) => files.setJob(file.id, row.id) });
+      // A failing embeddings endpoint (after its own retries) gets two more job attempts; unreadable files fail at once.
+      const create = createJobBodySchema.parse({
+        task: FILE_PROCESS_TASK,
+        input: { file_id: file.id },
+        metadata: { source_id: source.id, file_name: file.name },
+        max_attempts: PROCESS_ATTEMPTS,
+        backoff_ms: PROCESS_BACKOFF_MS,
+      });
+      // The job belongs where the file does: an operator uploading to another organization's source creates it
+      // there, so the file's owners can read its job (and the task, scoped to the job's organization, finds the file).
+      const owner = { ...actor, organizationId: source.organization_id };
+      const { job } = await service.create(owner, create, 'job', { afterInsert: (row) => files.setJob(file.id, row.id) });
       res.setHeader('Location', `/api/files/${file.id}`);
       res.status(202).json({ ...toApiFile({ ...file, job_id: job.id }), job_id: job.id });
     } catch (err) {
@@ -100,7 +119,9 @@ export function sourceRoutes(deps: AppDeps, service: JobService, table: RouteTab
       const timedOut = await files.timeOutOverdue(minutes, fileTimeoutMessage(deps.settings.FILE_PROCESSING_TIMEOUT_ERROR_MESSAGE, minutes), { sourceId });
       await Promise.all(timedOut.filter((f) => f.job_id).map((f) => service.cancelById(f.job_id!, 'file processing timed out', 'timeout')));
     }
-    res.json((await files.listFiles(actor, sourceId, q.limit)).map(toApiFile));
+    const rows = await files.listFiles(actor, sourceId, q);
+    if (rows.length === q.limit) setNextLink(req, res, rows[rows.length - 1]!.id);
+    res.json(rows.map(toApiFile));
   });
 
   table.add(r, 'get', '/api/files/:id', async (req: Request, res: Response) => {

@@ -50,8 +50,9 @@ export function uploadReceiver(opts: { maxBytes: number; storageDir?: string }):
     const declared = Number(req.get('content-length'));
     // A declared body that cannot fit is refused before a byte of it is read.
     if (Number.isFinite(declared) && declared > opts.maxBytes + MULTIPART_OVERHEAD) throw tooLarge(opts.maxBytes);
+    // No multipart body means no `file` field: the 400 of a missing field (415 is for an unsupported file type).
     if (!req.is('multipart/form-data')) {
-      throw new AppError(415, 'Unsupported Media Type', 'the upload must be multipart/form-data with one `file` field', [{ path: 'file', message: 'required (multipart/form-data)' }]);
+      throw new ValidationError([{ path: 'file', message: 'required: a multipart/form-data body with one field named `file` holding the upload' }]);
     }
     await new Promise<void>((resolve, reject) => {
       single(req, res, (err: unknown) => {

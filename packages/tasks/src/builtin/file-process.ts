@@ -20,7 +20,8 @@ export interface FileProcessingClients {
 
 /** The file no longer accepts this attempt's writes (timed out, deleted, ended): stop without a retry. */
 function gone(fileId: string, file: { status: string; error_message: string | null } | null): PermanentError {
-  if (!file) return new PermanentError(`file ${fileId} was deleted`, 'file_gone');
+  // Deleted, or of another organization: the same words, so a job cannot probe other organizations' ids.
+  if (!file) return new PermanentError(`file ${fileId} not found`, 'file_not_found');
   return new PermanentError(file.error_message ?? `file ${fileId} is ${file.status}`, 'file_ended');
 }
 
@@ -33,12 +34,12 @@ function gone(fileId: string, file: { status: string; error_message: string | nu
 export const fileProcessTask = defineTask({
   name: FILE_PROCESS_TASK,
   input: z.strictObject({ file_id: idSchema('file') }),
-  async run({ input, attempt, signal, reportProgress, clients, logger }) {
+  async run({ input, organizationId, attempt, signal, reportProgress, clients, logger }) {
     const fp = clients.fileProcessing as FileProcessingClients | undefined;
     if (!fp) throw new PermanentError('this worker has no file processing configured', 'not_configured');
     const id = input.file_id;
-    const file = await fp.store.startParsing(id, attempt);
-    if (!file) throw gone(id, await fp.store.findFile(id));
+    const file = await fp.store.startParsing(id, organizationId, attempt);
+    if (!file) throw gone(id, await fp.store.findFile(id, organizationId));
     if (!(FILE_MIME_TYPES as string[]).includes(file.mime_type)) throw new PermanentError(`unsupported file type ${file.mime_type}`);
     await reportProgress(0, 'parsing');
     const bytes = await fp.store.content(id);
@@ -52,7 +53,7 @@ export const fileProcessTask = defineTask({
     logger.info('file parsed', { file_id: id, bytes: size, chars: parsed.chars, pages: parsed.pages, chunks: parsed.chunks.length, parse_ms: Math.round(parseMs) });
 
     const total = parsed.chunks.length;
-    if (!(await fp.store.startEmbedding(id, attempt, total))) throw gone(id, await fp.store.findFile(id));
+    if (!(await fp.store.startEmbedding(id, attempt, total))) throw gone(id, await fp.store.findFile(id, organizationId));
     await reportProgress(total === 0 ? 100 : 0, `0/${total} chunks embedded`);
     let dims = 0;
     const embedStarted = process.hrtime.bigint();
@@ -66,14 +67,14 @@ export const fileProcessTask = defineTask({
         attempt,
         batch.map((c, i) => ({ index: from + i, text: c.text, tokenCount: c.tokens, embedding: vectors[i]! })),
       );
-      if (!stored) throw gone(id, await fp.store.findFile(id));
+      if (!stored) throw gone(id, await fp.store.findFile(id, organizationId));
       fileChunksEmbedded.inc({ embedder: fp.embedder.name }, batch.length);
       const done = from + batch.length;
       await reportProgress((done / total) * 100, `${done}/${total} chunks embedded`);
     }
     signal.throwIfAborted();
     fileStageDuration.observe({ stage: 'embed', mime_type: file.mime_type }, Number(process.hrtime.bigint() - embedStarted) / 1e9);
-    if (!(await fp.store.complete(id, attempt))) throw gone(id, await fp.store.findFile(id));
+    if (!(await fp.store.complete(id, attempt))) throw gone(id, await fp.store.findFile(id, organizationId));
     return {
       result: { file_id: id, total_chunks: total, embedding_dims: dims, pages: parsed.pages, chars: parsed.chars, embedder: fp.embedder.name, parse_ms: Math.round(parseMs) },
     };

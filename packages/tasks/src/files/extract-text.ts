@@ -13,7 +13,13 @@ export class UnreadableFileError extends Error {
   override readonly name = 'UnreadableFileError';
 }
 
-function utf8(bytes: Uint8Array): string {
+/**
+ * The upload's text. Its type was sniffed on the first 64 KiB only, so a NUL further on is caught here: a text
+ * file holding one is binary, and no retry will change that (PostgreSQL text cannot store U+0000 either).
+ */
+function utf8(bytes: Uint8Array, mimeType: FileMimeType): string {
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) throw new UnreadableFileError(`binary content: a NUL byte at offset ${nul}, not the UTF-8 text a ${mimeType} file must be`);
   const text = new TextDecoder('utf-8').decode(bytes);
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -63,18 +69,30 @@ async function pdfText(bytes: Uint8Array): Promise<Extracted> {
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const NUL = /\u0000/g;
+
+/**
+ * The file's text. NULs a parser produced (pdf.js shows char code 0 in a font it cannot map as one) are dropped:
+ * they carry nothing readable, and PostgreSQL text refuses them.
+ */
 export async function extractText(bytes: Uint8Array, mimeType: FileMimeType): Promise<Extracted> {
+  const extracted = await extract(bytes, mimeType);
+  return extracted.text.includes('\u0000') ? { ...extracted, text: extracted.text.replace(NUL, '') } : extracted;
+}
+
+async function extract(bytes: Uint8Array, mimeType: FileMimeType): Promise<Extracted> {
   switch (mimeType) {
     case 'application/pdf':
       return pdfText(bytes);
     case 'text/csv':
-      return { text: csvText(utf8(bytes)), pages: null };
+      return { text: csvText(utf8(bytes, mimeType)), pages: null };
     case 'application/json':
-      return { text: jsonText(utf8(bytes)), pages: null };
+      return { text: jsonText(utf8(bytes, mimeType)), pages: null };
     case 'text/html':
-      return { text: htmlToText(utf8(bytes), { wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }, { selector: 'img', format: 'skip' }] }), pages: null };
+      return { text: htmlToText(utf8(bytes, mimeType), { wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }, { selector: 'img', format: 'skip' }] }), pages: null };
     case 'text/plain':
     case 'text/markdown':
-      return { text: utf8(bytes), pages: null };
+      return { text: utf8(bytes, mimeType), pages: null };
   }
 }
