@@ -3,9 +3,8 @@ import { BatchManager } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { createAnthropicClient } from '../../packages/tasks/src';
 import { FakeAnthropic } from '../fakes/anthropic-server';
-import { REDIS_URL } from '../support/env';
-import { startWorker, type ServiceProcess } from '../support/processes';
 import { startStack, type TestStack } from '../support/stack';
+import { stackWorkers } from '../support/stack-workers';
 import { waitFor } from '../support/wait';
 
 interface Job {
@@ -15,7 +14,10 @@ interface Job {
   result: unknown;
 }
 
-const request = (customId: string) => ({ custom_id: customId, params: { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } });
+const request = (customId: string) => ({
+  custom_id: customId,
+  params: { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+});
 const CREATE = 'POST /v1/messages/batches';
 const CANCEL = 'POST /v1/messages/batches/{id}/cancel';
 
@@ -24,26 +26,11 @@ describe('a worker killed between the provider batch create and its write (real 
   let stack: TestStack;
   let fake: FakeAnthropic;
   let batches: BatchManager;
-  const workers: ServiceProcess[] = [];
-  const worker = async (name: string) => {
-    const w = await startWorker(
-      {
-        DATABASE_URL: stack.database.url,
-        REDIS_URL,
-        QUEUE_PREFIX: stack.prefix,
-        DB_POOL_SIZE: '5',
-        LOG_LEVEL: 'info',
-        LOCK_DURATION_MS: '2000',
-        STALLED_INTERVAL_MS: '1000',
-        ANTHROPIC_BASE_URL: fake.url,
-        ANTHROPIC_API_KEY: 'test-key',
-        WORKER_ID: name,
-      },
-      name,
-    );
-    workers.push(w);
-    return w;
-  };
+  const workers = stackWorkers(
+    () => stack,
+    () => ({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' }),
+  );
+  const worker = (name: string) => workers.start(name);
 
   beforeAll(async () => {
     fake = new FakeAnthropic();
@@ -53,7 +40,7 @@ describe('a worker killed between the provider batch create and its write (real 
     batches = new BatchManager(stack.api.deps.db);
   });
   afterAll(async () => {
-    for (const w of workers.splice(0)) await w.kill();
+    await workers.killAll();
     await stack.stop();
     await fake.stop();
   });
@@ -61,7 +48,9 @@ describe('a worker killed between the provider batch create and its write (real 
   it('kill -9 after the provider created the batch: the next attempt adopts it, one provider batch in all, owned by the Job', async () => {
     fake.holdCreateResponses(true);
     const a = await worker('worker-a');
-    const created = await stack.request('POST', '/api/batches', { requests: [request('x-1'), request('x-2'), request('x-3')] });
+    const created = await stack.request('POST', '/api/batches', {
+      requests: [request('x-1'), request('x-2'), request('x-3')],
+    });
     expect(created.status).toBe(201);
     const jobId = (created.body as Job).id;
     await waitFor(() => fake.hitCount(CREATE) === 1, 'the provider to receive the create', 30_000);
@@ -72,10 +61,15 @@ describe('a worker killed between the provider batch create and its write (real 
     expect((await batches.get(jobId))!.provider_batch_id).toBeNull(); // the crash came before our write
 
     const b = await worker('worker-b');
-    const row = await waitFor(async () => {
-      const r = await batches.get(jobId);
-      return r?.provider_batch_id ? r : null;
-    }, 'the next attempt to settle the submission', 60_000, 100);
+    const row = await waitFor(
+      async () => {
+        const r = await batches.get(jobId);
+        return r?.provider_batch_id ? r : null;
+      },
+      'the next attempt to settle the submission',
+      60_000,
+      100,
+    );
     expect(row.provider_batch_id).toBe(orphan[0]);
     expect(fake.hitCount(CREATE)).toBe(1);
     expect(fake.batches.size).toBe(1);
@@ -89,12 +83,18 @@ describe('a worker killed between the provider batch create and its write (real 
 
     // And it ends as any batch does.
     fake.endBatch(orphan[0]!, 'succeeded');
-    const anthropic = createAnthropicClient({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' }, { maxRetries: 0 })!;
+    const anthropic = createAnthropicClient(
+      { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' },
+      { maxRetries: 0 },
+    )!;
     await pollRunningLlmBatches(
       { batches, jobs: stack.api.deps.jobs, anthropic, logger: createLogger({ level: 'error', service: 'test' }) },
       { lookbackWeeks: 2, concurrency: 2, instanceId: 'test-poller' },
       new AbortController().signal,
     );
-    expect((await stack.request('GET', `/api/jobs/${jobId}`)).body).toMatchObject({ status: 'completed', result: { total: 3, counts: { succeeded: 3 } } });
+    expect((await stack.request('GET', `/api/jobs/${jobId}`)).body).toMatchObject({
+      status: 'completed',
+      result: { total: 3, counts: { succeeded: 3 } },
+    });
   }, 180_000);
 });

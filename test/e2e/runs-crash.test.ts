@@ -1,7 +1,6 @@
 import { FakeAnthropic } from '../fakes/anthropic-server';
-import { REDIS_URL } from '../support/env';
-import { startWorker, type ServiceProcess } from '../support/processes';
 import { startStack, type TestStack } from '../support/stack';
+import { stackWorkers } from '../support/stack-workers';
 import { expectStatus } from '../support/tenants';
 import { waitFor } from '../support/wait';
 
@@ -16,26 +15,11 @@ interface Job {
 describe('runs: a worker killed mid-stream (real worker processes)', () => {
   let stack: TestStack;
   let fake: FakeAnthropic;
-  const workers: ServiceProcess[] = [];
-  const worker = async (name: string) => {
-    const w = await startWorker(
-      {
-        DATABASE_URL: stack.database.url,
-        REDIS_URL,
-        QUEUE_PREFIX: stack.prefix,
-        DB_POOL_SIZE: '5',
-        LOG_LEVEL: 'info',
-        LOCK_DURATION_MS: '2000',
-        STALLED_INTERVAL_MS: '1000',
-        ANTHROPIC_BASE_URL: fake.url,
-        ANTHROPIC_API_KEY: 'test-key',
-        WORKER_ID: name,
-      },
-      name,
-    );
-    workers.push(w);
-    return w;
-  };
+  const workers = stackWorkers(
+    () => stack,
+    () => ({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' }),
+  );
+  const worker = (name: string) => workers.start(name);
 
   beforeAll(async () => {
     fake = new FakeAnthropic();
@@ -43,7 +27,7 @@ describe('runs: a worker killed mid-stream (real worker processes)', () => {
     stack = await startStack();
   });
   afterAll(async () => {
-    for (const w of workers.splice(0)) await w.kill();
+    await workers.killAll();
     await stack?.stop();
     await fake?.stop();
   });
@@ -53,18 +37,31 @@ describe('runs: a worker killed mid-stream (real worker processes)', () => {
     const a = await worker('worker-a');
     const words = Array.from({ length: 30 }, (_, i) => `k${i}`).join(' ');
     const created = expectStatus<Job>(
-      await stack.request('POST', '/api/jobs', { task: 'anthropic.message', input: { model: 'm', max_tokens: 100, messages: [{ role: 'user', content: words }] }, max_attempts: 1 }),
+      await stack.request('POST', '/api/jobs', {
+        task: 'anthropic.message',
+        input: { model: 'm', max_tokens: 100, messages: [{ role: 'user', content: words }] },
+        max_attempts: 1,
+      }),
       201,
     );
-    await waitFor(async () => expectStatus<Job>(await stack.request('GET', `/api/runs/${created.id}`), 200).ttft_ns !== null, 'the first token', 30_000);
+    await waitFor(
+      async () => expectStatus<Job>(await stack.request('GET', `/api/runs/${created.id}`), 200).ttft_ns !== null,
+      'the first token',
+      30_000,
+    );
     expect(await a.kill('SIGKILL')).toBeNull();
     await waitFor(() => fake.closedStreams.length === 1, 'the fake to see the stream closed', 15_000);
     fake.streaming({ deltaDelayMs: 0 });
     await worker('worker-b');
-    const job = await waitFor(async () => {
-      const j = expectStatus<Job>(await stack.request('GET', `/api/runs/${created.id}`), 200);
-      return j.status === 'completed' ? j : null;
-    }, 'the run to complete on the next worker', 60_000, 100);
+    const job = await waitFor(
+      async () => {
+        const j = expectStatus<Job>(await stack.request('GET', `/api/runs/${created.id}`), 200);
+        return j.status === 'completed' ? j : null;
+      },
+      'the run to complete on the next worker',
+      60_000,
+      100,
+    );
     // max_attempts 1 + MAX_STALLED_COUNT 1: one crash never fails a job.
     expect(job.attempts).toBe(2);
     const steps = expectStatus<unknown[]>(await stack.request('GET', `/api/runs/${job.id}/steps`), 200);
