@@ -1,5 +1,5 @@
 import { createJobBodySchema } from '../../packages/core/src';
-import { AccountManager, JobManager, createDb } from '../../packages/db/src';
+import { AccountStore, JobStore, createDb } from '../../packages/db/src';
 import type { ApiJob as Job, JobEvent as Event } from '../../packages/db/src/job-row';
 import { deleteKeysWithPrefix } from '../support/redis';
 import { startWorker, type ServiceProcess } from '../support/processes';
@@ -114,9 +114,9 @@ describe('crash recovery (real worker processes)', () => {
     const db = createDb(stack.database.url, 2);
     let id: string;
     try {
-      const actor = await new AccountManager(db).bootstrap(OPERATOR_KEY);
+      const actor = await new AccountStore(db).bootstrap(OPERATOR_KEY);
       const { wait_ms: _w, ...body } = createJobBodySchema.parse({ task: 'noop' });
-      id = (await new JobManager(db).create(actor, body)).job.id;
+      id = (await new JobStore(db).create(actor, body)).job.id;
     } finally {
       await db.$disconnect();
     }

@@ -1,5 +1,5 @@
 import { pollRunningLlmBatches } from '../../apps/worker/src/batches/poll-llm-batches';
-import { BatchManager } from '../../packages/db/src';
+import { BatchStore } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { createAnthropicClient } from '../../packages/tasks/src';
 import { FakeAnthropic } from '../fakes/anthropic-server';
@@ -25,7 +25,7 @@ const CANCEL = 'POST /v1/messages/batches/{id}/cancel';
 describe('a worker killed between the provider batch create and its write (real worker processes)', () => {
   let stack: TestStack;
   let fake: FakeAnthropic;
-  let batches: BatchManager;
+  let batches: BatchStore;
   const workers = stackWorkers(
     () => stack,
     () => ({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' }),
@@ -37,7 +37,7 @@ describe('a worker killed between the provider batch create and its write (real 
     await fake.start();
     // The API only (batches need polling on to be accepted); the workers are separate processes.
     stack = await startStack({ env: { ENABLE_BATCH_JOB_POLLING: 'true' } });
-    batches = new BatchManager(stack.api.deps.db);
+    batches = new BatchStore(stack.api.deps.db);
   });
   afterAll(async () => {
     await workers.killAll();

@@ -1,15 +1,15 @@
 import { createJobBodySchema, type Actor } from '../../packages/core/src';
-import { AccountManager, JobManager, createDb, type Db, type JobRow } from '../../packages/db/src';
+import { AccountStore, JobStore, createDb, type Db, type JobRow } from '../../packages/db/src';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 /**
- * JobManager batches concurrent creates, reads and transitions into shared statements. Each call must
+ * JobStore batches concurrent creates, reads and transitions into shared statements. Each call must
  * still behave exactly as if it ran alone: its own row, its own guard and fence, its own event.
  */
 describe('batched writes keep every per-job guarantee (real Postgres)', () => {
   let database: TestDatabase;
   let db: Db;
-  let jobs: JobManager;
+  let jobs: JobStore;
   let actor: Actor;
 
   const create = (i: number) => jobs.create(actor, createJobBodySchema.parse({ task: 'noop', metadata: { i } })).then((r) => r.job);
@@ -22,8 +22,8 @@ describe('batched writes keep every per-job guarantee (real Postgres)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createDb(database.url, 10);
-    jobs = new JobManager(db);
-    const accounts = new AccountManager(db);
+    jobs = new JobStore(db);
+    const accounts = new AccountStore(db);
     const org = await accounts.createOrganization('batches');
     const user = await db.user.create({ data: { id: `user-${crypto.randomUUID()}`, organizationId: org.id, name: 'batcher' } });
     const key = await accounts.insertKey(user.id, org.id, 'member', `jsk_test_${crypto.randomUUID()}`);
@@ -126,7 +126,7 @@ describe('batched writes keep every per-job guarantee (real Postgres)', () => {
   });
 
   it('announces each won transition once to listeners, with its own reason', async () => {
-    const local = new JobManager(db);
+    const local = new JobStore(db);
     const heard: string[] = [];
     local.onTransition(({ job, event }) => heard.push(`${job.id}:${event.to}:${event.reason}`));
     const created = await Promise.all(Array.from({ length: 20 }, (_, i) => local.create(actor, createJobBodySchema.parse({ task: 'noop', metadata: { i } })).then((r) => r.job)));

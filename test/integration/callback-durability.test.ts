@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { createWorkerProcess, type WorkerProcess } from '../../apps/worker/src/worker-process';
 import { createJobBodySchema } from '../../packages/core/src';
-import { CallbackStore, JobManager, createDb, type Db } from '../../packages/db/src';
+import { CallbackStore, JobStore, createDb, type Db } from '../../packages/db/src';
 import { enqueueMissingCallbacks } from '../../packages/queue/src';
 import type { ApiJob as Job } from '../../packages/db/src/job-row';
 import { CallbackReceiver, type ReceivedCallback } from '../fakes/callback-receiver';
@@ -111,7 +111,7 @@ describe('callback series survive delete, retry and a Redis outage', () => {
     const actor = await stack.api.deps.accounts.bootstrap('test-operator-key-0123456789');
     // A bare manager has no transition listener: the series is written but never queued, as when the
     // worker died (or Redis was down) right after the terminal transition.
-    const jobs = new JobManager(db);
+    const jobs = new JobStore(db);
     const { wait_ms: _w, ...body } = createJobBodySchema.parse({ task: 'noop', max_attempts: 1, callback_url: receiver.url(path) });
     const { job } = await jobs.create(actor, body);
     await jobs.transition(job.id, 'running', { from: ['created'] });

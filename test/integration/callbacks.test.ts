@@ -267,10 +267,10 @@ describe('callbacks (F6) against a real receiver', () => {
     const path = '/swept';
     const actor = await stack.api.deps.accounts.bootstrap('test-operator-key-0123456789');
     // A bare manager has no transition listener: exactly what a process killed after its commit leaves behind.
-    const { JobManager, createDb } = await import('../../packages/db/src');
+    const { JobStore, createDb } = await import('../../packages/db/src');
     const db = createDb(stack.database.url, 2);
     try {
-      const jobs = new JobManager(db);
+      const jobs = new JobStore(db);
       const { wait_ms: _w, ...body } = createJobBodySchema.parse({ task: 'noop', callback_url: receiver.url(path) });
       const { job } = await jobs.create(actor, body);
       await jobs.transition(job.id, 'running', { from: ['created'] });

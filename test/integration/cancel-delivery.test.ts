@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobManager, createDb } from '../../packages/db/src';
+import { JobStore, createDb } from '../../packages/db/src';
 import type { ApiJob as Job } from '../../packages/db/src/job-row';
 import { Redis } from 'ioredis';
 import { channels } from '../../packages/queue/src';
@@ -38,7 +38,7 @@ async function stackWith(env: Record<string, string>): Promise<TestStack> {
 async function cancelSilently(stack: TestStack, id: string): Promise<number> {
   const db = createDb(stack.database.url, 1);
   try {
-    const done = await new JobManager(db).transition(id, 'cancelled', { reason: 'cancelled by client', stopReason: 'cancelled' });
+    const done = await new JobStore(db).transition(id, 'cancelled', { reason: 'cancelled by client', stopReason: 'cancelled' });
     expect(done?.status).toBe('cancelled');
     return Date.now();
   } finally {

@@ -118,7 +118,7 @@ describe('the file processing timeout by the sweep', () => {
     await waitFor(async () => ((await stack.request('GET', `/api/files/${file.id}`)).body as ApiFile).status === 'embedding', 'the file in embedding');
     await waitFor(() => fake.requests.length > 0, 'an embeddings request in flight');
     await age(stack, file.id, 2);
-    await stack.worker!.sweeper.sweepOnce();
+    await stack.worker!.reconciler.sweepOnce();
     const after = expectStatus<ApiFile>(await stack.request('GET', `/api/files/${file.id}`), 200);
     expect(after).toMatchObject({ status: 'error', error_message: 'Took longer than 1 minute(s); upload it again.' });
     const job = expectStatus<{ status: string; stop_reason: string }>(await stack.request('GET', `/api/jobs/${file.job_id}`), 200);

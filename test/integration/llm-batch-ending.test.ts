@@ -2,7 +2,7 @@ import { createApiProcess } from '../../apps/api/src/api-process';
 import { expireOverdueLlmBatches } from '../../apps/worker/src/batches/expire-llm-batches';
 import { pollRunningLlmBatches } from '../../apps/worker/src/batches/poll-llm-batches';
 import { newId } from '../../packages/core/src';
-import { BatchManager } from '../../packages/db/src';
+import { BatchStore } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { createAnthropicClient } from '../../packages/tasks/src';
 import { FakeAnthropic } from '../fakes/anthropic-server';
@@ -76,31 +76,31 @@ describe('batches that would never end', () => {
         owner!.organization_id,
         owner!.user_id,
       );
-      await new BatchManager(db).prepare(jobId, [request('p-1'), request('p-2')]);
-      await new BatchManager(db).recordIntent(jobId, 'intent');
-      await new BatchManager(db).markSubmitted(jobId, { id: 'msgbatch_0123456789abcdef', processing_status: 'in_progress', request_counts: {} }, 'intent');
+      await new BatchStore(db).prepare(jobId, [request('p-1'), request('p-2')]);
+      await new BatchStore(db).recordIntent(jobId, 'intent');
+      await new BatchStore(db).markSubmitted(jobId, { id: 'msgbatch_0123456789abcdef', processing_status: 'in_progress', request_counts: {} }, 'intent');
       await age(stack, jobId, 26);
-      await stack.worker!.sweeper.sweepOnce();
+      await stack.worker!.reconciler.sweepOnce();
       const job = (await stack.request('GET', `/api/jobs/${jobId}`)).body as Job;
       expect(job).toMatchObject({ status: 'expired', stop_reason: 'expired', result: { total: 2, counts: { succeeded: 0, errored: 0, canceled: 0, expired: 2 } } });
       const items = (await stack.request('GET', `/api/batches/${jobId}/items`)).body as Item[];
       expect(items.map((i) => i.status)).toEqual(['expired', 'expired']);
       const cb = await db.$queryRawUnsafe<{ callback_webhook_id: string | null; callback_pending: boolean }[]>('SELECT callback_webhook_id, callback_pending FROM jobs WHERE id = $1', jobId);
       expect(cb[0]!.callback_webhook_id).toMatch(/^msg_/);
-      expect((await new BatchManager(db).get(jobId))!.finalized_at).not.toBeNull();
+      expect((await new BatchStore(db).get(jobId))!.finalized_at).not.toBeNull();
     });
   });
 
   describe('with polling on, against a provider that never ends the batch', () => {
     let stack: TestStack;
     let fake: FakeAnthropic;
-    let batches: BatchManager;
+    let batches: BatchStore;
     beforeAll(async () => {
       fake = new FakeAnthropic();
       await fake.start();
       // Polling on, but the scheduled poll only runs once at start: the test drives the sweeps itself.
       stack = await startStack({ worker: true, env: { ENABLE_BATCH_JOB_POLLING: 'true', POLL_RUNNING_LLM_BATCHES_INTERVAL_SECONDS: '86400', ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'k' } });
-      batches = new BatchManager(stack.api.deps.db);
+      batches = new BatchStore(stack.api.deps.db);
     });
     afterAll(async () => {
       await stack.stop();
@@ -159,7 +159,7 @@ describe('batches that would never end', () => {
       await age(stack, pastLookback, 24 * 7 * 3);
       await age(stack, young, 23);
       const cancelsBefore = fake.hitCount(CANCEL);
-      const report = await stack.worker!.sweeper.sweepOnce();
+      const report = await stack.worker!.reconciler.sweepOnce();
       expect(report.extra['llm_batch_expiry']).toBe(2);
       // Told to the provider too, so a batch it never ended stops running (and costing) there.
       expect(fake.hitCount(CANCEL) - cancelsBefore).toBe(2);
@@ -178,7 +178,7 @@ describe('batches that would never end', () => {
       const cb = await stack.api.deps.db.$queryRawUnsafe<{ id: string; callback_webhook_id: string | null }[]>('SELECT id, callback_webhook_id FROM jobs WHERE id = ANY($1::text[])', [stale, pastLookback]);
       for (const row of cb) expect(row.callback_webhook_id).toMatch(/^msg_/);
       // Ended once: the next sweep has nothing to do (and cancels nothing again).
-      expect((await stack.worker!.sweeper.sweepOnce()).extra['llm_batch_expiry']).toBe(0);
+      expect((await stack.worker!.reconciler.sweepOnce()).extra['llm_batch_expiry']).toBe(0);
       expect(fake.hitCount(CANCEL) - cancelsBefore).toBe(2);
     });
 
@@ -214,7 +214,7 @@ describe('batches that would never end', () => {
       fake.fail({ path: '/cancel', status: 500 });
       try {
         const cancelsBefore = fake.hitCount(CANCEL);
-        expect((await stack.worker!.sweeper.sweepOnce()).extra['llm_batch_expiry']).toBe(1);
+        expect((await stack.worker!.reconciler.sweepOnce()).extra['llm_batch_expiry']).toBe(1);
         // One try (no retries): a best-effort cancel must not hold the sweep.
         expect(fake.hitCount(CANCEL)).toBe(cancelsBefore + 1);
       } finally {

@@ -1,6 +1,6 @@
 import { pollRunningLlmBatches } from '../../apps/worker/src/batches/poll-llm-batches';
 import { newId } from '../../packages/core/src';
-import { BatchManager } from '../../packages/db/src';
+import { BatchStore } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { createAnthropicClient } from '../../packages/tasks/src';
 import { FakeAnthropic } from '../fakes/anthropic-server';
@@ -52,7 +52,7 @@ describe('poll_running_llm_batches over 1,000 running batches', () => {
       OUTCOMES,
     );
 
-    const batches = new BatchManager(db);
+    const batches = new BatchStore(db);
     const recordPolls = jest.spyOn(batches, 'recordPolls');
     const anthropic = createAnthropicClient({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'k' }, { maxRetries: 0 })!;
     const cycle = () =>

@@ -1,5 +1,5 @@
 import type { TaskContext } from '../../packages/tasks/src/task';
-import { BatchManager } from '../../packages/db/src';
+import { BatchStore } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { createAnthropicClient, llmBatchTask } from '../../packages/tasks/src';
 import { FakeAnthropic } from '../fakes/anthropic-server';
@@ -18,12 +18,12 @@ const CANCEL = 'POST /v1/messages/batches/{id}/cancel';
 describe('llm.batch submission after an earlier attempt', () => {
   let stack: TestStack;
   let fake: FakeAnthropic;
-  let batches: BatchManager;
+  let batches: BatchStore;
   beforeAll(async () => {
     fake = new FakeAnthropic();
     await fake.start();
     stack = await startStack({ env: { ENABLE_BATCH_JOB_POLLING: 'true' } }); // no worker: the tests run the task
-    batches = new BatchManager(stack.api.deps.db);
+    batches = new BatchStore(stack.api.deps.db);
   });
   afterAll(async () => {
     await stack.stop();

@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { pollRunningLlmBatches, type PollSummary } from '../../apps/worker/src/batches/poll-llm-batches';
-import { BatchManager } from '../../packages/db/src';
+import { BatchStore } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { createAnthropicClient } from '../../packages/tasks/src';
 import { FakeAnthropic, type Outcome } from '../fakes/anthropic-server';
@@ -33,7 +33,7 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
   let stack: TestStack;
   let fake: FakeAnthropic;
   let anthropic: Anthropic;
-  let batches: BatchManager;
+  let batches: BatchStore;
   const logger = createLogger({ level: 'error', service: 'test' });
 
   beforeAll(async () => {
@@ -43,7 +43,7 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     stack = await startStack({ worker: true, env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key', ...POLL_BY_HAND } });
     // No SDK retries here: a failure the fake injects must reach the poller as it is.
     anthropic = createAnthropicClient({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'test-key' }, { maxRetries: 0 })!;
-    batches = new BatchManager(stack.api.deps.db);
+    batches = new BatchStore(stack.api.deps.db);
   });
   afterAll(async () => {
     await stack.stop();
@@ -116,7 +116,7 @@ describe('LLM batches: API, llm.batch task and poll_running_llm_batches against 
     const row = await batches.get(job.id);
     expect(row).toMatchObject({ processing_status: 'ended', request_counts: { succeeded: 250, errored: 250, canceled: 250, expired: 250, processing: 0 } });
     expect(row!.finalized_at).not.toBeNull();
-    // The terminal transition went through JobManager.transition: the callback is due with its webhook id.
+    // The terminal transition went through JobStore.transition: the callback is due with its webhook id.
     const cb = await stack.api.deps.db.$queryRawUnsafe<{ callback_webhook_id: string | null }[]>('SELECT callback_webhook_id FROM jobs WHERE id = $1', job.id);
     expect(cb[0]!.callback_webhook_id).toMatch(/^msg_/);
     // Finalized: the next cycle leaves it alone.
@@ -283,7 +283,7 @@ describe('the reconciler and a handed-off batch job', () => {
     expect(owner).toEqual({ status: 'running', completion_owner: 'llm-batch-poller' });
     // Old enough for the reconciler to look at, and no live queue entry: still not its business.
     await stack.api.deps.db.$executeRawUnsafe(`UPDATE jobs SET updated_at = now() - interval '10 minutes' WHERE id = $1`, id);
-    const report = await stack.worker!.sweeper.sweepOnce();
+    const report = await stack.worker!.reconciler.sweepOnce();
     expect(report.recovered).toBe(0);
     const after = (await stack.request('GET', `/api/jobs/${id}`)).body as Job & { attempts: number };
     expect(after).toMatchObject({ status: 'running', attempts: 1 });

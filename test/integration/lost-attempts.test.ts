@@ -1,9 +1,9 @@
 import { Worker } from 'bullmq';
 import { createJobBodySchema, type Actor } from '../../packages/core/src';
-import { AccountManager, JobManager, SweepStore, createDb, type Db, type JobRow } from '../../packages/db/src';
+import { AccountStore, JobStore, ReconcilerStore, createDb, type Db, type JobRow } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { JOBS_QUEUE, JobQueue, createRedis } from '../../packages/queue/src';
-import { Sweeper } from '../../apps/worker/src/sweeper';
+import { Reconciler } from '../../apps/worker/src/reconciler';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { REDIS_URL } from '../support/env';
 import { deleteKeysWithPrefix, testPrefix } from '../support/redis';
@@ -11,11 +11,11 @@ import { waitFor } from '../support/wait';
 
 const logger = createLogger({ level: 'error', service: 'test' });
 
-/** The decision every path that re-runs a lost attempt goes through (JobManager.recoverLostAttempt). */
+/** The decision every path that re-runs a lost attempt goes through (JobStore.recoverLostAttempt). */
 describe('lost attempts: the attempt budget (SPEC F4)', () => {
   let database: TestDatabase;
   let db: Db;
-  let jobs: JobManager;
+  let jobs: JobStore;
   let actor: Actor;
   let queue: JobQueue;
   const prefix = testPrefix();
@@ -30,8 +30,8 @@ describe('lost attempts: the attempt budget (SPEC F4)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createDb(database.url, 5);
-    jobs = new JobManager(db);
-    actor = await new AccountManager(db).bootstrap('lost-attempts-operator-key-0001');
+    jobs = new JobStore(db);
+    actor = await new AccountStore(db).bootstrap('lost-attempts-operator-key-0001');
     queue = new JobQueue(createRedis(REDIS_URL, 'producer'), prefix);
   });
   afterAll(async () => {
@@ -101,7 +101,7 @@ describe('lost attempts: the attempt budget (SPEC F4)', () => {
     }
     expect((await jobs.findById(row.id))!.status).toBe('running');
 
-    const report = await new Sweeper(new SweepStore(db), jobs, queue, logger, { minAgeMs: 0, workerId: 'sweeper', maxStalledCount: 1 }).sweepOnce();
+    const report = await new Reconciler(new ReconcilerStore(db), jobs, queue, logger, { minAgeMs: 0, workerId: 'reconciler', maxStalledCount: 1 }).sweepOnce();
     expect(report.recovered).toBe(0);
     expect(await jobs.findById(row.id)).toMatchObject({ status: 'failed', stop_reason: 'worker_lost', attempts: 2 });
     // Nothing requeued it.
@@ -110,7 +110,7 @@ describe('lost attempts: the attempt budget (SPEC F4)', () => {
 
   it('the reconciler still re-runs a lost attempt within the budget', async () => {
     const row = await runAttempt(await insert({ max_attempts: 2 }));
-    const report = await new Sweeper(new SweepStore(db), jobs, queue, logger, { minAgeMs: 0, maxStalledCount: 1 }).sweepOnce();
+    const report = await new Reconciler(new ReconcilerStore(db), jobs, queue, logger, { minAgeMs: 0, maxStalledCount: 1 }).sweepOnce();
     expect(report.recovered).toBe(1);
     expect(await jobs.findById(row.id)).toMatchObject({ status: 'pending', attempts: 1 });
     expect(await queue.state(row.id)).toBe('prioritized');

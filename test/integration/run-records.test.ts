@@ -1,5 +1,5 @@
 import { createJobBodySchema, type Actor, type RunRecord } from '../../packages/core/src';
-import { AccountManager, JobManager, createDb, type Db } from '../../packages/db/src';
+import { AccountStore, JobStore, createDb, type Db } from '../../packages/db/src';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const record = (text: string): RunRecord => ({
@@ -10,11 +10,11 @@ const record = (text: string): RunRecord => ({
   ],
 });
 
-/** The JobManager's run methods over real Postgres: the step and messages exist exactly with the completion. */
-describe('JobManager run records (real Postgres)', () => {
+/** The JobStore's run methods over real Postgres: the step and messages exist exactly with the completion. */
+describe('JobStore run records (real Postgres)', () => {
   let database: TestDatabase;
   let db: Db;
-  let jobs: JobManager;
+  let jobs: JobStore;
   let alice: Actor;
   let bob: Actor;
   const page = { order: 'asc' as const, limit: 100 };
@@ -32,8 +32,8 @@ describe('JobManager run records (real Postgres)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createDb(database.url, 10);
-    jobs = new JobManager(db);
-    const accounts = new AccountManager(db);
+    jobs = new JobStore(db);
+    const accounts = new AccountStore(db);
     const actorFor = async (name: string): Promise<Actor> => {
       const org = await accounts.createOrganization(name);
       const user = await db.user.create({ data: { id: `user-${crypto.randomUUID()}`, organizationId: org.id, name } });

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
-import { AccountManager, CallbackStore, FileStore, JobManager, createDb, linkFilesToJobs } from '@jobs/db';
+import { AccountStore, CallbackStore, FileStore, JobStore, createDb, linkFilesToJobs } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, type Logger } from '@jobs/observability';
 import { CallbackQueue, JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, enqueueCallbacksOnTransition, publishTransitions } from '@jobs/queue';
 import { HostGuard, builtinTasks } from '@jobs/tasks';
@@ -31,11 +31,11 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     return c;
   };
   const command = redis('command');
-  const jobs = new JobManager(db);
+  const jobs = new JobStore(db);
   const subscriber = redis('subscriber');
   const bus = new JobBus(command, subscriber, settings.QUEUE_PREFIX);
   publishTransitions(jobs, bus, (err) => log.warn('event publish failed', { err: String(err) }));
-  const accounts = new AccountManager(db);
+  const accounts = new AccountStore(db);
   // Key cache: revocations reach every API process over the bus; after a subscriber reconnect (messages
   // may have been missed) the cache starts empty.
   accounts.onKeyRevoked((keyId) => bus.publishKeyRevoked(keyId));

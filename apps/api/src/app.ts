@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { AppDeps } from './deps';
-import { JobService } from './job-service';
+import { JobCommands } from './job-commands';
 import { authenticate } from './middleware/auth';
 import { securityHeaders } from './middleware/security-headers';
 import { rateLimit } from './middleware/rate-limit';
@@ -23,10 +23,10 @@ import { runRoutes } from './routes/runs';
 import { publicUrl } from '@jobs/core';
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */
-export function createApp(deps: AppDeps): { app: Express; service: JobService; routes: RouteTable; close: () => Promise<void> } {
+export function createApp(deps: AppDeps): { app: Express; service: JobCommands; routes: RouteTable; close: () => Promise<void> } {
   const app = express();
   const table = new RouteTable();
-  const service = new JobService(deps);
+  const service = new JobCommands(deps);
   app.disable('x-powered-by');
   app.set('etag', false);
   // Off unless configured: otherwise any client could set its own address with X-Forwarded-For.

@@ -1,5 +1,5 @@
 import type { Settings } from '@jobs/core';
-import type { AccountManager, CallbackStore, Db, JobManager } from '@jobs/db';
+import type { AccountStore, CallbackStore, Db, JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import type { CallbackQueue, JobBus, JobQueue, SchedulerStatusReader } from '@jobs/queue';
 import type { TaskRegistry } from '@jobs/tasks';
@@ -11,8 +11,8 @@ export interface AppDeps {
   logger: Logger;
   db: Db;
   redis: Redis;
-  jobs: JobManager;
-  accounts: AccountManager;
+  jobs: JobStore;
+  accounts: AccountStore;
   queue: JobQueue;
   bus: JobBus;
   tasks: TaskRegistry;

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MAX_ATTEMPTS_CAP, TaskError, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
-import type { JobManager, JobRow } from '@jobs/db';
+import type { JobStore, JobRow } from '@jobs/db';
 import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';
 import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
 import type { TaskClients, TaskOutput, TaskRegistry } from '@jobs/tasks';
@@ -63,7 +63,7 @@ export class JobRunner {
   private graceOver = false;
 
   constructor(
-    private readonly jobs: JobManager,
+    private readonly jobs: JobStore,
     private readonly tasks: TaskRegistry,
     private readonly bus: JobBus,
     private readonly clients: TaskClients,
@@ -95,7 +95,7 @@ export class JobRunner {
       concurrency: this.opts.concurrency,
       lockDuration: this.opts.lockDurationMs,
       stalledInterval: this.opts.stalledIntervalMs,
-      // The row's attempt budget decides whether a lost attempt runs again (JobManager.recoverLostAttempt);
+      // The row's attempt budget decides whether a lost attempt runs again (JobStore.recoverLostAttempt);
       // BullMQ's own limit is only a backstop above any budget. An entry it fails anyway leaves a `running`
       // row with a finished queue entry, which the reconciler settles through the same budget.
       maxStalledCount: MAX_ATTEMPTS_CAP + this.opts.maxStalledCount,

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
-import { BatchManager, FileStore, JobManager, SweepStore, createDb, linkFilesToJobs, type Db } from '@jobs/db';
+import { BatchStore, FileStore, JobStore, ReconcilerStore, createDb, linkFilesToJobs, type Db } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
 import { FilePipelinePool, HostGuard, builtinTasks, createAnthropicClient, type FileProcessingClients, type TaskClients, type TaskRegistry } from '@jobs/tasks';
@@ -12,7 +12,7 @@ import { timeOutFiles } from './files/file-timeouts';
 import { JobRunner } from './job-runner';
 import { createScheduler } from './scheduler/create-scheduler';
 import type { Scheduler } from './scheduler/scheduler';
-import { Sweeper } from './sweeper';
+import { Reconciler } from './reconciler';
 
 /** Everything one worker process runs, built from settings; `stop` releases every connection it opened. */
 export interface WorkerProcess {
@@ -20,10 +20,10 @@ export interface WorkerProcess {
   /** Leader election and the leader-only scheduled jobs (SPEC F7). */
   scheduler: Scheduler;
   /** The reconciler; the scheduler's leader runs `sweepOnce()` every SWEEP_INTERVAL_MS (plus one sweep at start). */
-  sweeper: Sweeper;
+  reconciler: Reconciler;
   /** The tasks this worker runs (tests register their own here). */
   tasks: TaskRegistry;
-  jobs: JobManager;
+  jobs: JobStore;
   db: Db;
   logger: Logger;
   /** The event-loop watchdog (SPEC F12); its hang reports name the jobs this process was running. */
@@ -43,7 +43,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   setBackgroundErrorLogger(log);
   registerSettingsSecrets(settings);
   const db = createDb(settings.DATABASE_URL, settings.DB_POOL_SIZE);
-  const jobs = new JobManager(db);
+  const jobs = new JobStore(db);
   const connections: Redis[] = [];
   const redis = (role: Parameters<typeof createRedis>[1]) => {
     const c = createRedis(settings.REDIS_URL, role);
@@ -53,7 +53,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const bus = new JobBus(redis('worker'), redis('subscriber'), settings.QUEUE_PREFIX);
   publishTransitions(jobs, bus, (err) => log.warn('event publish failed', { err: String(err) }));
   const anthropic = createAnthropicClient(settings);
-  const batches = new BatchManager(db);
+  const batches = new BatchStore(db);
   const guard = new HostGuard({ allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS });
   const files = new FileStore(db);
   const filePipeline = new FilePipelinePool(settings.effectiveThreadpoolWorkers);
@@ -96,17 +96,17 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const metrics = new MetricsPublisher(redis('command'), settings.QUEUE_PREFIX, registry);
   // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
   const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
-  const sweeper = new Sweeper(new SweepStore(db), jobs, sweepQueue, log, { workerId: runner.workerId, maxStalledCount: settings.MAX_STALLED_COUNT });
-  sweeper.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
-  sweeper.addStep({ name: 'file_timeouts', run: () => timeOutFiles(settings, { files, jobs, bus, queue: sweepQueue, logger: log }) });
-  sweeper.addStep({ name: 'llm_batch_expiry', run: () => expireOverdueLlmBatches({ batches, jobs, logger: log, workerId: runner.workerId, ...(anthropic ? { anthropic } : {}) }) });
-  const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, sweeper });
+  const reconciler = new Reconciler(new ReconcilerStore(db), jobs, sweepQueue, log, { workerId: runner.workerId, maxStalledCount: settings.MAX_STALLED_COUNT });
+  reconciler.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
+  reconciler.addStep({ name: 'file_timeouts', run: () => timeOutFiles(settings, { files, jobs, bus, queue: sweepQueue, logger: log }) });
+  reconciler.addStep({ name: 'llm_batch_expiry', run: () => expireOverdueLlmBatches({ batches, jobs, logger: log, workerId: runner.workerId, ...(anthropic ? { anthropic } : {}) }) });
+  const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, reconciler });
   let startupSweep: Promise<void> = Promise.resolve();
 
   return {
     runner,
     scheduler,
-    sweeper,
+    reconciler,
     tasks,
     jobs,
     db,
@@ -124,7 +124,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
       scheduler.start();
       // One sweep per process at start, leader or not (sweeps are idempotent and safe in parallel): a worker
       // that starts after a crash repairs at once instead of waiting for the leader's next interval.
-      startupSweep = sweeper.sweepOnce().then(
+      startupSweep = reconciler.sweepOnce().then(
         () => undefined,
         (err: unknown) => {
           log.warn('startup sweep failed; the leader sweeps every interval', { err: String(err) });

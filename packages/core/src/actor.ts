@@ -1,6 +1,6 @@
 import type { Role } from './schemas';
 
-/** Who is calling: resolved from the API key. Every JobManager call a client makes is scoped by it. */
+/** Who is calling: resolved from the API key. Every JobStore call a client makes is scoped by it. */
 export interface Actor {
   keyId: string;
   userId: string;

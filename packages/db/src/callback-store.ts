@@ -1,5 +1,5 @@
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
-import { activeSigningSecrets, type SigningColumns } from './account-manager';
+import { activeSigningSecrets, type SigningColumns } from './account-store';
 import { rawRows, type Db } from './client';
 
 /**

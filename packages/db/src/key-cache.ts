@@ -10,7 +10,7 @@ export interface KeyCacheOptions {
 /**
  * Key hash → actor, so a request does not cost a database lookup for its API key. Revocation stays
  * immediate: the revoking process drops the entry before answering and tells the other processes
- * (Redis pub/sub, see AccountManager.onKeyRevoked); the short TTL bounds the damage of a lost message.
+ * (Redis pub/sub, see AccountStore.onKeyRevoked); the short TTL bounds the damage of a lost message.
  * Unknown and revoked keys are never cached.
  */
 export class KeyCache {

@@ -11,7 +11,7 @@ export interface KeysetQuery {
 }
 
 /**
- * One page of `table`'s rows matching `scope`, by keyset on (created_at, id) like JobManager.list: "after" is further
+ * One page of `table`'s rows matching `scope`, by keyset on (created_at, id) like JobStore.list: "after" is further
  * along in the chosen order, "before" nearer its start; a cursor outside the scope is a 400 naming it.
  * `table`, `select` and the scope's columns come from code, never from the request.
  */

@@ -2,7 +2,7 @@ import { allowedSources, isTerminal, type JobStatus } from '@jobs/core';
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import type { JobRow } from './job-row';
-import type { TransitionOptions } from './job-manager';
+import type { TransitionOptions } from './job-store';
 import { RUN_RECORD_CTE, runRecordJson } from './run-records';
 
 interface Item {

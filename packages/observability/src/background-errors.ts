@@ -8,7 +8,7 @@ import { backgroundErrors } from './metrics';
  * so a Redis outage (a reconnect error every few hundred ms on every connection) cannot flood it.
  *
  * Process-wide like the metrics registry: packages without a logger of their own (the Redis factory, the
- * pg pool, JobManager) report here, and each process names the logger at start.
+ * pg pool, JobStore) report here, and each process names the logger at start.
  */
 export const LOG_INTERVAL_MS = 10_000;
 

@@ -1,6 +1,6 @@
 import { jobOutcomes } from './metrics';
 
-/** The slice of JobManager this needs; structural, so observability stays free of the db package. */
+/** The slice of JobStore this needs; structural, so observability stays free of the db package. */
 export interface TransitionSource {
   onTransition(listener: (notice: { job: { status: string; task: string } }) => void): void;
 }

@@ -1,5 +1,5 @@
 import { isTerminal } from '@jobs/core';
-import type { CallbackStore, JobManager, JobRow } from '@jobs/db';
+import type { CallbackStore, JobStore, JobRow } from '@jobs/db';
 import { callbackSnapshot, deliverySnapshot, type CallbackQueue } from './callback-queue';
 
 /** Queues a row's pending series and marks it queued; false when the row has nothing to send. */
@@ -16,7 +16,7 @@ export async function enqueueCallback(row: JobRow, queue: CallbackQueue, store: 
  * worker (completed/failed/expired) and in the API (cancel, delete). A failure here only delays the
  * callback: the series row (written with the transition) stays `pending` and the sweep queues it.
  */
-export function enqueueCallbacksOnTransition(jobs: JobManager, queue: CallbackQueue, store: CallbackStore, onError: (err: unknown, jobId: string) => void): void {
+export function enqueueCallbacksOnTransition(jobs: JobStore, queue: CallbackQueue, store: CallbackStore, onError: (err: unknown, jobId: string) => void): void {
   jobs.onTransition(({ job }) => {
     if (!isTerminal(job.status) || !job.callback_pending) return;
     enqueueCallback(job, queue, store).catch((err: unknown) => onError(err, job.id));

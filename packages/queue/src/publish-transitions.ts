@@ -1,11 +1,11 @@
-import type { JobManager } from '@jobs/db';
+import type { JobStore } from '@jobs/db';
 import type { BusEvent, JobBus } from './job-bus';
 
 /**
  * Every transition this process writes is announced on the bus (waiters, event streams). Transitions
  * written in the same tick (a batched statement announces all its rows at once) share one message.
  */
-export function publishTransitions(jobs: JobManager, bus: JobBus, onError: (err: unknown) => void): void {
+export function publishTransitions(jobs: JobStore, bus: JobBus, onError: (err: unknown) => void): void {
   let pending: BusEvent[] = [];
   jobs.onTransition(({ job, event }) => {
     // A creation has no audience: nobody can follow a job before its id is returned, and streams read

@@ -13,7 +13,7 @@ export interface LlmBatchState {
   submit_started_at: Date | null;
 }
 
-/** The slice of the batch tables the `llm.batch` task needs (implemented by BatchManager in @jobs/db). */
+/** The slice of the batch tables the `llm.batch` task needs (implemented by BatchStore in @jobs/db). */
 export interface LlmBatchStore {
   prepare(jobId: string, requests: readonly BatchRequestInput[]): Promise<void>;
   get(jobId: string): Promise<LlmBatchState | null>;

@@ -42,7 +42,7 @@ export interface TaskContext<I> {
   /** Fires on cancel, on the attempt's timeout and on worker shutdown. */
   signal: AbortSignal;
   reportProgress(percent: number, message?: string | null): Promise<void>;
-  /** The seeds' record_ttft / record_response_duration for this attempt (runs), through the JobManager. */
+  /** The seeds' record_ttft / record_response_duration for this attempt (runs), through the JobStore. */
   recordTtft(ns: bigint): Promise<void>;
   recordResponseDuration(ns: bigint): Promise<void>;
   logger: Logger;

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { ForbiddenError, UnauthorizedError, hasRole, type Actor } from '@jobs/core';
-import type { AccountManager } from '@jobs/db';
+import type { AccountStore } from '@jobs/db';
 import { bearerToken } from '../middleware/auth';
 import type { AdminSessions } from './admin-sessions';
 
@@ -24,7 +24,7 @@ export function sessionToken(req: Request): string | null {
  * Operator only: a Bearer operator key, or the session cookie from /admin/login. A session whose key was
  * revoked since login counts as no session, so revoking a key also ends its dashboard sessions.
  */
-export function requireOperatorSession(accounts: AccountManager, sessions: AdminSessions): RequestHandler {
+export function requireOperatorSession(accounts: AccountStore, sessions: AdminSessions): RequestHandler {
   const resolve = async (req: Request): Promise<Verdict> => {
     const bearer = bearerToken(req.get('authorization'));
     if (bearer) {

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ForbiddenError, UnauthorizedError, hasRole, type Actor, type Role } from '@jobs/core';
-import type { AccountManager } from '@jobs/db';
+import type { AccountStore } from '@jobs/db';
 
 export function bearerToken(header: string | undefined): string | null {
   const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -8,7 +8,7 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 /** Resolves `Authorization: Bearer <key>` to the actor; no, unknown or revoked key → 401. */
-export function authenticate(accounts: AccountManager): RequestHandler {
+export function authenticate(accounts: AccountStore): RequestHandler {
   return (req, _res, next) => {
     const token = bearerToken(req.get('authorization'));
     if (!token) return next(new UnauthorizedError());

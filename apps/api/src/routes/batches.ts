@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import { AppError, NotFoundError, ValidationError, createJobBodySchema, idSchema, pageLimitSchema } from '@jobs/core';
-import { BatchManager, toApiJob } from '@jobs/db';
+import { BatchStore, toApiJob } from '@jobs/db';
 import { batchRequestsSchema } from '@jobs/tasks';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
-import type { JobService } from '../job-service';
+import type { JobCommands } from '../job-commands';
 import { actorOf } from '../middleware/auth';
 import { parse, pathId } from '../middleware/validate';
 import { setNextLink } from '../pagination';
@@ -52,9 +52,9 @@ function batchesDisabled(): AppError {
 }
 
 /** LLM batches: create, read (as Jobs of job_type `batch`) and their items. */
-export function batchRoutes(deps: AppDeps, service: JobService, table: RouteTable): Router {
+export function batchRoutes(deps: AppDeps, service: JobCommands, table: RouteTable): Router {
   const r = Router();
-  const batches = new BatchManager(deps.db);
+  const batches = new BatchStore(deps.db);
 
   table.add(r, 'post', '/api/batches', async (req: Request, res: Response) => {
     const body = parse(createBatchBodySchema, req.body);

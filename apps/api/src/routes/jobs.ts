@@ -14,7 +14,7 @@ import { toApiJob, type JobEvent, type JobRow } from '@jobs/db';
 import type { BusEvent, ProgressMessage } from '@jobs/queue';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
-import type { JobService } from '../job-service';
+import type { JobCommands } from '../job-commands';
 import { actorOf } from '../middleware/auth';
 import { problemOf } from '../middleware/problem';
 import { parse, pathId } from '../middleware/validate';
@@ -34,7 +34,7 @@ export const jobEventsQuerySchema = z.object({
 });
 
 /** Job routes of API.md; `jobType` lets /api/runs reuse them for `run` records. */
-export function jobRoutes(deps: AppDeps, service: JobService, table: RouteTable, base = '/api/jobs', jobType: JobType = 'job'): Router {
+export function jobRoutes(deps: AppDeps, service: JobCommands, table: RouteTable, base = '/api/jobs', jobType: JobType = 'job'): Router {
   const r = Router();
 
   if (jobType === 'job') {

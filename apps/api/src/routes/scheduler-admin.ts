@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { DependencyDownError, idSchema, pageLimitSchema } from '@jobs/core';
-import { BatchManager } from '@jobs/db';
+import { BatchStore } from '@jobs/db';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
@@ -18,7 +18,7 @@ export const listBatchJobsQuerySchema = z.object({
 export function schedulerAdminRoutes(deps: AppDeps, table: RouteTable): Router {
   const r = Router();
   const admin = requireRole('admin');
-  const batches = new BatchManager(deps.db);
+  const batches = new BatchStore(deps.db);
 
   table.add(r, 'get', '/api/admin/scheduler/status', admin, async (_req: Request, res: Response) => {
     if (!deps.schedulerStatus) throw new DependencyDownError('redis');

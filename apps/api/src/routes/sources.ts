@@ -6,7 +6,7 @@ import { FILE_PROCESS_TASK } from '@jobs/tasks';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
-import type { JobService } from '../job-service';
+import type { JobCommands } from '../job-commands';
 import { actorOf } from '../middleware/auth';
 import { parse, pathId } from '../middleware/validate';
 import { setNextLink } from '../pagination';
@@ -37,7 +37,7 @@ const PROCESS_ATTEMPTS = 3;
 const PROCESS_BACKOFF_MS = 5000;
 
 /** Sources, uploads and files (API.md "Sources and files", SPEC F10). */
-export function sourceRoutes(deps: AppDeps, service: JobService, table: RouteTable): Router {
+export function sourceRoutes(deps: AppDeps, service: JobCommands, table: RouteTable): Router {
   const r = Router();
   const files = new FileStore(deps.db);
   const storageDir = deps.settings.FILE_STORAGE_DIR;

@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { isTerminal } from '@jobs/core';
-import type { BatchManager, JobManager, OverdueBatch } from '@jobs/db';
+import type { BatchStore, JobStore, OverdueBatch } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import { batchOutcome } from './batch-outcome';
 import { mapLimit } from './map-limit';
@@ -15,8 +15,8 @@ const CANCEL_CONCURRENCY = 10;
 const CANCEL_TIMEOUT_MS = 10_000;
 
 export interface ExpireDeps {
-  batches: BatchManager;
-  jobs: JobManager;
+  batches: BatchStore;
+  jobs: JobStore;
   logger: Logger;
   workerId: string | null;
   /** To cancel expired batches at the provider; without a client (none configured) nothing is cancelled. */

@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { isTerminal } from '@jobs/core';
-import type { BatchManager, ItemResult, JobManager, PollUpdate, PollableBatch } from '@jobs/db';
+import type { BatchStore, ItemResult, JobStore, PollUpdate, PollableBatch } from '@jobs/db';
 import { pollerBatches, pollerCycles, pollerDuration, pollerItemsUpdated, type Logger } from '@jobs/observability';
 import { batchOutcome } from './batch-outcome';
 import { mapLimit } from './map-limit';
@@ -18,8 +18,8 @@ export interface PollOptions {
 }
 
 export interface PollDeps {
-  batches: BatchManager;
-  jobs: JobManager;
+  batches: BatchStore;
+  jobs: JobStore;
   /** Only the Message Batches part of the SDK client is used. */
   anthropic: Pick<Anthropic, 'messages'>;
   logger: Logger;
@@ -43,7 +43,7 @@ export interface PollSummary {
  * One cycle of `poll_running_llm_batches` (SPEC F8). Takes the submitted, unfinalized batches created within
  * the lookback (at most `batchSize`, least recently polled first), asks the provider about each with bounded
  * concurrency, records every answer in one statement, streams the results of ended batches into their items,
- * and moves each ended batch's Job to its terminal status through JobManager.transition (so its callback
+ * and moves each ended batch's Job to its terminal status through JobStore.transition (so its callback
  * fires). A batch whose poll fails keeps its state and is polled again next cycle. A batch whose Job was
  * cancelled by its client is cancelled at the provider once, then finished like any other.
  * `signal` (leadership lost, shutdown) stops the cycle before its next write.

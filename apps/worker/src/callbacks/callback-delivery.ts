@@ -1,5 +1,5 @@
 import { publicUrl, type Settings } from '@jobs/core';
-import { CallbackStore, type Db, type JobManager } from '@jobs/db';
+import { CallbackStore, type Db, type JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import { CallbackQueue, enqueueCallbacksOnTransition, enqueueMissingCallbacks, type createRedis } from '@jobs/queue';
 import type { HostGuard } from '@jobs/tasks';
@@ -17,7 +17,7 @@ export interface CallbackDelivery {
 
 export interface CallbackDeliveryDeps {
   db: Db;
-  jobs: JobManager;
+  jobs: JobStore;
   guard: HostGuard;
   logger: Logger;
   redis: (role: Parameters<typeof createRedis>[1]) => Redis;
@@ -25,7 +25,7 @@ export interface CallbackDeliveryDeps {
 
 /**
  * Everything F6 runs inside a worker process: the transition listener that queues series, the
- * callbacks worker, and the step the process's sweeper runs on every sweep.
+ * callbacks worker, and the step the process's reconciler runs on every sweep.
  */
 export function createCallbackDelivery(settings: Settings, deps: CallbackDeliveryDeps): CallbackDelivery {
   const store = new CallbackStore(deps.db);

@@ -1,11 +1,11 @@
 import { fileTimeoutMessage, type Settings } from '@jobs/core';
-import type { FileStore, JobManager } from '@jobs/db';
+import type { FileStore, JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import type { JobBus, JobQueue } from '@jobs/queue';
 
 export interface FileTimeoutDeps {
   files: FileStore;
-  jobs: JobManager;
+  jobs: JobStore;
   bus: JobBus;
   queue: JobQueue;
   logger: Logger;

@@ -1,27 +1,27 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Settings } from '@jobs/core';
-import type { BatchManager, JobManager } from '@jobs/db';
+import type { BatchStore, JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import { LeaderLock, POLL_LLM_BATCHES, SWEEP, leaderLockKey, type RedisRole } from '@jobs/queue';
 import type { Redis } from 'ioredis';
 import { pollRunningLlmBatches } from '../batches/poll-llm-batches';
 import { Scheduler, type ScheduleEntry } from './scheduler';
 
-/** The reconciler/expiry/file-timeout sweep, provided by the execution side (apps/worker/src/sweeper.ts). */
-export interface Sweeper {
+/** The reconciler/expiry/file-timeout sweep, provided by the execution side (apps/worker/src/reconciler.ts). */
+export interface Reconciler {
   sweepOnce(): Promise<unknown>;
 }
 
 export interface SchedulerWiring {
   settings: Settings;
   logger: Logger;
-  jobs: JobManager;
-  batches: BatchManager;
+  jobs: JobStore;
+  batches: BatchStore;
   anthropic: Anthropic | undefined;
   instanceId: string;
   /** Opens a Redis connection owned (and closed) by the worker process. */
   redis: (role: RedisRole) => Redis;
-  sweeper?: Sweeper;
+  reconciler?: Reconciler;
 }
 
 /** Builds the leader lock and the scheduled handlers of SPEC F7 from settings. */
@@ -59,7 +59,7 @@ export function createScheduler(w: SchedulerWiring): Scheduler {
       },
     });
   }
-  const sweeper = w.sweeper;
-  if (sweeper) entries.push({ name: SWEEP, everyMs: settings.SWEEP_INTERVAL_MS, handler: () => sweeper.sweepOnce() });
+  const reconciler = w.reconciler;
+  if (reconciler) entries.push({ name: SWEEP, everyMs: settings.SWEEP_INTERVAL_MS, handler: () => reconciler.sweepOnce() });
   return new Scheduler({ connection: w.redis('worker'), redis: command, prefix: settings.QUEUE_PREFIX, lock, entries, logger: logger.child({ component: 'scheduler' }), abdicatePauseMs: settings.POLL_LOCK_TTL_MS });
 }

@@ -1,18 +1,18 @@
 import { createJobBodySchema, type Actor } from '../../packages/core/src';
-import { AccountManager, JobManager, SweepStore, createDb, type Db, type JobRow } from '../../packages/db/src';
+import { AccountStore, JobStore, ReconcilerStore, createDb, type Db, type JobRow } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { JobQueue, createRedis } from '../../packages/queue/src';
-import { Sweeper, type SweeperOptions } from '../../apps/worker/src/sweeper';
+import { Reconciler, type ReconcilerOptions } from '../../apps/worker/src/reconciler';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { REDIS_URL } from '../support/env';
 import { deleteKeysWithPrefix, testPrefix } from '../support/redis';
 
 const logger = createLogger({ level: 'error', service: 'test' });
 
-describe('Sweeper (reconciler and expiry)', () => {
+describe('Reconciler (reconciler and expiry)', () => {
   let database: TestDatabase;
   let db: Db;
-  let jobs: JobManager;
+  let jobs: JobStore;
   let actor: Actor;
   const prefix = testPrefix();
   const queues: JobQueue[] = [];
@@ -22,7 +22,7 @@ describe('Sweeper (reconciler and expiry)', () => {
     queues.push(q);
     return q;
   };
-  const sweeper = (opts: SweeperOptions = {}) => new Sweeper(new SweepStore(db), jobs, queue(), logger, { minAgeMs: 0, ...opts });
+  const reconciler = (opts: ReconcilerOptions = {}) => new Reconciler(new ReconcilerStore(db), jobs, queue(), logger, { minAgeMs: 0, ...opts });
   /** A row as the API inserts it, without the enqueue that normally follows (an API crash at that moment). */
   const insert = async (body: Record<string, unknown> = {}): Promise<JobRow> => {
     const { wait_ms: _w, ...parsed } = createJobBodySchema.parse({ task: 'noop', ...body });
@@ -34,8 +34,8 @@ describe('Sweeper (reconciler and expiry)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createDb(database.url, 5);
-    jobs = new JobManager(db);
-    actor = await new AccountManager(db).bootstrap('sweeper-test-operator-key-0001');
+    jobs = new JobStore(db);
+    actor = await new AccountStore(db).bootstrap('reconciler-test-operator-key-0001');
     queue();
   });
   afterAll(async () => {
@@ -50,7 +50,7 @@ describe('Sweeper (reconciler and expiry)', () => {
 
   it('enqueues a created row that never reached the queue, once', async () => {
     const row = await insert();
-    const s = sweeper();
+    const s = reconciler();
     const first = await s.sweepOnce();
     expect(first.enqueued).toBeGreaterThanOrEqual(1);
     expect(await stateOf(row.id)).toBe('prioritized');
@@ -64,7 +64,7 @@ describe('Sweeper (reconciler and expiry)', () => {
 
   it('keeps the delay of a delayed row it re-enqueues', async () => {
     const row = await insert({ delay_ms: 60_000 });
-    await sweeper().sweepOnce();
+    await reconciler().sweepOnce();
     expect(await stateOf(row.id)).toBe('delayed');
     const bull = await queues[0]!.queue.getJob(row.id);
     const runsAt = bull!.timestamp + bull!.delay;
@@ -76,7 +76,7 @@ describe('Sweeper (reconciler and expiry)', () => {
   it('promotes a created row whose queue entry exists without enqueueing it again', async () => {
     const row = await insert();
     await queues[0]!.enqueue(row);
-    const report = await sweeper().sweepOnce();
+    const report = await reconciler().sweepOnce();
     expect(report.promoted).toBe(1);
     expect(report.enqueued).toBe(0);
     expect((await jobs.findById(row.id))!.status).toBe('pending');
@@ -88,12 +88,12 @@ describe('Sweeper (reconciler and expiry)', () => {
     const row = await insert();
     const running = (await jobs.transition(row.id, 'running', { from: ['created'], attempt: 0, workerId: 'dead-worker' }))!;
     expect(running.attempts).toBe(1);
-    const report = await sweeper({ workerId: 'sweeper-1' }).sweepOnce();
+    const report = await reconciler({ workerId: 'reconciler-1' }).sweepOnce();
     expect(report.recovered).toBe(1);
     expect(await stateOf(row.id)).toBe('prioritized');
     const evs = await events(row.id);
     expect(evs.map((e) => e.to)).toEqual(['created', 'running', 'pending']);
-    expect(evs[2]).toMatchObject({ from: 'running', attempt: 1, worker_id: 'sweeper-1' });
+    expect(evs[2]).toMatchObject({ from: 'running', attempt: 1, worker_id: 'reconciler-1' });
     // The dead attempt's late write loses: the row left `running` under attempt 1.
     expect(await jobs.transition(row.id, 'completed', { from: ['running'], attempt: 1 })).toBeNull();
     await jobs.transition(row.id, 'cancelled', {});
@@ -104,7 +104,7 @@ describe('Sweeper (reconciler and expiry)', () => {
     const row = await insert();
     await queues[0]!.enqueue(row);
     await jobs.transition(row.id, 'running', { from: ['created'], attempt: 0 });
-    const report = await sweeper().sweepOnce();
+    const report = await reconciler().sweepOnce();
     expect(report.recovered).toBe(0);
     expect((await jobs.findById(row.id))!.status).toBe('running');
     await jobs.transition(row.id, 'cancelled', {});
@@ -120,7 +120,7 @@ describe('Sweeper (reconciler and expiry)', () => {
     await queues[0]!.enqueue(running);
     await jobs.transition(running.id, 'running', { from: ['created'], attempt: 0 });
     await new Promise((r) => setTimeout(r, 400));
-    const report = await sweeper().sweepOnce();
+    const report = await reconciler().sweepOnce();
     expect(report.expired).toBe(1);
     const row = (await jobs.findById(waiting.id))!;
     expect(row).toMatchObject({ status: 'expired', stop_reason: 'expired' });
@@ -133,7 +133,7 @@ describe('Sweeper (reconciler and expiry)', () => {
 
   it('leaves rows younger than minAgeMs alone (a create may be in flight)', async () => {
     const row = await insert();
-    const report = await sweeper({ minAgeMs: 60_000 }).sweepOnce();
+    const report = await reconciler({ minAgeMs: 60_000 }).sweepOnce();
     expect(report.enqueued + report.promoted).toBe(0);
     expect(await stateOf(row.id)).toBe('unknown');
     expect((await jobs.findById(row.id))!.status).toBe('created');
@@ -144,7 +144,7 @@ describe('Sweeper (reconciler and expiry)', () => {
     const created = await Promise.all(Array.from({ length: 20 }, () => insert()));
     const running = await Promise.all(Array.from({ length: 5 }, () => insert()));
     for (const r of running) await jobs.transition(r.id, 'running', { from: ['created'], attempt: 0 });
-    const reports = await Promise.all(Array.from({ length: 4 }, () => sweeper().sweepOnce()));
+    const reports = await Promise.all(Array.from({ length: 4 }, () => reconciler().sweepOnce()));
     expect(reports.reduce((n, r) => n + r.recovered, 0)).toBe(5);
     const counts = await queues[0]!.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
     expect(counts['prioritized']).toBe(25);
@@ -152,7 +152,7 @@ describe('Sweeper (reconciler and expiry)', () => {
       const row = (await jobs.findById(r.id))!;
       expect(row.status).toBe('pending');
       const evs = await events(r.id);
-      // One `created → pending` or one `running → pending`, however many sweepers raced.
+      // One `created → pending` or one `running → pending`, however many reconciler instances raced.
       expect(evs.filter((e) => e.to === 'pending')).toHaveLength(1);
     }
     await queues[0]!.queue.drain();
@@ -160,7 +160,7 @@ describe('Sweeper (reconciler and expiry)', () => {
   });
 
   it('runs extra steps after its own and reports their counts, isolating a failing one', async () => {
-    const s = sweeper({
+    const s = reconciler({
       steps: [
         { name: 'callbacks', run: async () => 3 },
         {

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, createJobBodySchema, listJobsQuerySchema, type Actor, type JobStatus } from '../../packages/core/src';
-import { AccountManager, JobManager, createDb, type Db, type TransitionNotice } from '../../packages/db/src';
+import { AccountStore, JobStore, createDb, type Db, type TransitionNotice } from '../../packages/db/src';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 /** Two organizations, each with a member; plus an operator of a third. */
@@ -9,10 +9,10 @@ interface World {
   operator: Actor;
 }
 
-describe('JobManager (real Postgres)', () => {
+describe('JobStore (real Postgres)', () => {
   let database: TestDatabase;
   let db: Db;
-  let jobs: JobManager;
+  let jobs: JobStore;
   let w: World;
 
   const newJob = (actor: Actor, body: Record<string, unknown> = {}) =>
@@ -26,8 +26,8 @@ describe('JobManager (real Postgres)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createDb(database.url, 10);
-    jobs = new JobManager(db);
-    const accounts = new AccountManager(db);
+    jobs = new JobStore(db);
+    const accounts = new AccountStore(db);
     const actorFor = async (orgName: string, role: Actor['role']): Promise<Actor> => {
       const org = await accounts.createOrganization(orgName);
       const user = await db.user.create({ data: { id: `user-${crypto.randomUUID()}`, organizationId: org.id, name: `${orgName}-user` } });
@@ -166,7 +166,7 @@ describe('JobManager (real Postgres)', () => {
 
     it('tells listeners about every winning write, and only those', async () => {
       const heard: TransitionNotice[] = [];
-      const local = new JobManager(db);
+      const local = new JobStore(db);
       local.onTransition((n) => heard.push(n));
       const job = (await local.create(w.alice, createJobBodySchema.parse({ task: 'noop' }))).job;
       await local.transition(job.id, 'pending', { from: ['created'] });

@@ -1,10 +1,10 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Actor } from '../../packages/core/src';
-import { AccountManager, JobManager, SweepStore, createDb, type Db } from '../../packages/db/src';
+import { AccountStore, JobStore, ReconcilerStore, createDb, type Db } from '../../packages/db/src';
 import { createLogger } from '../../packages/observability/src';
 import { JOB_RETENTION, JobQueue, createRedis, waitReady } from '../../packages/queue/src';
-import { Sweeper } from '../../apps/worker/src/sweeper';
+import { Reconciler } from '../../apps/worker/src/reconciler';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { REDIS_URL } from '../support/env';
 import { deleteKeysWithPrefix, testPrefix } from '../support/redis';
@@ -28,10 +28,10 @@ function countRoundTrips(redis: Redis): { readonly count: number } {
  * Issue 10 item 10: the reconciler's Redis cost per page of stale rows must not grow with the rows in it
  * (it made one call per row, one after another, plus a few per re-enqueue).
  */
-describe('Sweeper: Redis round trips per sweep', () => {
+describe('Reconciler: Redis round trips per sweep', () => {
   let database: TestDatabase;
   let db: Db;
-  let jobs: JobManager;
+  let jobs: JobStore;
   let actor: Actor;
   let connection: Redis;
   let queue: JobQueue;
@@ -40,8 +40,8 @@ describe('Sweeper: Redis round trips per sweep', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createDb(database.url, 5);
-    jobs = new JobManager(db);
-    actor = await new AccountManager(db).bootstrap('sweeper-rt-operator-key-000001');
+    jobs = new JobStore(db);
+    actor = await new AccountStore(db).bootstrap('reconciler-rt-operator-key-000001');
     connection = createRedis(REDIS_URL, 'producer');
     await waitReady(connection, 5000);
     queue = new JobQueue(connection, prefix);
@@ -76,9 +76,9 @@ describe('Sweeper: Redis round trips per sweep', () => {
   const sweepRoundTrips = async (n: number): Promise<number> => {
     const ids = await insertPending(n);
     await enqueue(ids.slice(0, n / 2));
-    const sweeper = new Sweeper(new SweepStore(db), jobs, queue, logger, { minAgeMs: 0 });
+    const reconciler = new Reconciler(new ReconcilerStore(db), jobs, queue, logger, { minAgeMs: 0 });
     const trips = countRoundTrips(connection);
-    const report = await sweeper.sweepOnce();
+    const report = await reconciler.sweepOnce();
     const count = trips.count;
     expect(report.enqueued).toBe(n / 2);
     for (const id of ids) expect(['waiting', 'prioritized']).toContain(await queue.state(id));
@@ -139,7 +139,7 @@ describe('Sweeper: Redis round trips per sweep', () => {
     await waitFor(async () => (await queue.state(id!)) === 'completed', 'the entry to complete');
     await worker.close();
     wconn.disconnect();
-    const report = await new Sweeper(new SweepStore(db), jobs, queue, logger, { minAgeMs: 0 }).sweepOnce();
+    const report = await new Reconciler(new ReconcilerStore(db), jobs, queue, logger, { minAgeMs: 0 }).sweepOnce();
     expect(report.enqueued).toBeGreaterThanOrEqual(1);
     expect(await queue.state(id!)).toBe('prioritized');
     await db.$executeRawUnsafe(`UPDATE jobs SET status = 'cancelled' WHERE id = $1`, id);
@@ -154,7 +154,7 @@ describe('Sweeper: Redis round trips per sweep', () => {
       const ids = await insertPending(benchRows);
       await enqueue(ids.filter((_, i) => i % 2 === 0));
       const pageSize = process.env.SWEEP_BENCH_PAGE ? { pageSize: Number(process.env.SWEEP_BENCH_PAGE) } : {};
-      const sweeper = new Sweeper(new SweepStore(db), jobs, queue, logger, { minAgeMs: 0, ...pageSize });
+      const reconciler = new Reconciler(new ReconcilerStore(db), jobs, queue, logger, { minAgeMs: 0, ...pageSize });
       const started = Date.now();
       const sweeps: number[] = [];
       let scanned = 0;
@@ -163,7 +163,7 @@ describe('Sweeper: Redis round trips per sweep', () => {
       const maxSweeps = Number(process.env.SWEEP_BENCH_SWEEPS ?? Infinity);
       while (scanned < benchRows && sweeps.length < maxSweeps) {
         const t = Date.now();
-        const r = await sweeper.sweepOnce();
+        const r = await reconciler.sweepOnce();
         sweeps.push(Date.now() - t);
         scanned += r.scanned;
         enqueued += r.enqueued;

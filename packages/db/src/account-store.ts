@@ -55,7 +55,7 @@ const KEY_PREFIX_LENGTH = 12;
  * Organizations, users and API keys (Prisma's typed client: none of this is on a hot path; a callback
  * attempt reads its secrets through CallbackStore.deliveryContext).
  */
-export class AccountManager {
+export class AccountStore {
   /** Looked-up keys; revocations clear their entries here and, through the listeners, in other processes. */
   readonly keys = new KeyCache();
   private readonly revokeListeners: ((keyId: string) => Promise<void>)[] = [];

@@ -80,7 +80,7 @@ const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
  * `UPDATE ... WHERE status = ANY(allowed) AND attempts = fence`, with the job_events row appended by
  * the same statement, so a late or duplicate writer changes nothing and leaves no event behind.
  */
-export class JobManager {
+export class JobStore {
   private readonly listeners: Listener[] = [];
   private listSelectList: Promise<string> | undefined;
 

@@ -2,7 +2,7 @@ import type { JobStatus } from '@jobs/core';
 import type { Db } from './client';
 
 /** What the reconciler needs to know of an active row to decide whether the queue still holds it. */
-export interface SweepCandidate {
+export interface ReconcilerCandidate {
   id: string;
   status: Extract<JobStatus, 'created' | 'pending' | 'running'>;
   attempts: number;
@@ -13,16 +13,16 @@ export interface SweepCandidate {
   updated_at: Date;
 }
 
-export interface SweepCursor {
+export interface ReconcilerCursor {
   updatedAt: Date;
   id: string;
 }
 
 /**
- * The reads of the sweep (reconciler and expiry). Writes go through JobManager.transition, whose guard
- * makes concurrent sweepers harmless; these reads only nominate rows.
+ * The reads of the sweep (reconciler and expiry). Writes go through JobStore.transition, whose guard
+ * makes concurrent reconciler instances harmless; these reads only nominate rows.
  */
-export class SweepStore {
+export class ReconcilerStore {
   constructor(private readonly db: Db) {}
 
   /** Rows that are not running yet and whose `expires_at` has passed. */
@@ -38,8 +38,8 @@ export class SweepStore {
    * Active rows untouched for at least `minAgeMs`, a page at a time in (updated_at, id) order. The age
    * filter keeps the sweep away from rows whose creator or worker is between two steps right now.
    */
-  async staleActive(minAgeMs: number, after: SweepCursor | null, limit: number): Promise<SweepCandidate[]> {
-    return this.db.$queryRawUnsafe<SweepCandidate[]>(
+  async staleActive(minAgeMs: number, after: ReconcilerCursor | null, limit: number): Promise<ReconcilerCandidate[]> {
+    return this.db.$queryRawUnsafe<ReconcilerCandidate[]>(
       `SELECT id, status, attempts, task, organization_id, priority, run_at, updated_at FROM jobs
        WHERE status IN ('created', 'pending', 'running')
          -- A running row handed off by its task (an LLM batch waiting for the poller) has no live queue

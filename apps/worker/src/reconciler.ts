@@ -1,9 +1,9 @@
-import type { JobManager, SweepCandidate, SweepCursor, SweepStore } from '@jobs/db';
+import type { JobStore, ReconcilerCandidate, ReconcilerCursor, ReconcilerStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import type { Enqueueable, JobQueue } from '@jobs/queue';
 
 /** What one sweep did; every count is of writes that won their guard (or enqueues that were needed). */
-export interface SweepReport {
+export interface ReconcilerReport {
   /** Rows past `expires_at` before they ever ran, now `expired`. */
   expired: number;
   /** `created`/`pending` rows that had no live queue entry and were enqueued again. */
@@ -23,19 +23,19 @@ export interface SweepReport {
  * A step another module adds to every sweep (e.g. re-enqueueing callbacks of terminal rows). It returns
  * how many things it fixed; it must be idempotent and safe to run in several processes at once.
  */
-export interface SweepStep {
+export interface ReconcilerStep {
   name: string;
   run(): Promise<number>;
 }
 
-export interface SweeperOptions {
+export interface ReconcilerOptions {
   /** Rows younger than this are left alone: their creator or worker may be between two steps. */
   minAgeMs?: number;
   pageSize?: number;
   /** Upper bound of rows looked at per sweep; a longer backlog is covered over the next sweeps. */
   maxRowsPerSweep?: number;
   workerId?: string | null;
-  steps?: SweepStep[];
+  steps?: ReconcilerStep[];
   /** MAX_STALLED_COUNT (default 1): a recovered running row re-runs only within its attempt budget. */
   maxStalledCount?: number;
 }
@@ -49,22 +49,22 @@ const LIVE_STATES = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'activ
  * Every write is a guarded transition and every enqueue uses the row id as the BullMQ id, so any number of
  * processes may sweep at once and a sweep may be repeated at any time.
  */
-export class Sweeper {
-  private readonly steps: SweepStep[];
+export class Reconciler {
+  private readonly steps: ReconcilerStep[];
   private readonly minAgeMs: number;
   private readonly pageSize: number;
   private readonly maxRows: number;
   private readonly workerId: string | null;
   private readonly maxStalledCount: number;
   /** Where the last sweep stopped when it hit maxRowsPerSweep; the next one carries on from there. */
-  private resumeAt: SweepCursor | null = null;
+  private resumeAt: ReconcilerCursor | null = null;
 
   constructor(
-    private readonly store: SweepStore,
-    private readonly jobs: JobManager,
+    private readonly store: ReconcilerStore,
+    private readonly jobs: JobStore,
     private readonly queue: JobQueue,
     private readonly logger: Logger,
-    opts: SweeperOptions = {},
+    opts: ReconcilerOptions = {},
   ) {
     this.minAgeMs = opts.minAgeMs ?? 5000;
     // One Redis call reads the queue states of a whole page and may have to read a long wait list once to do it,
@@ -77,13 +77,13 @@ export class Sweeper {
   }
 
   /** Adds a step that runs after the built-in ones on every sweep. */
-  addStep(step: SweepStep): void {
+  addStep(step: ReconcilerStep): void {
     this.steps.push(step);
   }
 
-  async sweepOnce(): Promise<SweepReport> {
+  async sweepOnce(): Promise<ReconcilerReport> {
     const started = Date.now();
-    const report: SweepReport = { expired: 0, enqueued: 0, promoted: 0, recovered: 0, scanned: 0, extra: {}, durationMs: 0 };
+    const report: ReconcilerReport = { expired: 0, enqueued: 0, promoted: 0, recovered: 0, scanned: 0, extra: {}, durationMs: 0 };
     report.expired = await this.expireOverdue();
     await this.reconcile(report);
     for (const step of this.steps) {
@@ -119,12 +119,12 @@ export class Sweeper {
         await this.queue.removeIfWaiting(id).catch(() => undefined);
       }
       n += won;
-      // A full page where nothing changed means other sweepers hold the rest; they will finish it.
+      // A full page where nothing changed means other reconciler instances hold the rest; they will finish it.
       if (rows.length < this.pageSize || won === 0) return n;
     }
   }
 
-  private async reconcile(report: SweepReport): Promise<void> {
+  private async reconcile(report: ReconcilerReport): Promise<void> {
     let cursor = this.resumeAt;
     this.resumeAt = null;
     while (report.scanned < this.maxRows) {
@@ -144,14 +144,14 @@ export class Sweeper {
    * orphaned entry still goes through `requeue` on its own (rare: the entry must be removed first). Postgres
    * writes stay one guarded transition per row, in the order the per-row version made them.
    */
-  private async reconcilePage(page: readonly SweepCandidate[], report: SweepReport): Promise<void> {
+  private async reconcilePage(page: readonly ReconcilerCandidate[], report: ReconcilerReport): Promise<void> {
     const states = await this.queue.states(page.map((r) => r.id));
     const toAdd: Enqueueable[] = [];
     const addBack = async (row: Enqueueable, state: string) => {
       if (state === 'missing') toAdd.push(row);
       else await this.queue.requeue(row);
     };
-    const created: { row: SweepCandidate; live: boolean }[] = [];
+    const created: { row: ReconcilerCandidate; live: boolean }[] = [];
 
     for (const row of page) {
       const state = states.get(row.id) ?? 'missing';

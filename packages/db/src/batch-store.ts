@@ -97,7 +97,7 @@ export interface ItemPage {
  * The llm_batch_jobs / llm_batch_items tables (SPEC F8). Every write the poller makes for many rows is one
  * statement over a JSON recordset, so a cycle costs a fixed number of round trips, not one per batch or item.
  */
-export class BatchManager {
+export class BatchStore {
   constructor(private readonly db: Db) {}
 
   /** Creates the batch row and its items (request order kept in `seq`); repeating it changes nothing. */

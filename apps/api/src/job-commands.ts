@@ -12,7 +12,7 @@ export interface CreateOutcome {
  * The job flows of ARCHITECTURE.md on the API side: create = insert `created` → enqueue → `pending`;
  * cancel = guarded write, then remove from the queue and broadcast to the worker running it.
  */
-export class JobService {
+export class JobCommands {
   constructor(private readonly deps: AppDeps) {}
 
   /**
