@@ -3,6 +3,7 @@ export * from './status';
 export * from './errors';
 export * from './settings';
 export * from './schemas';
+export * from './bulk-create-schema';
 export * from './canonical-json';
 export * from './json-depth';
 export * from './actor';

@@ -88,6 +88,8 @@ export const settingsSchema = z.object({
   MAX_BODY_BYTES: int(1024 * 1024, 1024),
   /** `POST /api/batches` only: up to 10,000 Messages requests do not fit in MAX_BODY_BYTES. */
   MAX_BATCH_BODY_BYTES: int(32 * 1024 * 1024, 1024),
+  /** `POST /api/jobs/bulk` only: up to 1,000 job bodies do not fit in MAX_BODY_BYTES. */
+  MAX_BULK_BODY_BYTES: int(16 * 1024 * 1024, 1024),
   /** Deeper JSON bodies are a 400. At most 1000: zod, JSON.stringify and Postgres' jsonb parser recurse per level. */
   MAX_JSON_DEPTH: int(64, 2, 1000),
   MAX_UPLOAD_BYTES: int(25 * 1024 * 1024, 1),

@@ -1,15 +1,12 @@
-import { createHash } from 'node:crypto';
 import {
   ACTIVE_STATUSES,
   BadRequestError,
   ConflictError,
   NotFoundError,
   RETRYABLE_STATUSES,
-  canonicalJson,
   canSeeOrganization,
   isTerminal,
   lostAttemptVerdict,
-  newId,
   type Actor,
   type CreateJobBody,
   type JobStatus,
@@ -22,6 +19,7 @@ import { reportBackgroundError } from '@jobs/observability';
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import { insertJobRows, type InsertValues } from './job-inserter';
+import { createJobRows, idempotencyHash, newRowValues } from './new-job-rows';
 import { jobListSelect } from './job-list-values';
 import { TransitionWriter } from './transition-writer';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
@@ -113,8 +111,8 @@ export class JobStore {
    * still answered, decided under the same lock as the insert would be.
    */
   async create(actor: Actor, input: CreateJobInput, opts: { refuseNew?: () => Error } = {}): Promise<{ job: JobRow; created: boolean }> {
-    const { idempotency_key: key, ...rest } = input;
-    const hash = key ? createHash('sha256').update(canonicalJson(rest)).digest('hex') : null;
+    const key = input.idempotency_key;
+    const hash = idempotencyHash(input);
     const insert = (q: Db | Parameters<Parameters<Db['$transaction']>[0]>[0]) => {
       if (opts.refuseNew) throw opts.refuseNew();
       return this.insertRow(q as Db, actor, input, hash);
@@ -147,32 +145,30 @@ export class JobStore {
     return outcome;
   }
 
+  /**
+   * Many jobs at once, all or nothing (POST /api/jobs/bulk): one insert statement for every new row and its
+   * `created` event. An item whose idempotency_key was used before with the same body answers that job, as do
+   * repeats of a key within `inputs`; a key used with another body is a 409 and nothing is written.
+   */
+  async createMany(actor: Actor, inputs: readonly CreateJobInput[]): Promise<{ job: JobRow; created: boolean }[]> {
+    const items = inputs.map((input) => {
+      const hash = idempotencyHash(input);
+      return { key: input.idempotency_key ?? null, hash, values: newRowValues(actor, input, hash) };
+    });
+    const outcomes = await createJobRows(this.db, actor, items, new Date(Date.now() - IDEMPOTENCY_WINDOW_MS));
+    for (const o of outcomes) if (o.created) this.emit(o.job, null, null, null);
+    return outcomes;
+  }
+
+  /** `transition` for many rows to one status, as one statement; null where a row's guard failed. */
+  async transitionMany(ids: readonly string[], to: JobStatus, opts: Pick<TransitionOptions, 'from' | 'reason' | 'workerId'> = {}): Promise<(JobRow | null)[]> {
+    const written = await this.writer.writeMany(ids, to, opts);
+    for (const w of written) if (w) this.emit(w.job, w.prev, opts.workerId ?? null, opts.reason ?? null);
+    return written.map((w) => w?.job ?? null);
+  }
+
   private async insertRow(q: Db, actor: Actor, input: CreateJobInput, hash: string | null): Promise<JobRow> {
-    const id = newId('job');
-    const sourceId = typeof input.metadata['source_id'] === 'string' ? input.metadata['source_id'] : null;
-    const runAt = input.delay_ms ? new Date(Date.now() + input.delay_ms) : null;
-    const values: InsertValues = [
-      id,
-      actor.organizationId,
-      actor.userId,
-      input.job_type ?? 'job',
-      input.task,
-      input.background,
-      JSON.stringify(input.input),
-      JSON.stringify(input.metadata),
-      input.agent_id ?? null,
-      sourceId,
-      input.priority ?? null,
-      input.max_attempts,
-      input.backoff_ms,
-      input.timeout_ms ?? null,
-      input.delay_ms ?? null,
-      runAt,
-      input.expires_at ? new Date(input.expires_at) : null,
-      input.idempotency_key ?? null,
-      hash,
-      input.callback_url ?? null,
-    ];
+    const values = newRowValues(actor, input, hash);
     // Creates outside a transaction share statements with their concurrent neighbours.
     if (q === this.db) return this.inserter.add(values);
     return (await insertJobRows(q, [values]))[0]!;

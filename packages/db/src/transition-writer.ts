@@ -60,6 +60,16 @@ export class TransitionWriter {
     return batcher.add({ id, opts });
   }
 
+  /**
+   * Many rows to one status in one statement of their own, outside the shared batches (a bulk create's
+   * `pending` writes): each row keeps its guard, and a row whose guard fails answers null.
+   */
+  writeMany(ids: readonly string[], to: JobStatus, opts: Pick<TransitionOptions, 'from' | 'reason' | 'workerId'>): Promise<(Written | null)[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    const from = [...(opts.from ?? allowedSources(to))];
+    return this.run(transitionSql(to, false, false, false, false, false), to, from, ids.map((id) => ({ id, opts })));
+  }
+
   private async run(sql: string, to: JobStatus, from: string[], items: Item[]): Promise<(Written | null)[]> {
     const col = <T>(f: (o: TransitionOptions) => T) => items.map((i) => f(i.opts));
     const rows = await rawRows<ReturnedRow>(this.db, sql, [
