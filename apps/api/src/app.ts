@@ -5,6 +5,7 @@ import { authenticate } from './middleware/auth';
 import { securityHeaders } from './middleware/security-headers';
 import { rateLimit } from './middleware/rate-limit';
 import { jsonDepthLimit } from './middleware/json-depth';
+import { httpMetrics } from './middleware/http-metrics';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestContext, resumeRequestContext } from './middleware/request-context';
 import { docsPage, openApiDocument } from './openapi';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobCommands; 
   app.set('trust proxy', deps.settings.TRUST_PROXY);
   app.use(securityHeaders({ contentSecurityPolicy: false }));
   app.use(requestContext(deps.logger));
+  app.use(httpMetrics());
   // Parsed here first, with its own limit; the general parser below then leaves the body alone.
   app.use('/api/batches', express.json({ limit: Math.max(deps.settings.MAX_BATCH_BODY_BYTES, deps.settings.MAX_BODY_BYTES), strict: true, type: ['application/json', 'application/*+json'] }));
   app.use('/api/jobs/bulk', express.json({ limit: Math.max(deps.settings.MAX_BULK_BODY_BYTES, deps.settings.MAX_BODY_BYTES), strict: true, type: ['application/json', 'application/*+json'] }));

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
 import { BatchStore, FileStore, JobStore, ReconcilerStore, createDb, linkFilesToJobs, type Db } from '@jobs/db';
-import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
+import { EventLoopWatchdog, countTransitions, createLogger, observeQueueWait, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis, publishTransitions } from '@jobs/queue';
 import { FilePipelinePool, HostGuard, builtinTasks, createAnthropicClient, type FileProcessingClients, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import type { Redis } from 'ioredis';
@@ -83,6 +83,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     workerId,
   });
   countTransitions(jobs);
+  observeQueueWait(jobs);
   linkFilesToJobs(jobs, files, (err) => log.warn('could not end the file of a processing job', { err: String(err) }));
   const watchdog = new EventLoopWatchdog(log, {
     checkIntervalMs: settings.WATCHDOG_CHECK_INTERVAL_MS,

@@ -3,6 +3,7 @@ export * from './log-context';
 export * from './metrics';
 export * from './watchdog';
 export * from './transition-metrics';
+export * from './request-metrics';
 export * from './health-file';
 export * from './shutdown';
 export * from './background-errors';
