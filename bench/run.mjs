@@ -14,6 +14,7 @@ import { USAGE, parseOptions } from './lib/options.mjs';
 import { runPeers } from './lib/peers.mjs';
 import { commitOf, compare, machine, markdown } from './lib/report.mjs';
 import { REDIS_URL, createDatabase, createPrefix, freePort, startProcess, waitHealthy } from './lib/stack.mjs';
+import { bulk } from './scenarios/bulk.mjs';
 import { memory } from './scenarios/memory.mjs';
 import { paced } from './scenarios/paced.mjs';
 import { reads } from './scenarios/reads.mjs';
@@ -22,7 +23,7 @@ import { throughput } from './scenarios/throughput.mjs';
 import { ensureServices } from '../scripts/services.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const RUNNERS = { throughput, paced, scale, memory, reads }; // run order: reads seeds a large table, so it goes last
+const RUNNERS = { throughput, bulk, paced, scale, memory, reads }; // run order: reads seeds a large table, so it goes last
 const log = (msg) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 async function serviceVersions(pool) {

@@ -1,6 +1,6 @@
 // Command-line flags of `npm run bench` (also readable from BENCH_* environment variables).
-export const SCENARIOS = ['throughput', 'paced', 'reads', 'memory', 'scale'];
-const ALIASES = { 1: 'throughput', 2: 'paced', 3: 'reads', 4: 'memory', 5: 'scale' };
+export const SCENARIOS = ['throughput', 'paced', 'reads', 'memory', 'scale', 'bulk'];
+const ALIASES = { 1: 'throughput', 2: 'paced', 3: 'reads', 4: 'memory', 5: 'scale', 6: 'bulk' };
 
 const DEFAULTS = {
   scenarios: SCENARIOS.join(','),
@@ -16,6 +16,8 @@ const DEFAULTS = {
   listRequests: 300,
   memoryN: 200000,
   scaleWorkers: 2,
+  bulkSize: 1000, // jobs per POST /api/jobs/bulk in the bulk scenario (it creates n jobs)
+  bulkInflight: 4, // bulk requests in flight
   timeoutS: 240, // cap per scenario; a capped scenario reports what it processed
   peers: 'bullmq,pgboss,graphile', // '' or --no-peers skips them
   peersDir: '',
@@ -39,7 +41,7 @@ const QUICK = {
 };
 
 export const USAGE = `usage: npm run bench -- [flags]
-  --scenarios throughput,paced,reads,memory,scale   (or 1,2,3,4,5; default all)
+  --scenarios throughput,paced,reads,memory,scale,bulk   (or 1,2,3,4,5,6; default all)
   --quick              small N everywhere and no peers (fast iteration)
   --n 20000            jobs in throughput/scale        --inflight 100   POSTs in flight
   --warmup 2000        discarded warm-up jobs          --concurrency 50 worker concurrency
@@ -47,6 +49,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --read-s 10 --read-inflight 32                       GET /api/jobs/{id}
   --list-rows 1000000 --list-requests 300              GET /api/jobs?limit=100 at that many rows
   --memory-n 200000    jobs in the memory scenario     --scale-workers 2
+  --bulk-size 1000 --bulk-inflight 4                   bulk scenario: n jobs through POST /api/jobs/bulk
   --timeout-s 240      cap per scenario
   --peers bullmq,pgboss,graphile | --no-peers          --peers-dir <path to shared/bench/peers>
   --cpu-prof           API and worker run with --cpu-prof (profiles in bench/results/prof-*)

@@ -162,6 +162,10 @@ export function markdown(results, appendix = '') {
     lines.push(
       `| 5 scale, ${s.scale.workers} workers | **${cell(s.scale.e2eRate)} jobs/s** end-to-end (${cell(c.scaleRatio, '×')} one worker) |`,
     );
+  if (s.bulk)
+    lines.push(
+      `| 6 bulk, ${cell(s.bulk.bulkSize)} per request × ${cell(s.bulk.bulkInflight)} in flight | ${cell(s.bulk.accepted)} created in ${cell(s.bulk.createMs)} ms (**${cell(s.bulk.createRate)}/s**); first POST → last completed ${cell(s.bulk.e2eMs)} ms = **${cell(s.bulk.e2eRate)} jobs/s** |`,
+    );
   for (const [name, v] of Object.entries(s))
     if (v?.error) lines.push(`| ${name} | failed: ${String(v.error).split('\n')[0]} |`);
   lines.push('', '## Targets (issue 6)', '', '| target | measured | met |', '| --- | --- | --- |');
