@@ -1,8 +1,12 @@
 import { Client } from 'pg';
 import { createApiProcess } from '../../apps/api/src/api-process';
+import { createWorkerProcess } from '../../apps/worker/src/worker-process';
 import { loadSettings } from '../../packages/core/src';
 import type { ApiJob as Job, JobEvent } from '../../packages/db/src/job-row';
 import { closedPort } from '../support/closed-port';
+import { createTestDatabase } from '../support/database';
+import { REDIS_URL } from '../support/env';
+import { deleteKeysWithPrefix, testPrefix } from '../support/redis';
 import { createKey } from '../support/keys';
 import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -228,33 +232,65 @@ describe('POST /api/jobs/bulk', () => {
 });
 
 describe('POST /api/jobs/bulk with Redis unreachable', () => {
-  it('answers 201 with every job `created`, left for the reconciler, as a single create does', async () => {
-    const { createTestDatabase } = await import('../support/database');
-    const database = await createTestDatabase();
-    const port = await closedPort();
+  const launch = async (env: Record<string, string>, worker = false) => {
     const settings = loadSettings({
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
       SHUTDOWN_GRACE_MS: '1000',
       DB_POOL_SIZE: '4',
+      SWEEP_INTERVAL_MS: '1000',
       BOOTSTRAP_API_KEY: OPERATOR_KEY,
-      DATABASE_URL: database.url,
-      REDIS_URL: `redis://127.0.0.1:${port}`,
-      QUEUE_PREFIX: `bulkdown${Date.now()}`,
+      ...env,
     });
     const api = createApiProcess(settings);
-    try {
-      const url = await api.listen(0, '127.0.0.1');
-      const res = await fetch(`${url}/api/jobs/bulk`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${OPERATOR_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ jobs: [{ task: 'noop' }, { task: 'noop' }] }),
+    const url = await api.listen(0, '127.0.0.1');
+    const workerProcess = worker ? createWorkerProcess(settings) : undefined;
+    await workerProcess?.start();
+    const request = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${OPERATOR_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(15_000),
       });
-      expect(res.status).toBe(201);
-      const jobs = ((await res.json()) as { jobs: Job[] }).jobs;
-      expect(jobs.map((j) => j.status)).toEqual(['created', 'created']);
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    return {
+      request,
+      stop: async () => {
+        await workerProcess?.stop();
+        await api.stop();
+      },
+    };
+  };
+
+  it('answers 201 with every job `created`, and the reconciler queues them once Redis is back', async () => {
+    const database = await createTestDatabase();
+    const prefix = testPrefix();
+    try {
+      const down = await launch({ DATABASE_URL: database.url, REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, QUEUE_PREFIX: prefix });
+      let jobs: Job[];
+      try {
+        const r = await down.request('POST', '/api/jobs/bulk', { jobs: [{ task: 'noop' }, { task: 'noop' }, { task: 'noop' }] });
+        expect(r.status).toBe(201);
+        jobs = (r.body as { jobs: Job[] }).jobs;
+        expect(jobs.map((j) => j.status)).toEqual(['created', 'created', 'created']);
+      } finally {
+        await down.stop();
+      }
+      const healthy = await launch({ DATABASE_URL: database.url, REDIS_URL, QUEUE_PREFIX: prefix }, true);
+      try {
+        for (const j of jobs) {
+          const done = await waitFor(async () => {
+            const now = (await healthy.request('GET', `/api/jobs/${j.id}`)).body as Job;
+            return now.status === 'completed' ? now : null;
+          }, `job ${j.id} queued by the reconciler and completed`, 30_000, 200);
+          expect(done.attempts).toBe(1);
+        }
+      } finally {
+        await healthy.stop();
+      }
     } finally {
-      await api.stop();
+      await deleteKeysWithPrefix(prefix);
       await database.drop();
     }
   });
