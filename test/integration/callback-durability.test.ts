@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { createWorkerProcess, type WorkerProcess } from '../../apps/worker/src/worker-process';
 import { createJobBodySchema } from '../../packages/core/src';
 import { CallbackStore, JobStore, createDb, type Db } from '../../packages/db/src';
-import { enqueueMissingCallbacks } from '../../packages/queue/src';
+import { enqueueMissingCallbacks } from '../../packages/service/src';
 import type { ApiJob as Job } from '../../packages/db/src/job-row';
 import { CallbackReceiver, type ReceivedCallback } from '../fakes/callback-receiver';
 import { REDIS_URL } from '../support/env';

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { AppError, NotFoundError, ValidationError, createJobBodySchema, idSchema, pageLimitSchema } from '@jobs/core';
+import { AppError, NotFoundError, ValidationError, createJobBodySchema, idSchema } from '@jobs/core';
+import { pageLimitSchema } from '../query-schemas';
 import { BatchStore, toApiJob } from '@jobs/db';
 import { batchRequestsSchema } from '@jobs/tasks';
 import { z } from 'zod';

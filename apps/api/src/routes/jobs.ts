@@ -1,15 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import {
-  AppError,
-  DependencyDownError,
-  NotFoundError,
-  ValidationError,
-  createJobBodySchema,
-  isTerminal,
-  listJobsQuerySchema,
-  type JobStatus,
-  type JobType,
-} from '@jobs/core';
+import { AppError, DependencyDownError, NotFoundError, ValidationError, createJobBodySchema, isTerminal, type JobStatus, type JobType } from '@jobs/core';
+import { listJobsQuerySchema } from '../query-schemas';
 import { toApiJob, type JobEvent, type JobRow } from '@jobs/db';
 import type { BusEvent, ProgressMessage } from '@jobs/queue';
 import { z } from 'zod';

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { createJobBodySchema, fileTimeoutMessage, idSchema, pageLimitSchema } from '@jobs/core';
+import { createJobBodySchema, fileTimeoutMessage, idSchema } from '@jobs/core';
+import { pageLimitSchema } from '../query-schemas';
 import { FileStore, toApiFile, toApiSource } from '@jobs/db';
 import { FILE_PROCESS_TASK } from '@jobs/tasks';
 import { Router, type Request, type Response } from 'express';
