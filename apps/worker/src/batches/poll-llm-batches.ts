@@ -3,6 +3,7 @@ import { isTerminal } from '@jobs/core';
 import type { BatchStore, ItemResult, JobStore, PollUpdate, PollableBatch } from '@jobs/db';
 import { pollerBatches, pollerCycles, pollerDuration, pollerItemsUpdated, type Logger } from '@jobs/observability';
 import { batchOutcome } from './batch-outcome';
+// p-map 4: its last CommonJS major (5 and later are ESM-only; these packages compile to CommonJS, run by jest as such).
 import pMap from 'p-map';
 
 /** Result lines written per statement while streaming a results file. */
