@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { createWorkerProcess, type WorkerProcess } from '../../apps/worker/src/worker-process';
 import { createJobBodySchema } from '../../packages/core/src';
 import { CallbackStore, JobStore, createDb, type Db } from '../../packages/db/src';
-import { enqueueMissingCallbacks } from '../../packages/queue/src';
+import { enqueueMissingCallbacks } from '../../packages/service/src';
 import type { ApiJob as Job } from '../../packages/db/src/job-row';
 import { CallbackReceiver, type ReceivedCallback } from '../fakes/callback-receiver';
 import { REDIS_URL } from '../support/env';
@@ -109,7 +109,7 @@ describe('callback series survive delete, retry and a Redis outage', () => {
   it('still delivers a series that was never queued when the job is retried, and the new attempt gets its own', async () => {
     const path = '/retried-before-queued';
     const actor = await stack.api.deps.accounts.bootstrap('test-operator-key-0123456789');
-    // A bare manager has no transition listener: the series is written but never queued, as when the
+    // A bare store has no transition listener: the series is written but never queued, as when the
     // worker died (or Redis was down) right after the terminal transition.
     const jobs = new JobStore(db);
     const { wait_ms: _w, ...body } = createJobBodySchema.parse({ task: 'noop', max_attempts: 1, callback_url: receiver.url(path) });

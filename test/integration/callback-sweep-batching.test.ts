@@ -1,7 +1,8 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CallbackStore, createDb, type Db } from '../../packages/db/src';
-import { CallbackQueue, createRedis, enqueueMissingCallbacks } from '../../packages/queue/src';
+import { CallbackQueue, createRedis } from '../../packages/queue/src';
+import { enqueueMissingCallbacks } from '../../packages/service/src';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { REDIS_URL } from '../support/env';
 import { deleteKeysWithPrefix, testPrefix } from '../support/redis';

@@ -266,7 +266,7 @@ describe('callbacks (F6) against a real receiver', () => {
   it('queues a series the writer never enqueued (sweep), under the recorded webhook-id', async () => {
     const path = '/swept';
     const actor = await stack.api.deps.accounts.bootstrap('test-operator-key-0123456789');
-    // A bare manager has no transition listener: exactly what a process killed after its commit leaves behind.
+    // A bare store has no transition listener: exactly what a process killed after its commit leaves behind.
     const { JobStore, createDb } = await import('../../packages/db/src');
     const db = createDb(stack.database.url, 2);
     try {

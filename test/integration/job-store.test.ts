@@ -1,4 +1,5 @@
-import { ConflictError, NotFoundError, createJobBodySchema, listJobsQuerySchema, type Actor, type JobStatus } from '../../packages/core/src';
+import { ConflictError, NotFoundError, createJobBodySchema, type Actor, type JobStatus } from '../../packages/core/src';
+import { listJobsQuerySchema } from '../../apps/api/src/query-schemas';
 import { AccountStore, JobStore, createDb, type Db, type TransitionNotice } from '../../packages/db/src';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 

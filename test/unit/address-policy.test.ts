@@ -1,4 +1,4 @@
-import { isRefusedAddress, refusedAddressReason } from '../../packages/tasks/src/outbound/address-policy';
+import { isRefusedAddress, refusedAddressReason } from '../../packages/outbound/src/address-policy';
 
 describe('outbound address policy (SSRF guard)', () => {
   it.each([

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { LookupAddress } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
-import { HostGuard, OutboundRefusedError, isOutboundRefused, type Resolver } from '../../packages/tasks/src/outbound/host-guard';
+import { HostGuard, OutboundRefusedError, isOutboundRefused, type Resolver } from '../../packages/outbound/src/host-guard';
 
 const table = (entries: Record<string, string[]>): Resolver => async (hostname) => {
   const list = entries[hostname];

@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { postCallback } from '../../apps/worker/src/callbacks/post-callback';
-import { HostGuard } from '../../packages/tasks/src/outbound/host-guard';
+import { HostGuard } from '../../packages/outbound/src/host-guard';
 
 /** One attempt against a local server that never stops sending its body. */
 describe('postCallback reads at most CALLBACK_MAX_RESPONSE_BYTES', () => {

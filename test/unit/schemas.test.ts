@@ -6,8 +6,8 @@ import {
   createOrganizationBodySchema,
   createUserBodySchema,
   findUnsafeString,
-  listJobsQuerySchema,
 } from '../../packages/core/src/schemas';
+import { listJobsQuerySchema } from '../../apps/api/src/query-schemas';
 
 /** The field paths a body is rejected for ([] when it is accepted). */
 function rejectedPaths(schema: { safeParse(v: unknown): { success: boolean; error?: { issues: Parameters<typeof fieldErrorsFromIssues>[0] } } }, body: unknown): string[] {

@@ -25,10 +25,10 @@ import { runRoutes } from './routes/runs';
 import { publicUrl } from '@jobs/core';
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */
-export function createApp(deps: AppDeps): { app: Express; service: JobCommands; routes: RouteTable; close: () => Promise<void> } {
+export function createApp(deps: AppDeps): { app: Express; commands: JobCommands; routes: RouteTable; close: () => Promise<void> } {
   const app = express();
   const table = new RouteTable();
-  const service = new JobCommands(deps);
+  const commands = new JobCommands(deps);
   app.disable('x-powered-by');
   app.set('etag', false);
   // Off unless configured: otherwise any client could set its own address with X-Forwarded-For.
@@ -54,16 +54,16 @@ export function createApp(deps: AppDeps): { app: Express; service: JobCommands; 
   app.use('/api', (req, res, next) => (req.path.startsWith('/health') || req.path === '/openapi.json' ? next() : auth(req, res, next)));
   app.use('/api', rateLimit({ redis: deps.redis, perSecond: deps.settings.RATE_LIMIT_PER_SECOND, prefix: deps.settings.QUEUE_PREFIX, logger: deps.logger }));
   app.use(bulkJobRoutes(deps, table));
-  app.use(jobRoutes(deps, service, table));
+  app.use(jobRoutes(deps, commands, table));
   app.use(runRoutes(deps, table));
-  app.use(jobRoutes(deps, service, table, '/api/runs', 'run'));
+  app.use(jobRoutes(deps, commands, table, '/api/runs', 'run'));
   app.use(adminRoutes(deps, table));
-  app.use(batchRoutes(deps, service, table));
+  app.use(batchRoutes(deps, commands, table));
   app.use(schedulerAdminRoutes(deps, table));
   app.use(callbackRoutes(deps, table));
-  app.use(sourceRoutes(deps, service, table));
+  app.use(sourceRoutes(deps, commands, table));
 
   app.use(notFoundHandler(table.entries));
   app.use(problemHandler(deps.logger));
-  return { app, service, routes: table, close: () => queues.close() };
+  return { app, commands, routes: table, close: () => queues.close() };
 }

@@ -1,4 +1,5 @@
-import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySchema, createUserBodySchema, listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema } from '@jobs/core';
+import { createApiKeyBodySchema, createJobBodySchema, createOrganizationBodySchema, createUserBodySchema } from '@jobs/core';
+import { listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema } from './query-schemas';
 import { anthropicMessageParamsSchema } from '@jobs/tasks';
 import { z } from 'zod';
 import { createBatchBodySchema, listBatchItemsQuerySchema } from './routes/batches';

@@ -1,43 +1,32 @@
+import { createParser } from 'eventsource-parser';
+
 export interface SseMessage {
   event: string;
+  /** The last event id seen on the stream (it carries over to messages that set none, as in an EventSource). */
   id: string | null;
   data: string;
 }
 
-/**
- * Parses a Server-Sent Events body (WHATWG rules, the subset the API emits): messages end at a blank line,
- * `:` lines are comments (keep-alives), multi-line `data` is joined with newlines.
- */
+/** The messages of a Server-Sent Events body, parsed by eventsource-parser (comments and keep-alives skipped). */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
   const decoder = new TextDecoder();
-  let buffer = '';
-  let event = 'message';
-  let id: string | null = null;
-  let data: string[] = [];
+  let lastId: string | null = null;
+  let ready: SseMessage[] = [];
+  const parser = createParser({
+    onEvent: (e) => {
+      if (e.id !== undefined) lastId = e.id;
+      ready.push({ event: e.event ?? 'message', id: lastId, data: e.data });
+    },
+  });
   const reader = body.getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buffer.search(/\r?\n/)) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(buffer[nl] === '\r' ? nl + 2 : nl + 1);
-        if (line === '') {
-          if (data.length) yield { event, id, data: data.join('\n') };
-          event = 'message';
-          data = [];
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'event') event = value;
-        else if (field === 'data') data.push(value);
-        else if (field === 'id') id = value;
-      }
+      parser.feed(decoder.decode(value, { stream: true }));
+      const batch = ready;
+      ready = [];
+      yield* batch;
     }
   } finally {
     reader.releaseLock();

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { idSchema, pageLimitSchema } from './schemas';
 
 /** What a completed run writes beside its terminal transition (SPEC F9): its step and its messages. */
 export interface RunRecord {
@@ -35,15 +33,3 @@ export class TaskError extends Error {
     this.retryAfterMs = opts.retryAfterMs;
   }
 }
-
-/** Keyset page of a run's steps or messages: conversation order by default (`asc`), cursors are their ids. */
-const runPageQuery = (prefix: 'step' | 'message') =>
-  z.object({
-    order: z.enum(['asc', 'desc']).default('asc'),
-    limit: pageLimitSchema,
-    after: idSchema(prefix).optional(),
-    before: idSchema(prefix).optional(),
-  });
-export const listRunMessagesQuerySchema = runPageQuery('message');
-export const listRunStepsQuerySchema = runPageQuery('step');
-export type RunPageQuery = z.output<typeof listRunMessagesQuerySchema>;

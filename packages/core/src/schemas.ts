@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES } from './status';
+import type { JobStatus } from './status';
 import { isId, type IdPrefix } from './ids';
 import { findString } from './json-depth';
 
@@ -72,39 +72,22 @@ export const createJobBodySchema = z
   });
 export type CreateJobBody = z.output<typeof createJobBodySchema>;
 
-const csvList = <T extends string>(item: z.ZodType<T, string>) =>
-  z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
-    // An empty list would silently match nothing; like the other empty query parameters it is a 400.
-    .pipe(z.array(item).min(1, 'must name at least one value'));
-
-const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
-
-/** `limit` of every paginated list: a query-string integer 1..1000, default 100. */
-export const pageLimitSchema = z
-  .string()
-  .regex(/^\d+$/, 'must be an integer')
-  .transform(Number)
-  .pipe(z.number().int().min(1).max(1000))
-  .default(100);
-
-export const listJobsQuerySchema = z.object({
-  status: csvList(z.enum(JOB_STATUSES)).optional(),
-  job_type: z.enum(JOB_TYPES).default('job'),
-  task: z.string().min(1).optional(),
-  agent_id: z.string().min(1).optional(),
-  source_id: z.string().min(1).optional(),
-  background: boolParam.optional(),
-  stop_reason: z.string().min(1).optional(),
-  user_id: z.string().min(1).optional(),
-  organization_id: idSchema('org').optional(),
-  order: z.enum(['asc', 'desc']).default('desc'),
-  limit: pageLimitSchema,
-  after: idSchema('job').optional(),
-  before: idSchema('job').optional(),
-});
-export type ListJobsQuery = z.output<typeof listJobsQuerySchema>;
+/** What a jobs list asks for: the filter and the keyset page (the API parses it from the query string). */
+export interface ListJobsQuery {
+  status?: JobStatus[];
+  job_type: JobType;
+  task?: string;
+  agent_id?: string;
+  source_id?: string;
+  background?: boolean;
+  stop_reason?: string;
+  user_id?: string;
+  organization_id?: string;
+  order: 'asc' | 'desc';
+  limit: number;
+  after?: string;
+  before?: string;
+}
 
 export const createOrganizationBodySchema = z.strictObject({ name: z.string().min(1).max(200) });
 export const createUserBodySchema = z.strictObject({ organization_id: idSchema('org'), name: z.string().min(1).max(200) });

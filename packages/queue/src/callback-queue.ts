@@ -1,12 +1,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { DeliveryRow, JobRow } from '@jobs/db';
 import { jobStates } from './job-states';
 import { CALLBACKS_QUEUE } from './names';
-import { waitReady } from './redis';
-
-/** How long a producer call waits for a Redis connection that is not ready before giving up. */
-const READY_WAIT_MS = 1000;
+import { READY_WAIT_MS, waitReady } from './redis';
 
 /**
  * One delivery series as queued: a snapshot of what the callback reports, taken at the terminal
@@ -34,34 +30,6 @@ const CALLBACK_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'>
   removeOnComplete: { age: 3600 },
   removeOnFail: { age: 24 * 3600 },
 };
-
-export function callbackSnapshot(row: JobRow): CallbackJobData | null {
-  if (!row.callback_url || !row.callback_webhook_id) return null;
-  return {
-    job_id: row.id,
-    organization_id: row.organization_id,
-    webhook_id: row.callback_webhook_id,
-    callback_url: row.callback_url,
-    status: row.status,
-    stop_reason: row.stop_reason,
-    completed_at: row.completed_at ? new Date(row.completed_at).toISOString() : null,
-    metadata: row.metadata,
-  };
-}
-
-/** The queued form of a series row (the sweep queues series whose job may be gone). */
-export function deliverySnapshot(row: DeliveryRow): CallbackJobData {
-  return {
-    job_id: row.job_id,
-    organization_id: row.organization_id,
-    webhook_id: row.webhook_id,
-    callback_url: row.callback_url,
-    status: row.status,
-    stop_reason: row.stop_reason,
-    completed_at: row.completed_at ? new Date(row.completed_at).toISOString() : null,
-    metadata: row.metadata,
-  };
-}
 
 /** Producer side of the `callbacks` queue (F6). */
 export class CallbackQueue {

@@ -3,10 +3,7 @@ import { backgroundErrorListener } from '@jobs/observability';
 import type { Redis } from 'ioredis';
 import { jobStates } from './job-states';
 import { JOBS_QUEUE } from './names';
-import { waitReady } from './redis';
-
-/** How long a producer call waits for a Redis connection that is not ready before giving up. */
-const READY_WAIT_MS = 1000;
+import { READY_WAIT_MS, waitReady } from './redis';
 
 /** What the queue needs of a job row to schedule it. */
 export interface Enqueueable {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { waitReady } from './redis';
 
 /**
  * Takes the lock, or re-extends it when this token already holds it (a renewal whose reply was lost).
@@ -156,7 +157,10 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
 
   private async tick(): Promise<void> {
     // A fail-fast connection refuses commands until it is ready; the first attempt waits for it (bounded).
-    if (!this.leader && this.redis.status !== 'ready') await this.readyOrTimeout(this.opts.retryIntervalMs);
+    if (!this.leader && this.redis.status !== 'ready') {
+      // Not ready in time is not an error here: the attempt below fails and is retried like any other.
+      await waitReady(this.redis, Math.min(this.opts.retryIntervalMs, 5000)).catch(() => undefined);
+    }
     if (!this.running) return;
     // isLeader() first: a renewal that comes after the ttl ran out (a blocked event loop) is a loss, not a renewal.
     if (this.isLeader()) await this.renew();
@@ -187,18 +191,6 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
       this.retry = 'soon';
       this.report(err);
     }
-  }
-
-  private readyOrTimeout(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.redis.off('ready', done);
-        resolve();
-      };
-      const t = setTimeout(done, Math.min(ms, 5000));
-      this.redis.once('ready', done);
-    });
   }
 
   private async tryAcquire(): Promise<void> {

@@ -29,6 +29,9 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
   return client;
 }
 
+/** How long a producer call waits for a Redis connection that is not ready before giving up. */
+export const READY_WAIT_MS = 1000;
+
 /** Resolves once the client is ready, or rejects after `timeoutMs`. */
 export async function waitReady(client: Redis, timeoutMs = 5000): Promise<void> {
   if (client.status === 'ready') return;

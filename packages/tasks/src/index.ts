@@ -3,8 +3,6 @@ export * from './registry';
 export * from './llm-batch-store';
 export * from './anthropic-client';
 export { llmBatchTask, batchRequestsSchema, LLM_BATCH_POLLER, MAX_BATCH_REQUESTS } from './builtin/llm-batch';
-export * from './outbound/address-policy';
-export * from './outbound/host-guard';
 export * from './builtin/file-process';
 export * from './files/file-types';
 export * from './files/embedders';

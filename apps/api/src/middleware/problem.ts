@@ -1,8 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { AppError, DependencyDownError, fieldErrorsFromIssues, type FieldError } from '@jobs/core';
+import { AppError, DependencyDownError, fieldErrorsFromIssues, isDependencyDown, type FieldError } from '@jobs/core';
 import type { Logger } from '@jobs/observability';
 import { ZodError } from 'zod';
-import { isDependencyDown } from '../dependency-errors';
 
 const TYPE_BASE = 'https://jobsvc.dev/problems/';
 

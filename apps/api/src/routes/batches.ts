@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { AppError, NotFoundError, ValidationError, createJobBodySchema, idSchema, pageLimitSchema } from '@jobs/core';
+import { AppError, NotFoundError, ValidationError, createJobBodySchema, idSchema } from '@jobs/core';
+import { pageLimitSchema } from '../query-schemas';
 import { BatchStore, toApiJob } from '@jobs/db';
 import { batchRequestsSchema } from '@jobs/tasks';
 import { z } from 'zod';
@@ -52,7 +53,7 @@ function batchesDisabled(): AppError {
 }
 
 /** LLM batches: create, read (as Jobs of job_type `batch`) and their items. */
-export function batchRoutes(deps: AppDeps, service: JobCommands, table: RouteTable): Router {
+export function batchRoutes(deps: AppDeps, commands: JobCommands, table: RouteTable): Router {
   const r = Router();
   const batches = new BatchStore(deps.db);
 
@@ -72,7 +73,7 @@ export function batchRoutes(deps: AppDeps, service: JobCommands, table: RouteTab
     // With polling off nothing would ever end a new batch: refuse it rather than accept a Job that stays running
     // for 25 h. A replay of a batch created earlier (same key and body) still gets its Job, 409 for another body.
     const refuseNew = deps.settings.ENABLE_BATCH_JOB_POLLING ? {} : { refuseNew: batchesDisabled };
-    const { job, created } = await service.create(actorOf(req), create, 'batch', { afterInsert: (row) => batches.prepare(row.id, body.requests), ...refuseNew });
+    const { job, created } = await commands.create(actorOf(req), create, 'batch', { afterInsert: (row) => batches.prepare(row.id, body.requests), ...refuseNew });
     res.setHeader('Location', `/api/jobs/${job.id}`);
     // The same key with the same body: the original Job, as for POST /api/jobs (API.md "Idempotency").
     res.status(created ? 201 : 200).json(toApiJob(job));
@@ -90,6 +91,6 @@ export function batchRoutes(deps: AppDeps, service: JobCommands, table: RouteTab
   });
 
   // GET /api/batches and /api/batches/{id}: the job routes for job_type `batch`, as /api/runs does for runs.
-  r.use(jobRoutes(deps, service, table, '/api/batches', 'batch'));
+  r.use(jobRoutes(deps, commands, table, '/api/batches', 'batch'));
   return r;
 }

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { ConflictError, DependencyDownError, isTerminal } from '@jobs/core';
 import { toApiJob } from '@jobs/db';
-import { callbackSnapshot } from '@jobs/queue';
+import { callbackSnapshot } from '@jobs/service';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../middleware/auth';
 import { pathId } from '../middleware/validate';

@@ -1,15 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import {
-  AppError,
-  DependencyDownError,
-  NotFoundError,
-  ValidationError,
-  createJobBodySchema,
-  isTerminal,
-  listJobsQuerySchema,
-  type JobStatus,
-  type JobType,
-} from '@jobs/core';
+import { AppError, DependencyDownError, NotFoundError, ValidationError, createJobBodySchema, isTerminal, type JobStatus, type JobType } from '@jobs/core';
+import { listJobsQuerySchema } from '../query-schemas';
 import { toApiJob, type JobEvent, type JobRow } from '@jobs/db';
 import type { BusEvent, ProgressMessage } from '@jobs/queue';
 import { z } from 'zod';
@@ -34,7 +25,7 @@ export const jobEventsQuerySchema = z.object({
 });
 
 /** Job routes of API.md; `jobType` lets /api/runs reuse them for `run` records. */
-export function jobRoutes(deps: AppDeps, service: JobCommands, table: RouteTable, base = '/api/jobs', jobType: JobType = 'job'): Router {
+export function jobRoutes(deps: AppDeps, commands: JobCommands, table: RouteTable, base = '/api/jobs', jobType: JobType = 'job'): Router {
   const r = Router();
 
   if (jobType === 'job') {
@@ -49,12 +40,12 @@ export function jobRoutes(deps: AppDeps, service: JobCommands, table: RouteTable
         body.idempotency_key = headerKey;
       }
       const actor = actorOf(req);
-      const { job, created } = await service.create(actor, body);
+      const { job, created } = await commands.create(actor, body);
       res.setHeader('Location', `${base}/${job.id}`);
       if (!created) return res.status(200).json(toApiJob(job));
       if (!body.background) {
         // The job is queued and will run: an outage while waiting answers 202 with the job as last seen, never a 5xx.
-        const done = await service.waitForTerminal(job.id, body.wait_ms ?? DEFAULT_WAIT_MS).catch((err: unknown) => {
+        const done = await commands.waitForTerminal(job.id, body.wait_ms ?? DEFAULT_WAIT_MS).catch((err: unknown) => {
           if (err instanceof AppError && err.status < 500) throw err;
           deps.logger.warn('waiting for a created job failed; answering 202', { job_id: job.id, err: String(err) });
           return job;
@@ -92,13 +83,13 @@ export function jobRoutes(deps: AppDeps, service: JobCommands, table: RouteTable
   if (jobType !== 'job') return r;
 
   table.add(r, 'patch', `${base}/:id/cancel`, async (req: Request, res: Response) => {
-    res.json(toApiJob(await service.cancel(actorOf(req), pathId('job', req.params['id']))));
+    res.json(toApiJob(await commands.cancel(actorOf(req), pathId('job', req.params['id']))));
   });
   table.add(r, 'post', `${base}/:id/retry`, async (req: Request, res: Response) => {
-    res.json(toApiJob(await service.retry(actorOf(req), pathId('job', req.params['id']))));
+    res.json(toApiJob(await commands.retry(actorOf(req), pathId('job', req.params['id']))));
   });
   table.add(r, 'delete', `${base}/:id`, async (req: Request, res: Response) => {
-    res.json(toApiJob(await service.delete(actorOf(req), pathId('job', req.params['id']))));
+    res.json(toApiJob(await commands.delete(actorOf(req), pathId('job', req.params['id']))));
   });
   table.add(r, 'get', `${base}/:id/events`, async (req: Request, res: Response) => {
     const actor = actorOf(req);

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { listRunMessagesQuerySchema, listRunStepsQuerySchema } from '@jobs/core';
+import { listRunMessagesQuerySchema, listRunStepsQuerySchema } from '../query-schemas';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../middleware/auth';
 import { parse, pathId } from '../middleware/validate';

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { DependencyDownError, idSchema, pageLimitSchema } from '@jobs/core';
+import { DependencyDownError, idSchema } from '@jobs/core';
+import { pageLimitSchema } from '../query-schemas';
 import { BatchStore } from '@jobs/db';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';

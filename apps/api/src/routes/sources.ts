@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { createJobBodySchema, fileTimeoutMessage, idSchema, pageLimitSchema } from '@jobs/core';
+import { createJobBodySchema, fileTimeoutMessage, idSchema } from '@jobs/core';
+import { pageLimitSchema } from '../query-schemas';
 import { FileStore, toApiFile, toApiSource } from '@jobs/db';
 import { FILE_PROCESS_TASK } from '@jobs/tasks';
 import { Router, type Request, type Response } from 'express';
@@ -37,7 +38,7 @@ const PROCESS_ATTEMPTS = 3;
 const PROCESS_BACKOFF_MS = 5000;
 
 /** Sources, uploads and files (API.md "Sources and files", SPEC F10). */
-export function sourceRoutes(deps: AppDeps, service: JobCommands, table: RouteTable): Router {
+export function sourceRoutes(deps: AppDeps, commands: JobCommands, table: RouteTable): Router {
   const r = Router();
   const files = new FileStore(deps.db);
   const storageDir = deps.settings.FILE_STORAGE_DIR;
@@ -65,7 +66,7 @@ export function sourceRoutes(deps: AppDeps, service: JobCommands, table: RouteTa
   table.add(r, 'delete', '/api/sources/:id', async (req: Request, res: Response) => {
     const { source, activeJobIds } = await files.deleteSource(actorOf(req), pathId('source', req.params['id']));
     // The files are gone; their running attempts are told to stop (each finds its file deleted anyway).
-    await Promise.all(activeJobIds.map((id) => service.cancelById(id, 'source deleted')));
+    await Promise.all(activeJobIds.map((id) => commands.cancelById(id, 'source deleted')));
     res.json(toApiSource(source));
   });
 
@@ -99,7 +100,7 @@ export function sourceRoutes(deps: AppDeps, service: JobCommands, table: RouteTa
       // The job belongs where the file does: an operator uploading to another organization's source creates it
       // there, so the file's owners can read its job (and the task, scoped to the job's organization, finds the file).
       const owner = { ...actor, organizationId: source.organization_id };
-      const { job } = await service.create(owner, create, 'job', { afterInsert: (row) => files.setJob(file.id, row.id) });
+      const { job } = await commands.create(owner, create, 'job', { afterInsert: (row) => files.setJob(file.id, row.id) });
       res.setHeader('Location', `/api/files/${file.id}`);
       res.status(202).json({ ...toApiFile({ ...file, job_id: job.id }), job_id: job.id });
     } catch (err) {
@@ -117,7 +118,7 @@ export function sourceRoutes(deps: AppDeps, service: JobCommands, table: RouteTa
     if (q.check_status_updates) {
       const minutes = deps.settings.FILE_PROCESSING_TIMEOUT_MINUTES;
       const timedOut = await files.timeOutOverdue(minutes, fileTimeoutMessage(deps.settings.FILE_PROCESSING_TIMEOUT_ERROR_MESSAGE, minutes), { sourceId });
-      await Promise.all(timedOut.filter((f) => f.job_id).map((f) => service.cancelById(f.job_id!, 'file processing timed out', 'timeout')));
+      await Promise.all(timedOut.filter((f) => f.job_id).map((f) => commands.cancelById(f.job_id!, 'file processing timed out', 'timeout')));
     }
     const rows = await files.listFiles(actor, sourceId, q);
     if (rows.length === q.limit) setNextLink(req, res, rows[rows.length - 1]!.id);

@@ -1,9 +1,10 @@
+import { isJobStatus, isTerminal as isTerminalStatus } from '@jobs/core';
 import { ApiError, type ApiClient, type Job, type JobEvent } from '../client';
 import { ProgressLine } from '../progress-bar';
 import { readSse } from '../sse';
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'expired']);
-export const isTerminal = (status: string): boolean => TERMINAL.has(status);
+/** The API's status strings are plain strings here; core's set of terminal states decides. */
+export const isTerminal = (status: string): boolean => isJobStatus(status) && isTerminalStatus(status);
 
 /**
  * Follows a job to its end: status changes and progress reports from the SSE stream (`/api/jobs/{id}/events`),

@@ -3,7 +3,7 @@ import { isTerminal } from '@jobs/core';
 import type { BatchStore, JobStore, OverdueBatch } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import { batchOutcome } from './batch-outcome';
-import { mapLimit } from './map-limit';
+import pMap from 'p-map';
 
 /** Anthropic ends every Message Batch within 24 h of its creation. */
 export const PROVIDER_BATCH_WINDOW_MS = 24 * 3600_000;
@@ -80,7 +80,7 @@ async function cancelAtProvider(deps: ExpireDeps, due: readonly OverdueBatch[]):
     deps.logger.warn('llm batch overdue: no Anthropic client configured, batches not cancelled at the provider', { provider_batch_ids: open.map((b) => b.provider_batch_id) });
     return;
   }
-  await mapLimit(open, CANCEL_CONCURRENCY, async (b) => {
+  await pMap(open, async (b) => {
     try {
       const mb = await anthropic.messages.batches.cancel(b.provider_batch_id, {}, { maxRetries: 0, timeout: CANCEL_TIMEOUT_MS });
       deps.logger.info('llm batch overdue: cancel sent to the provider', { job_id: b.job_id, provider_batch_id: b.provider_batch_id, processing_status: mb.processing_status });
@@ -91,5 +91,5 @@ async function cancelAtProvider(deps: ExpireDeps, due: readonly OverdueBatch[]):
         err: err instanceof Error ? err.message : String(err),
       });
     }
-  });
+  }, { concurrency: CANCEL_CONCURRENCY });
 }

@@ -3,7 +3,8 @@ import { isTerminal } from '@jobs/core';
 import type { BatchStore, ItemResult, JobStore, PollUpdate, PollableBatch } from '@jobs/db';
 import { pollerBatches, pollerCycles, pollerDuration, pollerItemsUpdated, type Logger } from '@jobs/observability';
 import { batchOutcome } from './batch-outcome';
-import { mapLimit } from './map-limit';
+// p-map 4: its last CommonJS major (5 and later are ESM-only; these packages compile to CommonJS, run by jest as such).
+import pMap from 'p-map';
 
 /** Result lines written per statement while streaming a results file. */
 const RESULT_CHUNK = 1000;
@@ -66,7 +67,7 @@ export async function pollRunningLlmBatches(deps: PollDeps, opts: PollOptions, s
     const batches = await deps.batches.listPollable({ lookbackWeeks: opts.lookbackWeeks, ...(opts.batchSize ? { limit: opts.batchSize } : {}) });
     const updates: PollUpdate[] = [];
     const ended: PollableBatch[] = [];
-    await mapLimit(batches, opts.concurrency, async (b) => {
+    await pMap(batches, async (b) => {
       if (signal.aborted) return;
       const update = await withChildSignal(signal, (s) => pollOne(deps, b, s));
       updates.push(update);
@@ -79,14 +80,14 @@ export async function pollRunningLlmBatches(deps: PollDeps, opts: PollOptions, s
       if (update.cancel_requested) summary.cancels_requested++;
       pollerBatches.inc({ result: update.processing_status ?? 'unknown' });
       if (update.processing_status === 'ended') ended.push(b);
-    });
+    }, { concurrency: opts.concurrency });
     signal.throwIfAborted();
     await deps.batches.recordPolls(updates);
     summary.batches_polled = updates.length;
     summary.batches_ended = ended.length;
 
     const finalized: string[] = [];
-    await mapLimit(ended, opts.concurrency, async (b) => {
+    await pMap(ended, async (b) => {
       if (signal.aborted) return;
       try {
         // Awaited first: `x += await ...` would read x before the await and lose concurrent lanes' counts.
@@ -99,7 +100,7 @@ export async function pollRunningLlmBatches(deps: PollDeps, opts: PollOptions, s
         summary.poll_errors++;
         deps.logger.warn('llm batch results could not be processed; retrying next cycle', { job_id: b.job_id, provider_batch_id: b.provider_batch_id, err: String(err) });
       }
-    });
+    }, { concurrency: opts.concurrency });
     signal.throwIfAborted();
     await deps.batches.finalize(finalized);
     pollerCycles.inc({ outcome: summary.poll_errors ? 'partial' : 'ok' });

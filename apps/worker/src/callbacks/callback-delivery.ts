@@ -1,8 +1,9 @@
 import { publicUrl, type Settings } from '@jobs/core';
 import { CallbackStore, type Db, type JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
-import { CallbackQueue, enqueueCallbacksOnTransition, enqueueMissingCallbacks, type createRedis } from '@jobs/queue';
-import type { HostGuard } from '@jobs/tasks';
+import { CallbackQueue, type createRedis } from '@jobs/queue';
+import { enqueueCallbacksOnTransition, enqueueMissingCallbacks } from '@jobs/service';
+import type { HostGuard } from '@jobs/outbound';
 import type { Redis } from 'ioredis';
 import { CallbackWorker } from './callback-worker';
 

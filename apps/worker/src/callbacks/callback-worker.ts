@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { CallbackAttemptRecord, CallbackStore } from '@jobs/db';
 import { callbackDeliveries, type Logger } from '@jobs/observability';
 import { CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';
-import type { HostGuard } from '@jobs/tasks';
+import type { HostGuard } from '@jobs/outbound';
 import { callbackBody, webhookHeaders } from './callback-request';
 import { postCallback } from './post-callback';
 import { callbackRetryDelay, classifyAttempt, nextDelay, type AttemptOutcome } from './retry-policy';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import axios, { type AxiosResponse } from 'axios';
-import { isOutboundRefused, type HostGuard } from '@jobs/tasks';
+import { isOutboundRefused, type HostGuard } from '@jobs/outbound';
 import { parseRetryAfter } from './retry-policy';
 
 export interface CallbackRequest {

@@ -1,7 +1,7 @@
 import axios from 'axios';
 import { PermanentError, findTooDeep } from '@jobs/core';
 import { z } from 'zod';
-import { isOutboundRefused } from '../outbound/host-guard';
+import { isOutboundRefused } from '@jobs/outbound';
 import { defineTask } from '../task';
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
@@ -116,11 +117,12 @@ export class HostGuard {
     }
     let addresses: LookupAddress[];
     try {
-      addresses = timeoutMs ? await withTimeout(this.resolve(hostname), timeoutMs, hostname) : await this.resolve(hostname);
+      addresses = timeoutMs ? await settledBefore(this.resolve(hostname), AbortSignal.timeout(timeoutMs)) : await this.resolve(hostname);
     } catch (err) {
       if (timeoutMs === undefined) throw err;
       // At create time an unresolvable host is the caller's mistake (400), not a transient fault.
-      throw new OutboundRefusedError(`host ${hostname} does not resolve (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      const why = isTimeout(err) ? `no answer within ${timeoutMs} ms` : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+      throw new OutboundRefusedError(`host ${hostname} does not resolve (${why})`);
     }
     if (addresses.length === 0) throw Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
     // Any forbidden address refuses the host: a name that also points inside is not trusted with the others.
@@ -155,18 +157,10 @@ function familyOf(f: LookupOptions['family']): 4 | 6 | 0 {
   return 0;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, hostname: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(Object.assign(new Error(`resolving ${hostname} took over ${ms} ms`), { code: 'ETIMEOUT' })), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(t);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
+/** `p`, or the signal's reason once it aborts (the system resolver takes no signal of its own). */
+async function settledBefore<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = once(signal, 'abort').then(() => Promise.reject<T>(signal.reason));
+  return Promise.race([p, aborted]);
 }
+
+const isTimeout = (err: unknown): boolean => err instanceof DOMException && err.name === 'TimeoutError';

@@ -1,6 +1,7 @@
 import { isTerminal } from '@jobs/core';
 import type { CallbackStore, JobStore, JobRow } from '@jobs/db';
-import { callbackSnapshot, deliverySnapshot, type CallbackQueue } from './callback-queue';
+import type { CallbackQueue } from '@jobs/queue';
+import { callbackSnapshot, deliverySnapshot } from './callback-snapshot';
 
 /** Queues a row's pending series and marks it queued; false when the row has nothing to send. */
 export async function enqueueCallback(row: JobRow, queue: CallbackQueue, store: CallbackStore): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { JobStore } from '@jobs/db';
-import type { BusEvent, JobBus } from './job-bus';
+import type { BusEvent, JobBus } from '@jobs/queue';
 
 /**
  * Every transition this process writes is announced on the bus (waiters, event streams). Transitions

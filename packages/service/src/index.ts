@@ -1,0 +1,3 @@
+export * from './callback-snapshot';
+export * from './callback-enqueue';
+export * from './publish-transitions';
