@@ -47,6 +47,15 @@ export function expectContract<T = unknown>(method: string, url: string, res: Ht
     // Link is on full pages only; the others are always there.
     if (h !== 'Link' && !res.headers.has(h)) throw new Error(`${where}: missing header ${h}`);
   }
+  if (spec.eventStream && contentType.startsWith('text/event-stream')) {
+    // Every `event: status` frame carries a JobEvent; the frames are returned as parsed.
+    const frames = String(res.body).split('\n\n').filter((f) => f.trim() !== '' && !f.startsWith(':'));
+    return frames.map((frame) => {
+      const fields = Object.fromEntries(frame.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+      const data = JSON.parse(fields['data'] ?? 'null') as unknown;
+      return { event: fields['event'], id: fields['id'], data: fields['event'] === 'status' ? parseOrThrow(where, spec.eventStream!.statusData, data) : data };
+    }) as T;
+  }
   if (spec.text) {
     if (!contentType.startsWith(spec.text.contentType)) throw new Error(`${where}: expected ${spec.text.contentType}, got ${contentType}`);
     return res.body as T;

@@ -140,7 +140,7 @@ function responses(op: OperationSpec, out: SchemaConverter): Json {
     const content: Json = {};
     if (spec.schema) content['application/json'] = { schema: out.convert(spec.schema) };
     if (spec.text) content[spec.text.contentType] = { schema: { type: 'string', description: spec.text.description } };
-    if (spec.eventStream) content['text/event-stream'] = { schema: { type: 'string', description: spec.eventStream } };
+    if (spec.eventStream) content['text/event-stream'] = { schema: { type: 'string', description: spec.eventStream.description } };
     const headers = Object.fromEntries((spec.headers ?? []).map((h) => [h, HEADERS[h]]));
     result[status] = { description: spec.description, ...(spec.headers ? { headers } : {}), content };
   }

@@ -42,8 +42,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** A body that is not JSON, documented as text: its media type and what it holds. */
   text?: { contentType: string; description: string };
-  /** Also answered as Server-Sent Events when the client asks for `text/event-stream`. */
-  eventStream?: string;
+  /** Also answered as Server-Sent Events when the client asks for `text/event-stream`: what the stream holds, and the `data` of its `event: status` frames. */
+  eventStream?: { description: string; statusData: z.ZodType };
   headers?: ResponseHeader[];
 }
 
@@ -73,9 +73,18 @@ export interface OperationSpec {
 }
 
 const jobId = { id: idOf('job') };
-const job = (description: string, headers?: ResponseHeader[]): ResponseSpec => ({ description, schema: JobSchema, ...(headers ? { headers } : {}) });
-const page = <T extends z.ZodType>(description: string, item: T): ResponseSpec => ({ description, schema: z.array(item), headers: ['Link'] });
-const PAGED = 'Keyset pages: `order`, `limit`, `after`/`before` (ids of listed items). A full page carries `Link: <...>; rel="next"`.';
+const job = (description: string, headers?: ResponseHeader[]): ResponseSpec => ({
+  description,
+  schema: JobSchema,
+  ...(headers ? { headers } : {}),
+});
+const page = <T extends z.ZodType>(description: string, item: T): ResponseSpec => ({
+  description,
+  schema: z.array(item),
+  headers: ['Link'],
+});
+const PAGED =
+  'Keyset pages: `order`, `limit`, `after`/`before` (ids of listed items). A full page carries `Link: <...>; rel="next"`.';
 
 /** The job routes served under `/api/jobs`, and (reads only) under `/api/runs` and `/api/batches` for their job_type. */
 function jobReads(base: string, noun: string, tag: string, jobType: 'job' | 'run' | 'batch'): OperationSpec[] {
@@ -86,7 +95,18 @@ function jobReads(base: string, noun: string, tag: string, jobType: 'job' | 'run
     '`before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. ' +
     'A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.';
   return [
-    { method: 'get', path: base, operationId: `list${Noun}s`, summary: `List ${noun}s`, description: listDescription, tag, access: 'member', query: listJobsQuerySchema, omitQuery, responses: { 200: page(`${Noun}s`, JobSchema) } },
+    {
+      method: 'get',
+      path: base,
+      operationId: `list${Noun}s`,
+      summary: `List ${noun}s`,
+      description: listDescription,
+      tag,
+      access: 'member',
+      query: listJobsQuerySchema,
+      omitQuery,
+      responses: { 200: page(`${Noun}s`, JobSchema) },
+    },
     {
       method: 'get',
       path: `${base}/active`,
@@ -99,7 +119,16 @@ function jobReads(base: string, noun: string, tag: string, jobType: 'job' | 'run
       omitQuery,
       responses: { 200: page(`Active ${noun}s`, JobSchema) },
     },
-    { method: 'get', path: `${base}/{id}`, operationId: `get${Noun}`, summary: `Get a ${noun}`, tag, access: 'member', pathParams: jobId, responses: { 200: job(Noun) } },
+    {
+      method: 'get',
+      path: `${base}/{id}`,
+      operationId: `get${Noun}`,
+      summary: `Get a ${noun}`,
+      tag,
+      access: 'member',
+      pathParams: jobId,
+      responses: { 200: job(Noun) },
+    },
   ];
 }
 
@@ -120,13 +149,29 @@ export const OPERATIONS: OperationSpec[] = [
     responses: {
       200: job('The terminal Job (background: false), or the original Job of an idempotent replay', ['Location']),
       201: job('Created (status pending, or created if it could not be queued yet)', ['Location']),
-      202: job('background: false and not terminal within wait_ms: the Job as it is; it goes on in the background', ['Location']),
+      202: job('background: false and not terminal within wait_ms: the Job as it is; it goes on in the background', [
+        'Location',
+      ]),
     },
     errors: [409],
-    errorNotes: { 400: 'Invalid body: unknown task, input failing the task schema, unknown field, malformed JSON; `errors` names each field', 409: 'The idempotency key was used with another body' },
+    errorNotes: {
+      400: 'Invalid body: unknown task, input failing the task schema, unknown field, malformed JSON; `errors` names each field',
+      409: 'The idempotency key was used with another body',
+    },
   },
   ...jobReads('/api/jobs', 'job', 'Jobs', 'job'),
-  { method: 'patch', path: '/api/jobs/{id}/cancel', operationId: 'cancelJob', summary: 'Cancel a job', tag: 'Jobs', access: 'member', pathParams: jobId, responses: { 200: job('The cancelled Job (stop_reason cancelled, completed_at set)') }, errors: [409], errorNotes: { 409: "Already terminal; `detail` names the Job's status" } },
+  {
+    method: 'patch',
+    path: '/api/jobs/{id}/cancel',
+    operationId: 'cancelJob',
+    summary: 'Cancel a job',
+    tag: 'Jobs',
+    access: 'member',
+    pathParams: jobId,
+    responses: { 200: job('The cancelled Job (stop_reason cancelled, completed_at set)') },
+    errors: [409],
+    errorNotes: { 409: "Already terminal; `detail` names the Job's status" },
+  },
   {
     method: 'post',
     path: '/api/jobs/{id}/retry',
@@ -135,11 +180,24 @@ export const OPERATIONS: OperationSpec[] = [
     tag: 'Jobs',
     access: 'member',
     pathParams: jobId,
-    responses: { 200: job('The Job, pending again; completed_at, stop_reason, error, result, progress and the callback fields reset') },
+    responses: {
+      200: job(
+        'The Job, pending again; completed_at, stop_reason, error, result, progress and the callback fields reset',
+      ),
+    },
     errors: [409],
     errorNotes: { 409: 'The Job is not failed, expired or cancelled' },
   },
-  { method: 'delete', path: '/api/jobs/{id}', operationId: 'deleteJob', summary: 'Delete a job (a non-terminal one is cancelled first)', tag: 'Jobs', access: 'member', pathParams: jobId, responses: { 200: job('The deleted Job') } },
+  {
+    method: 'delete',
+    path: '/api/jobs/{id}',
+    operationId: 'deleteJob',
+    summary: 'Delete a job (a non-terminal one is cancelled first)',
+    tag: 'Jobs',
+    access: 'member',
+    pathParams: jobId,
+    responses: { 200: job('The deleted Job') },
+  },
   {
     method: 'get',
     path: '/api/jobs/{id}/events',
@@ -153,10 +211,13 @@ export const OPERATIONS: OperationSpec[] = [
       200: {
         description: 'The status history; creation is the first event (`from: null, to: created`, attempt 0)',
         schema: z.array(JobEventSchema),
-        eventStream:
-          'With `Accept: text/event-stream`: frames `event: status`, `id: <seq>`, `data: <JobEvent JSON>`; the history is replayed first, then live events; ' +
-          'a comment line every 15 s keeps the connection open; the stream ends after the terminal event. With `progress=true` also `event: progress` frames (no id). ' +
-          'A stream whose source fails after the headers ends with `event: error`, `data: <Problem JSON>`.',
+        eventStream: {
+          statusData: JobEventSchema,
+          description:
+            'With `Accept: text/event-stream`: frames `event: status`, `id: <seq>`, `data: <JobEvent JSON>`; the history is replayed first, then live events; ' +
+            'a comment line every 15 s keeps the connection open; the stream ends after the terminal event. With `progress=true` also `event: progress` frames (no id). ' +
+            'A stream whose source fails after the headers ends with `event: error`, `data: <Problem JSON>`.',
+        },
       },
     },
   },
@@ -174,21 +235,58 @@ export const OPERATIONS: OperationSpec[] = [
   },
 
   ...jobReads('/api/runs', 'run', 'Runs', 'run'),
-  { method: 'get', path: '/api/runs/{id}/messages', operationId: 'listRunMessages', summary: "A run's messages in conversation order", description: PAGED, tag: 'Runs', access: 'member', pathParams: jobId, query: listRunMessagesQuerySchema, responses: { 200: page('Messages', MessageSchema) } },
-  { method: 'get', path: '/api/runs/{id}/steps', operationId: 'listRunSteps', summary: "A run's steps (LLM calls)", description: PAGED, tag: 'Runs', access: 'member', pathParams: jobId, query: listRunStepsQuerySchema, responses: { 200: page('Steps', StepSchema) } },
-  { method: 'get', path: '/api/steps/{step_id}/messages', operationId: 'listStepMessages', summary: 'The messages of one step', description: PAGED, tag: 'Runs', access: 'member', pathParams: { step_id: idOf('step') }, query: listRunMessagesQuerySchema, responses: { 200: page('Messages', MessageSchema) } },
+  {
+    method: 'get',
+    path: '/api/runs/{id}/messages',
+    operationId: 'listRunMessages',
+    summary: "A run's messages in conversation order",
+    description: PAGED,
+    tag: 'Runs',
+    access: 'member',
+    pathParams: jobId,
+    query: listRunMessagesQuerySchema,
+    responses: { 200: page('Messages', MessageSchema) },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{id}/steps',
+    operationId: 'listRunSteps',
+    summary: "A run's steps (LLM calls)",
+    description: PAGED,
+    tag: 'Runs',
+    access: 'member',
+    pathParams: jobId,
+    query: listRunStepsQuerySchema,
+    responses: { 200: page('Steps', StepSchema) },
+  },
+  {
+    method: 'get',
+    path: '/api/steps/{step_id}/messages',
+    operationId: 'listStepMessages',
+    summary: 'The messages of one step',
+    description: PAGED,
+    tag: 'Runs',
+    access: 'member',
+    pathParams: { step_id: idOf('step') },
+    query: listRunMessagesQuerySchema,
+    responses: { 200: page('Messages', MessageSchema) },
+  },
 
   {
     method: 'post',
     path: '/api/batches',
     operationId: 'createBatch',
     summary: 'Create an LLM batch (a Job of job_type batch, task llm.batch)',
-    description: "1..10000 requests with unique custom_ids. The Job's `result`, once completed: `{\"total\": n, \"counts\": {\"succeeded\": n, \"errored\": n, \"canceled\": n, \"expired\": n}}`.",
+    description:
+      '1..10000 requests with unique custom_ids. The Job\'s `result`, once completed: `{"total": n, "counts": {"succeeded": n, "errored": n, "canceled": n, "expired": n}}`.',
     tag: 'Batches',
     access: 'member',
     body: createBatchBodySchema,
     idempotencyHeader: true,
-    responses: { 200: job('Idempotent replay: the original batch Job', ['Location']), 201: job('The created batch Job', ['Location']) },
+    responses: {
+      200: job('Idempotent replay: the original batch Job', ['Location']),
+      201: job('The created batch Job', ['Location']),
+    },
     errors: [409],
     errorNotes: {
       409: 'The idempotency key was used with another body',
@@ -198,9 +296,29 @@ export const OPERATIONS: OperationSpec[] = [
     },
   },
   ...jobReads('/api/batches', 'batch', 'Batches', 'batch'),
-  { method: 'get', path: '/api/batches/{id}/items', operationId: 'listBatchItems', summary: "A batch's items in request order", description: PAGED, tag: 'Batches', access: 'member', pathParams: jobId, query: listBatchItemsQuerySchema, responses: { 200: page('Items', BatchItemSchema) } },
+  {
+    method: 'get',
+    path: '/api/batches/{id}/items',
+    operationId: 'listBatchItems',
+    summary: "A batch's items in request order",
+    description: PAGED,
+    tag: 'Batches',
+    access: 'member',
+    pathParams: jobId,
+    query: listBatchItemsQuerySchema,
+    responses: { 200: page('Items', BatchItemSchema) },
+  },
 
-  { method: 'post', path: '/api/sources', operationId: 'createSource', summary: 'Create a source', tag: 'Sources and files', access: 'member', body: createSourceBodySchema, responses: { 201: { description: 'The Source', schema: SourceSchema } } },
+  {
+    method: 'post',
+    path: '/api/sources',
+    operationId: 'createSource',
+    summary: 'Create a source',
+    tag: 'Sources and files',
+    access: 'member',
+    body: createSourceBodySchema,
+    responses: { 201: { description: 'The Source', schema: SourceSchema } },
+  },
   {
     method: 'get',
     path: '/api/sources',
@@ -212,7 +330,16 @@ export const OPERATIONS: OperationSpec[] = [
     query: listSourcesQuerySchema,
     responses: { 200: page('Sources', SourceSchema) },
   },
-  { method: 'get', path: '/api/sources/{id}', operationId: 'getSource', summary: 'Get a source', tag: 'Sources and files', access: 'member', pathParams: { id: idOf('source') }, responses: { 200: { description: 'The Source', schema: SourceSchema } } },
+  {
+    method: 'get',
+    path: '/api/sources/{id}',
+    operationId: 'getSource',
+    summary: 'Get a source',
+    tag: 'Sources and files',
+    access: 'member',
+    pathParams: { id: idOf('source') },
+    responses: { 200: { description: 'The Source', schema: SourceSchema } },
+  },
   {
     method: 'delete',
     path: '/api/sources/{id}',
@@ -235,7 +362,11 @@ export const OPERATIONS: OperationSpec[] = [
     body: 'multipart',
     responses: { 202: { description: 'The File, with the processing Job in job_id', schema: FileSchema } },
     errors: [415],
-    errorNotes: { 400: 'No multipart body, or no `file` field', 413: 'The file is larger than MAX_UPLOAD_BYTES', 415: 'Not one of the supported file types' },
+    errorNotes: {
+      400: 'No multipart body, or no `file` field',
+      413: 'The file is larger than MAX_UPLOAD_BYTES',
+      415: 'Not one of the supported file types',
+    },
   },
   {
     method: 'get',
@@ -249,11 +380,47 @@ export const OPERATIONS: OperationSpec[] = [
     query: listFilesQuerySchema,
     responses: { 200: page('Files', FileSchema) },
   },
-  { method: 'get', path: '/api/files/{id}', operationId: 'getFile', summary: 'Get a file with its status and progress', tag: 'Sources and files', access: 'member', pathParams: { id: idOf('file') }, responses: { 200: { description: 'The File', schema: FileSchema } } },
-  { method: 'get', path: '/api/files/{id}/chunks', operationId: 'listFileChunks', summary: "A file's chunks in order", tag: 'Sources and files', access: 'member', pathParams: { id: idOf('file') }, responses: { 200: { description: 'Chunks', schema: z.array(ChunkSchema) } } },
+  {
+    method: 'get',
+    path: '/api/files/{id}',
+    operationId: 'getFile',
+    summary: 'Get a file with its status and progress',
+    tag: 'Sources and files',
+    access: 'member',
+    pathParams: { id: idOf('file') },
+    responses: { 200: { description: 'The File', schema: FileSchema } },
+  },
+  {
+    method: 'get',
+    path: '/api/files/{id}/chunks',
+    operationId: 'listFileChunks',
+    summary: "A file's chunks in order",
+    tag: 'Sources and files',
+    access: 'member',
+    pathParams: { id: idOf('file') },
+    responses: { 200: { description: 'Chunks', schema: z.array(ChunkSchema) } },
+  },
 
-  { method: 'post', path: '/api/admin/organizations', operationId: 'createOrganization', summary: 'Create an organization (operator)', tag: 'Admin', access: 'operator', body: createOrganizationBodySchema, responses: { 201: { description: 'The Organization', schema: OrganizationSchema } } },
-  { method: 'get', path: '/api/admin/organizations/{id}', operationId: 'getOrganization', summary: 'Read an organization (its admin, or an operator)', tag: 'Admin', access: 'admin', pathParams: { id: idOf('org') }, responses: { 200: { description: 'The Organization', schema: OrganizationSchema } } },
+  {
+    method: 'post',
+    path: '/api/admin/organizations',
+    operationId: 'createOrganization',
+    summary: 'Create an organization (operator)',
+    tag: 'Admin',
+    access: 'operator',
+    body: createOrganizationBodySchema,
+    responses: { 201: { description: 'The Organization', schema: OrganizationSchema } },
+  },
+  {
+    method: 'get',
+    path: '/api/admin/organizations/{id}',
+    operationId: 'getOrganization',
+    summary: 'Read an organization (its admin, or an operator)',
+    tag: 'Admin',
+    access: 'admin',
+    pathParams: { id: idOf('org') },
+    responses: { 200: { description: 'The Organization', schema: OrganizationSchema } },
+  },
   {
     method: 'post',
     path: '/api/admin/organizations/{id}/webhook-secret/rotate',
@@ -264,7 +431,18 @@ export const OPERATIONS: OperationSpec[] = [
     pathParams: { id: idOf('org') },
     responses: { 200: { description: 'The Organization with its new webhook_secret', schema: OrganizationSchema } },
   },
-  { method: 'post', path: '/api/admin/users', operationId: 'createUser', summary: 'Create a user', tag: 'Admin', access: 'admin', body: createUserBodySchema, responses: { 201: { description: 'The User', schema: UserSchema } }, errors: [404], errorNotes: { 404: 'No such organization for the caller' } },
+  {
+    method: 'post',
+    path: '/api/admin/users',
+    operationId: 'createUser',
+    summary: 'Create a user',
+    tag: 'Admin',
+    access: 'admin',
+    body: createUserBodySchema,
+    responses: { 201: { description: 'The User', schema: UserSchema } },
+    errors: [404],
+    errorNotes: { 404: 'No such organization for the caller' },
+  },
   {
     method: 'post',
     path: '/api/admin/api-keys',
@@ -277,8 +455,26 @@ export const OPERATIONS: OperationSpec[] = [
     errors: [404],
     errorNotes: { 403: 'Below admin, or an admin asking for an operator key', 404: 'No such user for the caller' },
   },
-  { method: 'get', path: '/api/admin/api-keys', operationId: 'listApiKeys', summary: 'List API keys (without their clear text)', tag: 'Admin', access: 'admin', query: listKeysQuerySchema, responses: { 200: { description: 'API keys', schema: z.array(ApiKeySchema) } } },
-  { method: 'delete', path: '/api/admin/api-keys/{id}', operationId: 'revokeApiKey', summary: 'Revoke an API key at once', tag: 'Admin', access: 'admin', pathParams: { id: idOf('key') }, responses: { 200: { description: 'The revoked key (without its clear text)', schema: ApiKeySchema } } },
+  {
+    method: 'get',
+    path: '/api/admin/api-keys',
+    operationId: 'listApiKeys',
+    summary: 'List API keys (without their clear text)',
+    tag: 'Admin',
+    access: 'admin',
+    query: listKeysQuerySchema,
+    responses: { 200: { description: 'API keys', schema: z.array(ApiKeySchema) } },
+  },
+  {
+    method: 'delete',
+    path: '/api/admin/api-keys/{id}',
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key at once',
+    tag: 'Admin',
+    access: 'admin',
+    pathParams: { id: idOf('key') },
+    responses: { 200: { description: 'The revoked key (without its clear text)', schema: ApiKeySchema } },
+  },
   {
     method: 'get',
     path: '/api/admin/scheduler/status',
@@ -307,9 +503,20 @@ export const OPERATIONS: OperationSpec[] = [
     summary: 'Dependency health (no key needed)',
     tag: 'Operations',
     access: 'none',
-    responses: { 200: { description: 'Healthy', schema: HealthSchema }, 503: { description: 'Degraded (with Retry-After)', schema: HealthSchema, headers: ['Retry-After'] } },
+    responses: {
+      200: { description: 'Healthy', schema: HealthSchema },
+      503: { description: 'Degraded (with Retry-After)', schema: HealthSchema, headers: ['Retry-After'] },
+    },
   },
-  { method: 'get', path: '/api/health/live', operationId: 'getLiveness', summary: 'Liveness: 200 while the process serves', tag: 'Operations', access: 'none', responses: { 200: { description: 'Alive', schema: LivenessSchema } } },
+  {
+    method: 'get',
+    path: '/api/health/live',
+    operationId: 'getLiveness',
+    summary: 'Liveness: 200 while the process serves',
+    tag: 'Operations',
+    access: 'none',
+    responses: { 200: { description: 'Alive', schema: LivenessSchema } },
+  },
   {
     method: 'get',
     path: '/api/openapi.json',
@@ -317,7 +524,12 @@ export const OPERATIONS: OperationSpec[] = [
     summary: 'This document (OpenAPI 3.1)',
     tag: 'Operations',
     access: 'none',
-    responses: { 200: { description: 'The OpenAPI document', text: { contentType: 'application/json', description: 'An OpenAPI 3.1 document' } } },
+    responses: {
+      200: {
+        description: 'The OpenAPI document',
+        text: { contentType: 'application/json', description: 'An OpenAPI 3.1 document' },
+      },
+    },
   },
   {
     method: 'get',
@@ -326,7 +538,12 @@ export const OPERATIONS: OperationSpec[] = [
     summary: 'Prometheus metrics (operator key, or open when METRICS_PUBLIC=true)',
     tag: 'Operations',
     access: 'metrics',
-    responses: { 200: { description: 'Prometheus text exposition format', text: { contentType: 'text/plain', description: 'Prometheus text format 0.0.4' } } },
+    responses: {
+      200: {
+        description: 'Prometheus text exposition format',
+        text: { contentType: 'text/plain', description: 'Prometheus text format 0.0.4' },
+      },
+    },
   },
 ];
 
