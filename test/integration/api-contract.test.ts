@@ -42,24 +42,44 @@ describe('the API answers as its OpenAPI document says', () => {
   });
 
   /** A request whose answer must match the document; returns the parsed body. */
-  const call = async <T = unknown>(method: string, url: string, body?: unknown, key: string | null = tenant.adminKey, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> => {
+  const call = async <T = unknown>(
+    method: string,
+    url: string,
+    body?: unknown,
+    key: string | null = tenant.adminKey,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; headers: Headers }> => {
     const res = await stack.request(method, url, body, key, headers);
     return { status: res.status, body: expectContract<T>(method, url, res), headers: res.headers };
   };
-  const expectCall = async <T = unknown>(status: number, method: string, url: string, body?: unknown, key?: string | null, headers?: Record<string, string>): Promise<T> => {
+  const expectCall = async <T = unknown>(
+    status: number,
+    method: string,
+    url: string,
+    body?: unknown,
+    key?: string | null,
+    headers?: Record<string, string>,
+  ): Promise<T> => {
     const res = await call<T>(method, url, body, key, headers);
     expect([method, url, res.status]).toEqual([method, url, status]);
     return res.body;
   };
   const terminal = (id: string, path = '/api/jobs') =>
-    waitFor(async () => {
-      const job = await expectCall<ContractJob>(200, 'GET', `${path}/${id}`);
-      return ['completed', 'failed', 'cancelled', 'expired'].includes(job.status) ? job : null;
-    }, `job ${id} terminal`, 30_000);
+    waitFor(
+      async () => {
+        const job = await expectCall<ContractJob>(200, 'GET', `${path}/${id}`);
+        return ['completed', 'failed', 'cancelled', 'expired'].includes(job.status) ? job : null;
+      },
+      `job ${id} terminal`,
+      30_000,
+    );
   const missingJob = 'job-00000000-0000-4000-8000-000000000000';
 
   it('health, liveness, the document and metrics', async () => {
-    expect(await expectCall(200, 'GET', '/api/health', undefined, null)).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+    expect(await expectCall(200, 'GET', '/api/health', undefined, null)).toEqual({
+      status: 'ok',
+      checks: { postgres: 'ok', redis: 'ok' },
+    });
     await expectCall(200, 'GET', '/api/health/live', undefined, null);
     await expectCall(200, 'GET', '/api/openapi.json', undefined, null);
     await expectCall(200, 'GET', '/metrics', undefined, OPERATOR_KEY);
@@ -68,26 +88,62 @@ describe('the API answers as its OpenAPI document says', () => {
   });
 
   it('jobs: create, replay, wait, list, read, events (JSON and SSE), cancel, retry, delete, callbacks', async () => {
-    const created = await call<ContractJob>('POST', '/api/jobs', { task: 'noop', metadata: { k: 'v' }, callback_url: receiver.url('/hook'), idempotency_key: 'contract-1' });
+    const created = await call<ContractJob>('POST', '/api/jobs', {
+      task: 'noop',
+      metadata: { k: 'v' },
+      callback_url: receiver.url('/hook'),
+      idempotency_key: 'contract-1',
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe(`/api/jobs/${created.body.id}`);
-    await expectCall(200, 'POST', '/api/jobs', { task: 'noop', metadata: { k: 'v' }, callback_url: receiver.url('/hook') }, undefined, { 'Idempotency-Key': 'contract-1' });
+    await expectCall(
+      200,
+      'POST',
+      '/api/jobs',
+      { task: 'noop', metadata: { k: 'v' }, callback_url: receiver.url('/hook') },
+      undefined,
+      { 'Idempotency-Key': 'contract-1' },
+    );
     await expectCall(409, 'POST', '/api/jobs', { task: 'noop' }, undefined, { 'Idempotency-Key': 'contract-1' });
-    expect((await expectCall<{ errors: { path: string }[] }>(400, 'POST', '/api/jobs', { task: 'noop', surprise: 1 })).errors.map((e) => e.path)).toEqual(['surprise']);
-    expect((await expectCall<{ errors: { path: string }[] }>(400, 'POST', '/api/jobs', { task: 'sleep', input: { ms: 'long' } })).errors.map((e) => e.path)).toEqual(['input.ms']);
+    expect(
+      (
+        await expectCall<{ errors: { path: string }[] }>(400, 'POST', '/api/jobs', { task: 'noop', surprise: 1 })
+      ).errors.map((e) => e.path),
+    ).toEqual(['surprise']);
+    expect(
+      (
+        await expectCall<{ errors: { path: string }[] }>(400, 'POST', '/api/jobs', {
+          task: 'sleep',
+          input: { ms: 'long' },
+        })
+      ).errors.map((e) => e.path),
+    ).toEqual(['input.ms']);
     await expectCall(400, 'POST', '/api/jobs', '{"task": ');
     await expectCall(413, 'POST', '/api/jobs', { task: 'noop', metadata: { big: 'x'.repeat(70 * 1024) } });
     await expectCall(401, 'POST', '/api/jobs', { task: 'noop' }, 'not-a-key');
 
-    const waited = await expectCall<ContractJob>(200, 'POST', '/api/jobs', { task: 'noop', background: false, wait_ms: 20_000 });
+    const waited = await expectCall<ContractJob>(200, 'POST', '/api/jobs', {
+      task: 'noop',
+      background: false,
+      wait_ms: 20_000,
+    });
     expect(waited.status).toBe('completed');
-    const slow = await expectCall<ContractJob>(202, 'POST', '/api/jobs', { task: 'sleep', input: { ms: 60_000 }, background: false, wait_ms: 0 });
+    const slow = await expectCall<ContractJob>(202, 'POST', '/api/jobs', {
+      task: 'sleep',
+      input: { ms: 60_000 },
+      background: false,
+      wait_ms: 0,
+    });
 
     await terminal(created.body.id);
     const page = await call<ContractJob[]>('GET', '/api/jobs?limit=1&status=completed,failed');
     expect(page.status).toBe(200);
     expect(page.headers.get('link')).toContain('rel="next"');
-    await expectCall(200, 'GET', `/api/jobs?status=completed&status=cancelled&order=asc&background=true&limit=1000&after=${created.body.id}`);
+    await expectCall(
+      200,
+      'GET',
+      `/api/jobs?status=completed&status=cancelled&order=asc&background=true&limit=1000&after=${created.body.id}`,
+    );
     await expectCall(400, 'GET', '/api/jobs?limit=0');
     await expectCall(400, 'GET', `/api/jobs?after=${missingJob}`);
     const active = await expectCall<ContractJob[]>(200, 'GET', '/api/jobs/active');
@@ -97,16 +153,31 @@ describe('the API answers as its OpenAPI document says', () => {
 
     const events = await expectCall<{ seq: number }[]>(200, 'GET', `/api/jobs/${created.body.id}/events`);
     expect(events[0]).toMatchObject({ seq: 1, from: null, to: 'created', attempt: 0 });
-    const frames = await expectCall<{ event: string; data: { to: string } }[]>(200, 'GET', `/api/jobs/${created.body.id}/events`, undefined, undefined, { accept: 'text/event-stream' });
-    expect(frames.filter((f) => f.event === 'status').map((f) => f.data.to)).toEqual(events.map((e) => (e as unknown as { to: string }).to));
+    const frames = await expectCall<{ event: string; data: { to: string } }[]>(
+      200,
+      'GET',
+      `/api/jobs/${created.body.id}/events`,
+      undefined,
+      undefined,
+      { accept: 'text/event-stream' },
+    );
+    expect(frames.filter((f) => f.event === 'status').map((f) => f.data.to)).toEqual(
+      events.map((e) => (e as unknown as { to: string }).to),
+    );
 
-    await waitFor(async () => (await expectCall<ContractJob>(200, 'GET', `/api/jobs/${created.body.id}`)).callback_attempts > 0, 'callback sent');
+    await waitFor(
+      async () => (await expectCall<ContractJob>(200, 'GET', `/api/jobs/${created.body.id}`)).callback_attempts > 0,
+      'callback sent',
+    );
     await expectCall(202, 'POST', `/api/jobs/${created.body.id}/callback/redeliver`);
     await expectCall(409, 'POST', `/api/jobs/${waited.id}/callback/redeliver`);
 
     await expectCall(409, 'PATCH', `/api/jobs/${created.body.id}/cancel`);
     await expectCall(409, 'POST', `/api/jobs/${created.body.id}/retry`);
-    expect(await expectCall<ContractJob>(200, 'PATCH', `/api/jobs/${slow.id}/cancel`)).toMatchObject({ status: 'cancelled', stop_reason: 'cancelled' });
+    expect(await expectCall<ContractJob>(200, 'PATCH', `/api/jobs/${slow.id}/cancel`)).toMatchObject({
+      status: 'cancelled',
+      stop_reason: 'cancelled',
+    });
     await expectCall(200, 'POST', `/api/jobs/${slow.id}/retry`);
     await expectCall(200, 'DELETE', `/api/jobs/${slow.id}`);
     await expectCall(404, 'DELETE', `/api/jobs/${slow.id}`);
@@ -123,13 +194,23 @@ describe('the API answers as its OpenAPI document says', () => {
     expect(steps).toHaveLength(1);
     const messages = await expectCall<unknown[]>(200, 'GET', `/api/runs/${run.id}/messages?limit=1`);
     expect(messages).toHaveLength(1);
-    expect((await expectCall<unknown[]>(200, 'GET', `/api/steps/${steps[0]!.id}/messages`)).length).toBeGreaterThanOrEqual(2);
+    expect(
+      (await expectCall<unknown[]>(200, 'GET', `/api/steps/${steps[0]!.id}/messages`)).length,
+    ).toBeGreaterThanOrEqual(2);
     await expectCall(400, 'GET', '/api/steps/nope/messages');
     await expectCall(404, 'GET', `/api/runs/${missingJob}/steps`);
   });
 
   it('batches: create, replay, read, items, and the admin view with its polling state', async () => {
-    const body = { requests: [{ custom_id: 'a', params: { model: 'claude-test', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] } }], idempotency_key: 'contract-batch' };
+    const body = {
+      requests: [
+        {
+          custom_id: 'a',
+          params: { model: 'claude-test', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
+        },
+      ],
+      idempotency_key: 'contract-batch',
+    };
     const created = await call<ContractJob>('POST', '/api/batches', body);
     expect(created.status).toBe(201);
     await expectCall(200, 'POST', '/api/batches', body);
@@ -140,7 +221,13 @@ describe('the API answers as its OpenAPI document says', () => {
     await expectCall(200, 'GET', `/api/batches/${id}`);
     const items = await expectCall<{ custom_id: string }[]>(200, 'GET', `/api/batches/${id}/items`);
     expect(items.map((i) => i.custom_id)).toEqual(['a']);
-    await waitFor(async () => (await expectCall<{ provider_batch_id: string | null }[]>(200, 'GET', '/api/admin/batch-jobs')).some((b) => b.provider_batch_id !== null), 'batch submitted');
+    await waitFor(
+      async () =>
+        (await expectCall<{ provider_batch_id: string | null }[]>(200, 'GET', '/api/admin/batch-jobs')).some(
+          (b) => b.provider_batch_id !== null,
+        ),
+      'batch submitted',
+    );
     await expectCall(200, 'GET', '/api/admin/batch-jobs', undefined, OPERATOR_KEY);
     await expectCall(403, 'GET', '/api/admin/batch-jobs', undefined, tenant.memberKey);
   });
@@ -155,17 +242,32 @@ describe('the API answers as its OpenAPI document says', () => {
       return f;
     };
     const send = async (f: FormData) => {
-      const res = await fetch(`${stack.url}/api/sources/${source.id}/upload`, { method: 'POST', headers: { authorization: `Bearer ${tenant.adminKey}` }, body: f });
+      const res = await fetch(`${stack.url}/api/sources/${source.id}/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant.adminKey}` },
+        body: f,
+      });
       const text = await res.text();
-      return { status: res.status, body: expectContract<{ id: string }>('POST', `/api/sources/${source.id}/upload`, { status: res.status, body: JSON.parse(text), headers: res.headers }) };
+      return {
+        status: res.status,
+        body: expectContract<{ id: string }>('POST', `/api/sources/${source.id}/upload`, {
+          status: res.status,
+          body: JSON.parse(text),
+          headers: res.headers,
+        }),
+      };
     };
     const up = await send(form('notes.md', `# Notes\n\n${'some words here '.repeat(40)}`, 'text/markdown'));
     expect(up.status).toBe(202);
     expect((await send(form('image.png', 'not really', 'image/png'))).status).toBe(415);
-    const file = await waitFor(async () => {
-      const f = await expectCall<{ status: string }>(200, 'GET', `/api/files/${up.body.id}`);
-      return f.status === 'completed' || f.status === 'error' ? f : null;
-    }, 'file processed', 30_000);
+    const file = await waitFor(
+      async () => {
+        const f = await expectCall<{ status: string }>(200, 'GET', `/api/files/${up.body.id}`);
+        return f.status === 'completed' || f.status === 'error' ? f : null;
+      },
+      'file processed',
+      30_000,
+    );
     expect(file.status).toBe('completed');
     await expectCall(200, 'GET', `/api/sources/${source.id}/files?check_status_updates=true`);
     expect((await expectCall<unknown[]>(200, 'GET', `/api/files/${up.body.id}/chunks`)).length).toBeGreaterThan(0);
@@ -174,20 +276,38 @@ describe('the API answers as its OpenAPI document says', () => {
   });
 
   it('admin: organizations, users, keys, scheduler status', async () => {
-    const org = await expectCall<{ id: string }>(201, 'POST', '/api/admin/organizations', { name: 'contract-org' }, OPERATOR_KEY);
+    const org = await expectCall<{ id: string }>(
+      201,
+      'POST',
+      '/api/admin/organizations',
+      { name: 'contract-org' },
+      OPERATOR_KEY,
+    );
     await expectCall(403, 'POST', '/api/admin/organizations', { name: 'nope' }, tenant.adminKey);
     await expectCall(200, 'GET', `/api/admin/organizations/${tenant.orgId}`);
     await expectCall(404, 'GET', `/api/admin/organizations/${org.id}`);
     await expectCall(200, 'POST', `/api/admin/organizations/${tenant.orgId}/webhook-secret/rotate`);
-    const user = await expectCall<{ id: string }>(201, 'POST', '/api/admin/users', { organization_id: tenant.orgId, name: 'second' });
+    const user = await expectCall<{ id: string }>(201, 'POST', '/api/admin/users', {
+      organization_id: tenant.orgId,
+      name: 'second',
+    });
     await expectCall(404, 'POST', '/api/admin/users', { organization_id: org.id, name: 'elsewhere' });
-    const key = await expectCall<{ id: string }>(201, 'POST', '/api/admin/api-keys', { user_id: user.id, role: 'member' });
+    const key = await expectCall<{ id: string }>(201, 'POST', '/api/admin/api-keys', {
+      user_id: user.id,
+      role: 'member',
+    });
     await expectCall(403, 'POST', '/api/admin/api-keys', { user_id: user.id, role: 'operator' });
     await expectCall(200, 'GET', '/api/admin/api-keys');
     await expectCall(200, 'GET', `/api/admin/api-keys?organization_id=${tenant.orgId}`, undefined, OPERATOR_KEY);
-    expect(await expectCall<{ revoked_at: string | null }>(200, 'DELETE', `/api/admin/api-keys/${key.id}`)).toMatchObject({ revoked_at: expect.any(String) });
+    expect(
+      await expectCall<{ revoked_at: string | null }>(200, 'DELETE', `/api/admin/api-keys/${key.id}`),
+    ).toMatchObject({ revoked_at: expect.any(String) });
     await expectCall(400, 'DELETE', '/api/admin/api-keys/key-1');
-    await waitFor(async () => (await expectCall<{ last_poll: unknown }>(200, 'GET', '/api/admin/scheduler/status')).last_poll !== null, 'first poll recorded');
+    await waitFor(
+      async () =>
+        (await expectCall<{ last_poll: unknown }>(200, 'GET', '/api/admin/scheduler/status')).last_poll !== null,
+      'first poll recorded',
+    );
     await expectCall(403, 'GET', '/api/admin/scheduler/status', undefined, tenant.memberKey);
   });
 });

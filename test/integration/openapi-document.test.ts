@@ -16,7 +16,8 @@ function servedRoutes(stack: Layer[], prefix = ''): string[] {
   for (const layer of stack) {
     if (layer.route) {
       for (const [method, on] of Object.entries(layer.route.methods)) {
-        if (on && method !== '_all') out.push(`${method} ${prefix}${layer.route.path.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
+        if (on && method !== '_all')
+          out.push(`${method} ${prefix}${layer.route.path.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
       }
     } else if (layer.handle.stack) {
       const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
@@ -28,7 +29,11 @@ function servedRoutes(stack: Layer[], prefix = ''): string[] {
 
 describe('the OpenAPI document', () => {
   let stack: TestStack;
-  let doc: { openapi: string; paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>; servers: { url: string }[] };
+  let doc: {
+    openapi: string;
+    paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    servers: { url: string }[];
+  };
   beforeAll(async () => {
     stack = await startStack();
     doc = expectStatus(await stack.request('GET', '/api/openapi.json', undefined, null), 200);
@@ -41,9 +46,17 @@ describe('the OpenAPI document', () => {
     const { app, close } = createApp(stack.api.deps);
     try {
       const router = (app as unknown as { router: { stack: Layer[] } }).router;
-      const served = new Set(servedRoutes(router.stack).filter((r) => !UNDOCUMENTED_PREFIXES.some((p) => r.split(' ')[1]!.startsWith(p))));
-      for (const r of UNDOCUMENTED_ROUTES) expect([`${r.method} ${r.path}`, served.delete(`${r.method} ${r.path}`)]).toEqual([`${r.method} ${r.path}`, true]);
-      const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)));
+      const served = new Set(
+        servedRoutes(router.stack).filter((r) => !UNDOCUMENTED_PREFIXES.some((p) => r.split(' ')[1]!.startsWith(p))),
+      );
+      for (const r of UNDOCUMENTED_ROUTES)
+        expect([`${r.method} ${r.path}`, served.delete(`${r.method} ${r.path}`)]).toEqual([
+          `${r.method} ${r.path}`,
+          true,
+        ]);
+      const documented = new Set(
+        Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)),
+      );
       expect([...served].filter((r) => !documented.has(r)).sort()).toEqual([]);
       expect([...documented].filter((r) => !served.has(r)).sort()).toEqual([]);
       expect(documented.size).toBe(OPERATIONS.length);
@@ -67,13 +80,34 @@ describe('the OpenAPI document', () => {
   });
 
   it('needs no key for health, liveness and the document only, and names the problem statuses of each route', () => {
-    const open = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op.security?.length === 0).map(([m]) => `${m} ${path}`));
+    const open = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security?.length === 0)
+        .map(([m]) => `${m} ${path}`),
+    );
     expect(open.sort()).toEqual(['get /api/health', 'get /api/health/live', 'get /api/openapi.json']);
-    expect(Object.keys(doc.paths['/api/jobs']!['post']!.responses)).toEqual(['200', '201', '202', '400', '401', '409', '413', '415', '429', '503']);
-    expect(Object.keys(doc.paths['/api/admin/organizations']!['post']!.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403']));
-    expect(Object.keys(doc.paths['/api/sources/{id}/upload']!['post']!.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '413', '415']));
+    expect(Object.keys(doc.paths['/api/jobs']!['post']!.responses)).toEqual([
+      '200',
+      '201',
+      '202',
+      '400',
+      '401',
+      '409',
+      '413',
+      '415',
+      '429',
+      '503',
+    ]);
+    expect(Object.keys(doc.paths['/api/admin/organizations']!['post']!.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403']),
+    );
+    expect(Object.keys(doc.paths['/api/sources/{id}/upload']!['post']!.responses)).toEqual(
+      expect.arrayContaining(['202', '400', '404', '413', '415']),
+    );
     expect(Object.keys(doc.paths['/api/jobs/{id}/events']!['get']!.responses['200'] as object)).toContain('content');
-    expect(Object.keys((doc.paths['/api/jobs/{id}/events']!['get']!.responses['200'] as { content: object }).content)).toEqual(['application/json', 'text/event-stream']);
+    expect(
+      Object.keys((doc.paths['/api/jobs/{id}/events']!['get']!.responses['200'] as { content: object }).content),
+    ).toEqual(['application/json', 'text/event-stream']);
   });
 });
 
@@ -94,7 +128,7 @@ describe('/docs', () => {
     const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThanOrEqual(3);
     for (const ref of refs) {
-      expect(ref).toMatch(/^\/docs\//);
+      expect(ref).toMatch(/^\/(docs\/|api\/openapi\.json$)/);
       const asset = await fetch(`${stack.url}${ref}`);
       expect([ref, asset.status]).toEqual([ref, 200]);
       await asset.arrayBuffer();

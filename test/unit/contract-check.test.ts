@@ -39,7 +39,8 @@ describe('expectContract', () => {
     started_at: '2026-11-22T10:00:00.000Z',
     completed_at: '2026-11-22T10:00:00.000Z',
   };
-  const get = (body: unknown, status = 200, headers = json) => expectContract('GET', `/api/jobs/${job.id}`, { status, body, headers });
+  const get = (body: unknown, status = 200, headers = json) =>
+    expectContract('GET', `/api/jobs/${job.id}`, { status, body, headers });
 
   it('accepts a Job as the contract has it', () => {
     expect(get(job)).toEqual(job);
@@ -55,9 +56,15 @@ describe('expectContract', () => {
   });
 
   it('rejects a status the route does not document, and a problem that is not a problem document', () => {
-    expect(() => get({ type: 'x', title: 'Conflict', status: 409, detail: 'no' }, 409, problemJson)).toThrow(/not documented/);
-    expect(get({ type: 'x', title: 'Not Found', status: 404, detail: 'no' }, 404, problemJson)).toMatchObject({ status: 404 });
-    expect(() => get({ type: 'x', title: 'Not Found', status: 404, detail: 'no' }, 404, json)).toThrow(/problem answered as application\/json/);
+    expect(() => get({ type: 'x', title: 'Conflict', status: 409, detail: 'no' }, 409, problemJson)).toThrow(
+      /not documented/,
+    );
+    expect(get({ type: 'x', title: 'Not Found', status: 404, detail: 'no' }, 404, problemJson)).toMatchObject({
+      status: 404,
+    });
+    expect(() => get({ type: 'x', title: 'Not Found', status: 404, detail: 'no' }, 404, json)).toThrow(
+      /problem answered as application\/json/,
+    );
     expect(() => get({ title: 'Not Found', status: 404 }, 404, problemJson)).toThrow(/breaks the contract/);
   });
 

@@ -36,6 +36,7 @@ const PAGE = `<!doctype html>
 <link rel="icon" type="image/png" href="${ASSETS}/favicon-32x32.png">
 </head>
 <body>
+<noscript><p>The machine-readable document: <a href="${DOCUMENT_PATH}">${DOCUMENT_PATH}</a> (OpenAPI 3.1).</p></noscript>
 <div id="swagger-ui"></div>
 <script src="${ASSETS}/swagger-ui-bundle.js"></script>
 <script src="${DOCS_PATH}/init.js"></script>
@@ -73,6 +74,13 @@ export function docsRoutes(table: RouteTable): Router {
   table.add(r, 'get', `${DOCS_PATH}/init.js`, (_req: Request, res: Response) => {
     res.type('application/javascript').send(INIT_SCRIPT);
   });
-  r.use(ASSETS, express.static(dirname(require.resolve('swagger-ui-dist/package.json')), { index: false, fallthrough: true, maxAge: '1h' }));
+  r.use(
+    ASSETS,
+    express.static(dirname(require.resolve('swagger-ui-dist/package.json')), {
+      index: false,
+      fallthrough: true,
+      maxAge: '1h',
+    }),
+  );
   return r;
 }

@@ -38,7 +38,11 @@ const GENERIC: Record<number, string> = {
 
 const HEADERS: Record<ResponseHeader | 'WWW-Authenticate', Json> = {
   Location: { description: 'The URL of the Job', schema: { type: 'string' } },
-  Link: { description: 'On a full page only: `<relative URL with every query parameter kept and after=<last id>>; rel="next"`', schema: { type: 'string' } },
+  Link: {
+    description:
+      'On a full page only: `<relative URL with every query parameter kept and after=<last id>>; rel="next"`',
+    schema: { type: 'string' },
+  },
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'string' } },
   'WWW-Authenticate': { description: '`Bearer`', schema: { type: 'string' } },
 };
@@ -71,7 +75,8 @@ class SchemaConverter {
 
   private addComponent(name: string, schema: Json): void {
     const known = this.components[name];
-    if (known && JSON.stringify(known) !== JSON.stringify(schema)) throw new Error(`two different schemas named ${name}`);
+    if (known && JSON.stringify(known) !== JSON.stringify(schema))
+      throw new Error(`two different schemas named ${name}`);
     this.components[name] = schema;
   }
 }
@@ -99,7 +104,13 @@ function queryParameter(name: string, schema: Json, required: boolean, descripti
 function parameters(op: OperationSpec, requests: SchemaConverter): Json[] {
   const out: Json[] = [];
   for (const [name, schema] of Object.entries(op.pathParams ?? {})) {
-    out.push({ name, in: 'path', required: true, description: 'An id of the wrong shape is a 400', schema: requests.convert(schema) });
+    out.push({
+      name,
+      in: 'path',
+      required: true,
+      description: 'An id of the wrong shape is a 400',
+      schema: requests.convert(schema),
+    });
   }
   if (op.query) {
     const q = requests.convert(op.query);
@@ -111,7 +122,13 @@ function parameters(op: OperationSpec, requests: SchemaConverter): Json[] {
     }
   }
   if (op.idempotencyHeader) {
-    out.push({ name: 'Idempotency-Key', in: 'header', required: false, description: 'The same as the body field `idempotency_key` (both given and different: 400)', schema: { type: 'string', minLength: 1, maxLength: 255 } });
+    out.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description: 'The same as the body field `idempotency_key` (both given and different: 400)',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    });
   }
   return out;
 }
@@ -123,8 +140,20 @@ function requestBody(op: OperationSpec, requests: SchemaConverter): Json | undef
       required: true,
       content: {
         'multipart/form-data': {
-          schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'text, markdown, JSON, CSV, HTML or PDF' } }, additionalProperties: false },
-          encoding: { file: { contentType: 'text/plain, text/markdown, application/json, text/csv, text/html, application/pdf, application/octet-stream' } },
+          schema: {
+            type: 'object',
+            required: ['file'],
+            properties: {
+              file: { type: 'string', format: 'binary', description: 'text, markdown, JSON, CSV, HTML or PDF' },
+            },
+            additionalProperties: false,
+          },
+          encoding: {
+            file: {
+              contentType:
+                'text/plain, text/markdown, application/json, text/csv, text/html, application/pdf, application/octet-stream',
+            },
+          },
         },
       },
     };
@@ -140,14 +169,24 @@ function responses(op: OperationSpec, out: SchemaConverter): Json {
     const content: Json = {};
     if (spec.schema) content['application/json'] = { schema: out.convert(spec.schema) };
     if (spec.text) content[spec.text.contentType] = { schema: { type: 'string', description: spec.text.description } };
-    if (spec.eventStream) content['text/event-stream'] = { schema: { type: 'string', description: spec.eventStream.description } };
+    if (spec.eventStream)
+      content['text/event-stream'] = { schema: { type: 'string', description: spec.eventStream.description } };
     const headers = Object.fromEntries((spec.headers ?? []).map((h) => [h, HEADERS[h]]));
     result[status] = { description: spec.description, ...(spec.headers ? { headers } : {}), content };
   }
   const problem = { 'application/problem+json': { schema: out.convert(ProblemSchema) } };
   for (const status of problemStatuses(op)) {
-    const headers = status === 401 ? { 'WWW-Authenticate': HEADERS['WWW-Authenticate'] } : status === 429 || status === 503 ? { 'Retry-After': HEADERS['Retry-After'] } : undefined;
-    result[String(status)] = { description: op.errorNotes?.[status] ?? GENERIC[status] ?? 'Problem', ...(headers ? { headers } : {}), content: problem };
+    const headers =
+      status === 401
+        ? { 'WWW-Authenticate': HEADERS['WWW-Authenticate'] }
+        : status === 429 || status === 503
+          ? { 'Retry-After': HEADERS['Retry-After'] }
+          : undefined;
+    result[String(status)] = {
+      description: op.errorNotes?.[status] ?? GENERIC[status] ?? 'Problem',
+      ...(headers ? { headers } : {}),
+      content: problem,
+    };
   }
   return result;
 }
@@ -196,7 +235,8 @@ export function openApiDocument(tasks: TaskRegistry): Json {
   }
   const schemas: Record<string, Json> = { ...out.components };
   for (const [name, s] of Object.entries(requests.components)) {
-    if (schemas[name] && JSON.stringify(schemas[name]) !== JSON.stringify(s)) throw new Error(`request and response schemas both named ${name} differ`);
+    if (schemas[name] && JSON.stringify(schemas[name]) !== JSON.stringify(s))
+      throw new Error(`request and response schemas both named ${name} differ`);
     schemas[name] = s;
   }
   return {
@@ -215,7 +255,9 @@ export function openApiDocument(tasks: TaskRegistry): Json {
     tags: ['Jobs', 'Runs', 'Batches', 'Sources and files', 'Admin', 'Operations'].map((name) => ({ name })),
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' },
+      },
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
     },
   };

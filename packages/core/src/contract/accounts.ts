@@ -13,7 +13,9 @@ export const OrganizationSchema = z
   })
   .meta({ id: 'Organization' });
 
-export const UserSchema = z.strictObject({ id: idOf('user'), organization_id: idOf('org'), name: z.string(), created_at: timestamp }).meta({ id: 'User' });
+export const UserSchema = z
+  .strictObject({ id: idOf('user'), organization_id: idOf('org'), name: z.string(), created_at: timestamp })
+  .meta({ id: 'User' });
 
 const apiKeyFields = {
   id: idOf('key'),

@@ -10,7 +10,10 @@ export const BatchItemSchema = z
     id: idOf('batch_item'),
     custom_id: z.string(),
     status: z.enum(ITEM_STATUSES),
-    result: jsonValue.meta({ description: 'The provider\'s result object for the item (for Anthropic: {"type": "succeeded", "message": {...}} and the like), else null' }),
+    result: jsonValue.meta({
+      description:
+        'The provider\'s result object for the item (for Anthropic: {"type": "succeeded", "message": {...}} and the like), else null',
+    }),
     error: jsonValue.meta({ description: 'The error of an errored item, else null' }),
     updated_at: timestamp,
   })

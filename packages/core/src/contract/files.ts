@@ -2,9 +2,18 @@ import { z } from 'zod';
 import { FILE_STATUSES } from '../file-status';
 import { idOf, timestamp } from './common';
 
-export const UPLOAD_MIME_TYPES = ['text/plain', 'text/markdown', 'application/json', 'text/csv', 'text/html', 'application/pdf'] as const;
+export const UPLOAD_MIME_TYPES = [
+  'text/plain',
+  'text/markdown',
+  'application/json',
+  'text/csv',
+  'text/html',
+  'application/pdf',
+] as const;
 
-export const SourceSchema = z.strictObject({ id: idOf('source'), name: z.string(), created_at: timestamp }).meta({ id: 'Source' });
+export const SourceSchema = z
+  .strictObject({ id: idOf('source'), name: z.string(), created_at: timestamp })
+  .meta({ id: 'Source' });
 
 export const FileSchema = z
   .strictObject({
@@ -23,4 +32,6 @@ export const FileSchema = z
   })
   .meta({ id: 'File' });
 
-export const ChunkSchema = z.strictObject({ index: z.number().int().min(0), text: z.string(), embedding_dims: z.number().int().min(0) }).meta({ id: 'Chunk' });
+export const ChunkSchema = z
+  .strictObject({ index: z.number().int().min(0), text: z.string(), embedding_dims: z.number().int().min(0) })
+  .meta({ id: 'Chunk' });

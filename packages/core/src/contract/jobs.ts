@@ -3,10 +3,16 @@ import { JOB_STATUSES } from '../status';
 import { JOB_TYPES } from '../schemas';
 import { idOf, jsonObject, jsonValue, nullableTimestamp, timestamp } from './common';
 
-export const JobStatusSchema = z.enum(JOB_STATUSES).meta({ id: 'JobStatus', description: 'See the state machine in SPEC.md' });
-export const JobTypeSchema = z.enum(JOB_TYPES).meta({ id: 'JobType', description: '`run`: an LLM run with steps and messages; `batch`: an LLM batch' });
+export const JobStatusSchema = z
+  .enum(JOB_STATUSES)
+  .meta({ id: 'JobStatus', description: 'See the state machine in SPEC.md' });
+export const JobTypeSchema = z
+  .enum(JOB_TYPES)
+  .meta({ id: 'JobType', description: '`run`: an LLM run with steps and messages; `batch`: an LLM batch' });
 
-export const JobErrorSchema = z.strictObject({ message: z.string(), code: z.string() }).meta({ id: 'JobError', description: 'The last failure' });
+export const JobErrorSchema = z
+  .strictObject({ message: z.string(), code: z.string() })
+  .meta({ id: 'JobError', description: 'The last failure' });
 export const JobProgressSchema = z
   .strictObject({ percent: z.number(), message: z.string().nullable() })
   .meta({ id: 'JobProgress', description: 'The last progress the task reported' });
@@ -16,21 +22,37 @@ export const JobSchema = z
   .strictObject({
     id: idOf('job'),
     job_type: JobTypeSchema,
-    task: z.string().meta({ description: 'The task handler: noop, sleep, http.request, anthropic.message, llm.batch, file.process, ...' }),
+    task: z
+      .string()
+      .meta({
+        description: 'The task handler: noop, sleep, http.request, anthropic.message, llm.batch, file.process, ...',
+      }),
     status: JobStatusSchema,
-    stop_reason: z.string().nullable().meta({ description: 'end_turn, max_steps, max_tokens_exceeded, error, llm_api_error, cancelled, timeout, ...' }),
+    stop_reason: z
+      .string()
+      .nullable()
+      .meta({ description: 'end_turn, max_steps, max_tokens_exceeded, error, llm_api_error, cancelled, timeout, ...' }),
     background: z.boolean(),
     input: jsonObject.meta({
-      description: 'The task input as validated, defaults applied. In lists, one larger than 16 KiB is replaced by {"truncated": true, "bytes": n}',
+      description:
+        'The task input as validated, defaults applied. In lists, one larger than 16 KiB is replaced by {"truncated": true, "bytes": n}',
     }),
-    result: jsonValue.meta({ description: 'The task result once completed, else null (lists truncate it as they do input)' }),
+    result: jsonValue.meta({
+      description: 'The task result once completed, else null (lists truncate it as they do input)',
+    }),
     error: JobErrorSchema.nullable(),
     progress: JobProgressSchema.nullable(),
     metadata: jsonObject.meta({ description: "The caller's, free-form (at most 16 KiB)" }),
     agent_id: z.string().nullable(),
     user_id: idOf('user'),
     organization_id: idOf('org'),
-    priority: z.number().int().min(1).max(100).nullable().meta({ description: 'Lower runs first; null = normal, ranked as 50' }),
+    priority: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .nullable()
+      .meta({ description: 'Lower runs first; null = normal, ranked as 50' }),
     attempts: z.number().int().min(0),
     max_attempts: z.number().int().min(1),
     backoff_ms: z.number().int().min(1),

@@ -30,9 +30,19 @@ export const SchedulerStatusSchema = z
     leader: z.boolean().meta({ description: 'Some process holds the leader lock' }),
     leader_id: z.string().nullable(),
     lock_ttl_ms: z.number().int().min(1),
-    lock_expires_in_ms: z.number().int().min(0).nullable().meta({ description: "How long the holder's lock has left; null when nobody leads" }),
+    lock_expires_in_ms: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .meta({ description: "How long the holder's lock has left; null when nobody leads" }),
     repeatable_jobs: z.array(
-      z.strictObject({ name: z.string(), every_ms: z.number().int().nullable(), next_run_at: nullableTimestamp, last_success_at: nullableTimestamp }),
+      z.strictObject({
+        name: z.string(),
+        every_ms: z.number().int().nullable(),
+        next_run_at: nullableTimestamp,
+        last_success_at: nullableTimestamp,
+      }),
     ),
     last_poll: PollSummarySchema.nullable(),
     last_runs: z

@@ -2,7 +2,11 @@ import { z } from 'zod';
 
 export const FieldErrorSchema = z
   .strictObject({
-    path: z.string().meta({ description: 'The offending field, dotted for nested ones (`jobs.3.input.ms`); empty for the body as a whole' }),
+    path: z
+      .string()
+      .meta({
+        description: 'The offending field, dotted for nested ones (`jobs.3.input.ms`); empty for the body as a whole',
+      }),
     message: z.string(),
   })
   .meta({ id: 'FieldError' });

@@ -11,7 +11,10 @@ export const StepSchema = z
     stop_reason: z.string().nullable(),
     usage: z
       .looseObject({ input_tokens: z.number().int().min(0), output_tokens: z.number().int().min(0) })
-      .meta({ description: "The provider's usage object: input_tokens and output_tokens, and whatever else the provider reports" }),
+      .meta({
+        description:
+          "The provider's usage object: input_tokens and output_tokens, and whatever else the provider reports",
+      }),
     ttft_ns: z.number().int().nullable(),
     duration_ns: z.number().int().nullable(),
     created_at: timestamp,
