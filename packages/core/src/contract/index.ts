@@ -1,4 +1,4 @@
-export * from './common';
+export { idOf } from './common';
 export * from './problem';
 export * from './jobs';
 export * from './accounts';
