@@ -8,7 +8,7 @@ import { idPattern, type IdPrefix } from '../ids';
  */
 export const timestamp = z.iso
   .datetime({ precision: 3 })
-  .meta({ description: 'ISO 8601 in UTC, millisecond precision, e.g. 2026-11-22T10:00:00.000Z' });
+  .meta({ id: 'Timestamp', description: 'ISO 8601 in UTC, millisecond precision, e.g. 2026-11-22T10:00:00.000Z' });
 export const nullableTimestamp = timestamp.nullable();
 
 export const idOf = (prefix: IdPrefix) =>
