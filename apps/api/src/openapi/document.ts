@@ -18,7 +18,8 @@ export function problemStatuses(op: OperationSpec): number[] {
   if (op.pathParams) [400, 404].forEach((c) => codes.add(c));
   if (op.query) codes.add(400);
   if (op.body) [400, 413, 415].forEach((c) => codes.add(c));
-  if (op.access === 'metrics') [429, 503].forEach((c) => codes.delete(c));
+  // /metrics is outside /api, so not rate limited; its key check still needs PostgreSQL (503).
+  if (op.access === 'metrics') codes.delete(429);
   for (const c of op.noErrors ?? []) codes.delete(c);
   for (const c of Object.keys(op.responses).map(Number)) codes.delete(c);
   return [...codes].sort((a, b) => a - b);
