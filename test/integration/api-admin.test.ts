@@ -11,7 +11,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 describe('admin routes: organizations, users, API keys', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ checkContract: true });
   });
   afterAll(async () => {
     await stack.stop();
@@ -130,7 +130,7 @@ describe('admin routes: organizations, users, API keys', () => {
 describe('GET /metrics with METRICS_PUBLIC=true', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack({ env: { METRICS_PUBLIC: 'true' } });
+    stack = await startStack({ env: { METRICS_PUBLIC: 'true' }, checkContract: true });
   });
   afterAll(async () => {
     await stack.stop();

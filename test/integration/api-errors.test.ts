@@ -30,7 +30,7 @@ describe('API errors and access rules', () => {
     expectStatus<Job>(await stack.request('POST', '/api/jobs', { task: 'noop', ...body }, key), 201);
 
   beforeAll(async () => {
-    stack = await startStack({ env: { MAX_BODY_BYTES: '32768' } });
+    stack = await startStack({ env: { MAX_BODY_BYTES: '32768' }, checkContract: true });
     a = await createTenant(stack, 'tenant-a');
     b = await createTenant(stack, 'tenant-b');
   });

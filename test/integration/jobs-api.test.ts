@@ -12,7 +12,7 @@ interface Job {
 describe('jobs API with a worker', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack({ worker: true });
+    stack = await startStack({ worker: true, checkContract: true });
   });
   afterAll(async () => {
     await stack.stop();

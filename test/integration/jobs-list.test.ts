@@ -36,7 +36,7 @@ describe('GET /api/jobs: keyset pagination and filters', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ checkContract: true });
     t = await createTenant(stack, 'paging');
     ten = [];
     for (let i = 0; i < 10; i++) {

@@ -2,6 +2,7 @@ import { createApiProcess, type ApiProcess } from '../../apps/api/src/api-proces
 import { createWorkerProcess, type WorkerProcess } from '../../apps/worker/src/worker-process';
 import { loadSettings, type Settings } from '../../packages/core/src';
 import { createTestDatabase, type TestDatabase } from './database';
+import { checkContract } from './contract';
 import { REDIS_URL } from './env';
 import { deleteKeysWithPrefix, testPrefix } from './redis';
 
@@ -23,7 +24,8 @@ export interface TestStack {
  * An API (in this process, on a free port) and optionally a worker, on a private database and Redis
  * prefix. `stop` closes every connection and removes the database and keys.
  */
-export async function startStack(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+/** `checkContract`: every answer to `request` is checked against the OpenAPI document (test/support/contract.ts). */
+export async function startStack(opts: { worker?: boolean; env?: Record<string, string>; checkContract?: boolean } = {}): Promise<TestStack> {
   const database = await createTestDatabase();
   const prefix = testPrefix();
   const settings = loadSettings({
@@ -55,7 +57,9 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: parseBody(text), headers: res.headers };
+    const answer = { status: res.status, body: parseBody(text), headers: res.headers };
+    if (opts.checkContract) checkContract(method, path, answer);
+    return answer;
   };
   return {
     url,

@@ -8,7 +8,8 @@ import { jsonDepthLimit } from './middleware/json-depth';
 import { httpMetrics } from './middleware/http-metrics';
 import { notFoundHandler, problemHandler } from './middleware/problem';
 import { requestContext, resumeRequestContext } from './middleware/request-context';
-import { docsPage, openApiDocument } from './openapi';
+import { openApiDocument } from './openapi/document';
+import { DOCUMENT_PATH, docsRoutes } from './openapi/docs-ui';
 import { RouteTable } from './route-table';
 import { mountBullBoard } from './board/mount-board';
 import { QueueDepths } from './metrics/queue-depths';
@@ -22,7 +23,6 @@ import { jobRoutes } from './routes/jobs';
 import { bulkJobRoutes } from './routes/jobs-bulk';
 import { operationsRoutes } from './routes/operations';
 import { runRoutes } from './routes/runs';
-import { publicUrl } from '@jobs/core';
 
 /** Builds the Express app from its dependencies; listening is the caller's business. */
 export function createApp(deps: AppDeps): { app: Express; commands: JobCommands; routes: RouteTable; close: () => Promise<void> } {
@@ -43,15 +43,15 @@ export function createApp(deps: AppDeps): { app: Express; commands: JobCommands;
   app.use(resumeRequestContext());
   app.use(jsonDepthLimit(deps.settings.MAX_JSON_DEPTH));
 
-  const doc = openApiDocument(publicUrl(deps.settings));
-  table.add(app as unknown as express.Router, 'get', '/api/openapi.json', (_req, res) => res.json(doc));
-  table.add(app as unknown as express.Router, 'get', '/docs', (_req, res) => res.type('html').send(docsPage(doc)));
+  const doc = openApiDocument(deps.tasks);
+  table.add(app as unknown as express.Router, 'get', DOCUMENT_PATH, (_req, res) => res.json(doc));
+  app.use(docsRoutes(table));
   const queues = openServiceQueues(deps.redis, deps.settings.QUEUE_PREFIX);
   app.use(operationsRoutes(deps, table, new QueueDepths(queues.list)));
   mountBullBoard(app, deps, table, queues.list);
 
   const auth = authenticate(deps.accounts);
-  app.use('/api', (req, res, next) => (req.path.startsWith('/health') || req.path === '/openapi.json' ? next() : auth(req, res, next)));
+  app.use('/api', (req, res, next) => (req.path.startsWith('/health') || `/api${req.path}` === DOCUMENT_PATH ? next() : auth(req, res, next)));
   app.use('/api', rateLimit({ redis: deps.redis, perSecond: deps.settings.RATE_LIMIT_PER_SECOND, prefix: deps.settings.QUEUE_PREFIX, logger: deps.logger }));
   app.use(bulkJobRoutes(deps, table));
   app.use(jobRoutes(deps, commands, table));

@@ -11,6 +11,9 @@ export function newId(prefix: IdPrefix): string {
 
 const patterns = new Map<IdPrefix, RegExp>(ID_PREFIXES.map((p) => [p, new RegExp(`^${p}-${UUID4}$`)]));
 
+/** The whole-string pattern of an id of this prefix (the same one `isId` tests). */
+export const idPattern = (prefix: IdPrefix): RegExp => patterns.get(prefix)!;
+
 export function isId(prefix: IdPrefix, value: string): boolean {
   return patterns.get(prefix)!.test(value);
 }

@@ -11,3 +11,4 @@ export * from './dependency-errors';
 export * from './attempt-budget';
 export * from './file-status';
 export * from './runs';
+export * from './contract';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { JobStatus } from './status';
-import { isId, type IdPrefix } from './ids';
+import { JOB_STATUSES } from './status';
+import { idPattern, isId, type IdPrefix } from './ids';
 import { findString } from './json-depth';
 
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -14,7 +15,7 @@ const idSchemas = new Map<IdPrefix, z.ZodString>();
 export const idSchema = (prefix: IdPrefix): z.ZodString => {
   let schema = idSchemas.get(prefix);
   if (!schema) {
-    schema = z.string().refine((v) => isId(prefix, v), { message: `must be an id of the form ${prefix}-<uuid4>` });
+    schema = z.string().regex(idPattern(prefix), { message: `must be an id of the form ${prefix}-<uuid4>` });
     idSchemas.set(prefix, schema);
   }
   return schema;

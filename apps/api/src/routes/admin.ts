@@ -6,7 +6,7 @@ import { parse, pathId } from '../middleware/validate';
 import type { RouteTable } from '../route-table';
 import { z } from 'zod';
 
-const listKeysQuery = z.object({ organization_id: idSchema('org').optional() });
+export const listKeysQuerySchema = z.object({ organization_id: idSchema('org').optional() });
 
 /** Organizations, users and API keys. Admins act within their organization; operators anywhere. */
 export function adminRoutes(deps: AppDeps, table: RouteTable): Router {
@@ -35,7 +35,7 @@ export function adminRoutes(deps: AppDeps, table: RouteTable): Router {
     res.status(201).json(await deps.accounts.createApiKey(actor, body.user_id, body.role));
   });
   table.add(r, 'get', '/api/admin/api-keys', admin, async (req: Request, res: Response) => {
-    const q = parse(listKeysQuery, req.query);
+    const q = parse(listKeysQuerySchema, req.query);
     res.json(await deps.accounts.listApiKeys(actorOf(req), q.organization_id));
   });
   table.add(r, 'delete', '/api/admin/api-keys/:id', admin, async (req: Request, res: Response) => {
