@@ -17,6 +17,7 @@ import { batchRoutes } from './routes/batches';
 import { schedulerAdminRoutes } from './routes/scheduler-admin';
 import { sourceRoutes } from './routes/sources';
 import { callbackRoutes } from './routes/callbacks';
+import { callbackLogRoutes } from './routes/callback-log';
 import { jobRoutes } from './routes/jobs';
 import { operationsRoutes } from './routes/operations';
 import { runRoutes } from './routes/runs';
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps): { app: Express; service: JobCommands; 
   app.use(batchRoutes(deps, service, table));
   app.use(schedulerAdminRoutes(deps, table));
   app.use(callbackRoutes(deps, table));
+  app.use(callbackLogRoutes(deps, table));
   app.use(sourceRoutes(deps, service, table));
 
   app.use(notFoundHandler(table.entries));
