@@ -52,7 +52,9 @@ export class JobRetentionStore {
 
   /** Deletes at most `limit` jobs completed before `cutoff`, with everything that hangs off them. */
   async deleteBatch(cutoff: Date, limit: number): Promise<RetentionBatch> {
-    const [row] = await rawRows<RetentionBatch & Record<string, unknown>>(this.db, DELETE_BATCH_SQL, [cutoff, limit], { prepare: true });
+    const [row] = await rawRows<RetentionBatch & Record<string, unknown>>(this.db, DELETE_BATCH_SQL, [cutoff, limit], {
+      prepare: true,
+    });
     return row!;
   }
 }

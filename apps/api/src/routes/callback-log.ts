@@ -39,7 +39,11 @@ export function callbackLogRoutes(deps: AppDeps, table: RouteTable): Router {
     if (!deps.callbacks) throw new DependencyDownError('the callback queue');
     const series = await attempts.reopenUndelivered({ organizationId, since: new Date(body.since) });
     await enqueueAll(deps.callbacks.queue, series);
-    deps.logger.info('callback redelivery requested', { organization_id: organizationId, since: body.since, series: series.length });
+    deps.logger.info('callback redelivery requested', {
+      organization_id: organizationId,
+      since: body.since,
+      series: series.length,
+    });
     res.status(202).json({ series: series.length });
   });
   return r;

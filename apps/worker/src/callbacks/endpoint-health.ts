@@ -49,7 +49,12 @@ export class EndpointHealth {
     let victim: [string, HostState] | undefined;
     for (const entry of this.hosts) {
       const [, s] = entry;
-      if (!victim || s.failures < victim[1].failures || (s.failures === victim[1].failures && s.touched < victim[1].touched)) victim = entry;
+      if (
+        !victim ||
+        s.failures < victim[1].failures ||
+        (s.failures === victim[1].failures && s.touched < victim[1].touched)
+      )
+        victim = entry;
     }
     if (!victim) return;
     this.hosts.delete(victim[0]);

@@ -95,7 +95,7 @@ function describeStatus(status: number, body: string, location: string | undefin
 
 /** A receiver's bytes as text PostgreSQL accepts: NUL characters are dropped (a text column refuses them). */
 function textOf(bytes: Buffer): string {
-  return bytes.toString('utf8').replace(/\u0000/g, '');
+  return bytes.toString('utf8').replaceAll('\u0000', '');
 }
 
 /** Reads at most `cap` bytes, then drops the connection's remaining body. */

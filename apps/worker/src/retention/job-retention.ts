@@ -16,14 +16,27 @@ export interface JobRetentionOptions {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
-const DELETED_TABLES = ['jobs', 'job_events', 'callback_deliveries', 'callback_attempts', 'steps', 'messages', 'llm_batch_jobs', 'llm_batch_items'] as const;
+const DELETED_TABLES = [
+  'jobs',
+  'job_events',
+  'callback_deliveries',
+  'callback_attempts',
+  'steps',
+  'messages',
+  'llm_batch_jobs',
+  'llm_batch_items',
+] as const;
 
 /**
  * Retention (SPEC F13), run as a step of the reconciler sweep: deletes terminal jobs older than
  * JOB_RETENTION_DAYS in bounded batches until a batch comes back short (or the per-run bound is hit).
  * Returns the number of jobs deleted. Safe in several processes at once: batches skip locked rows.
  */
-export async function runJobRetention(store: JobRetentionStore, logger: Logger, opts: JobRetentionOptions): Promise<number> {
+export async function runJobRetention(
+  store: JobRetentionStore,
+  logger: Logger,
+  opts: JobRetentionOptions,
+): Promise<number> {
   if (opts.retentionDays <= 0) return 0;
   const maxBatches = opts.maxBatchesPerRun ?? 50;
   const pauseMs = opts.pauseMs ?? 20;
@@ -38,7 +51,12 @@ export async function runJobRetention(store: JobRetentionStore, logger: Logger, 
     if (removed.jobs < opts.batchSize || batch >= maxBatches) break;
     await new Promise((r) => setTimeout(r, pauseMs));
   }
-  if (jobs > 0) logger.info('retention deleted old terminal jobs', { jobs, files_unlinked: filesUnlinked, cutoff: cutoff.toISOString() });
+  if (jobs > 0)
+    logger.info('retention deleted old terminal jobs', {
+      jobs,
+      files_unlinked: filesUnlinked,
+      cutoff: cutoff.toISOString(),
+    });
   return jobs;
 }
 
