@@ -3,6 +3,7 @@ import { runJobRetention } from '../../apps/worker/src/retention/job-retention';
 import { JobRetentionStore, createDb, type Db } from '../../packages/db/src';
 import { createLogger, retentionRowsDeleted } from '../../packages/observability/src';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startStack } from '../support/stack';
 
 jest.setTimeout(60_000);
 
@@ -182,5 +183,39 @@ describe('job retention (SPEC F13)', () => {
     expect(await runJobRetention(spy, logger, { retentionDays: 30, batchSize: 3, pauseMs: 0 })).toBe(1);
     expect(sizes).toEqual([1]);
     expect(await deletedCount('jobs')).toBe(7);
+  });
+});
+
+describe('job retention in the worker', () => {
+  it('runs as a step of the reconciler sweep with JOB_RETENTION_DAYS', async () => {
+    const stack = await startStack({ worker: true, env: { JOB_RETENTION_DAYS: '7', SWEEP_INTERVAL_MS: '600000' } });
+    try {
+      const db = stack.api.deps.db;
+      const [org] = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM organizations LIMIT 1`);
+      const old = `job-${randomUUID()}`;
+      const recent = `job-${randomUUID()}`;
+      for (const [id, days] of [
+        [old, 8],
+        [recent, 6],
+      ] as const) {
+        await db.$executeRawUnsafe(
+          `INSERT INTO jobs (id, organization_id, user_id, task, status, created_at, updated_at, completed_at)
+           VALUES ($1, $2, 'user-x', 'noop', 'completed', now() - make_interval(days => $3), now() - make_interval(days => $3), now() - make_interval(days => $3))`,
+          id,
+          org!.id,
+          days,
+        );
+      }
+      const report = await stack.worker!.reconciler.sweepOnce();
+      // The leader's own first sweep may have run the step just before this one did.
+      expect(report.extra['retention']).toBeGreaterThanOrEqual(0);
+      const left = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM jobs WHERE id = ANY($1::text[])`, [
+        old,
+        recent,
+      ]);
+      expect(left.map((r) => r.id)).toEqual([recent]);
+    } finally {
+      await stack.stop();
+    }
   });
 });
