@@ -1,18 +1,8 @@
 import type { Db } from './client';
 import type { DeliveryRow } from './callback-store';
 
-/** One row of the attempt log as the API shows it (`GET /api/jobs/{id}/callback/attempts`). */
-export interface ApiCallbackAttempt {
-  webhook_id: string;
-  attempt: number;
-  at: string;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  response_excerpt: string | null;
-}
-
-interface AttemptRow {
+/** One row of the attempt log (`callback_attempts`). */
+export interface CallbackAttemptRow {
   webhook_id: string;
   attempt: number;
   at: Date;
@@ -39,13 +29,12 @@ export class CallbackAttemptsStore {
   constructor(private readonly db: Db) {}
 
   /** Every attempt of every series of the job, oldest first. The caller has checked the job is visible. */
-  async forJob(jobId: string): Promise<ApiCallbackAttempt[]> {
-    const rows = await this.db.$queryRawUnsafe<AttemptRow[]>(
+  async forJob(jobId: string): Promise<CallbackAttemptRow[]> {
+    return this.db.$queryRawUnsafe<CallbackAttemptRow[]>(
       `SELECT webhook_id, attempt, at, status_code, error, duration_ms, response_excerpt FROM callback_attempts
        WHERE job_id = $1 ORDER BY at, webhook_id, attempt`,
       jobId,
     );
-    return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
   }
 
   /**

@@ -5,6 +5,7 @@ import { deliverySnapshot, type CallbackQueue } from '@jobs/queue';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
+import { toApiCallbackAttempt } from '../presenters/callback-attempt';
 import { parse, pathId } from '../middleware/validate';
 import type { RouteTable } from '../route-table';
 
@@ -27,7 +28,7 @@ export function callbackLogRoutes(deps: AppDeps, table: RouteTable): Router {
   table.add(r, 'get', '/api/jobs/:id/callback/attempts', async (req: Request, res: Response) => {
     // Another organization's job is a 404 here exactly as on GET /api/jobs/{id}.
     const job = await deps.jobs.get(actorOf(req), pathId('job', req.params['id']));
-    res.json(await attempts.forJob(job.id));
+    res.json((await attempts.forJob(job.id)).map(toApiCallbackAttempt));
   });
 
   table.add(r, 'post', '/api/admin/callbacks/redeliver', requireRole('admin'), async (req: Request, res: Response) => {
