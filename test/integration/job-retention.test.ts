@@ -157,6 +157,30 @@ describe('job retention (SPEC F13)', () => {
     expect((await leftOf(unqueued)).jobs).toBe(1);
   });
 
+  it('deletes old ended series left behind by deleted jobs, with their attempts', async () => {
+    const [oldEnded, oldFailed, oldQueued, recentEnded] = await Promise.all([
+      job('completed', 40, 'delivered'),
+      job('failed', 40, 'failed'),
+      job('completed', 40, 'queued'),
+      job('completed', 40, 'delivered'),
+    ]);
+    // Deleted through the API: the job row goes, its series stays (it may still have to be delivered).
+    await sql(`DELETE FROM jobs WHERE id = ANY($1::text[])`, [oldEnded, oldFailed, oldQueued, recentEnded]);
+    await sql(`UPDATE callback_deliveries SET updated_at = now() - interval '40 days' WHERE job_id <> $1`, recentEnded);
+    expect(await runJobRetention(new JobRetentionStore(db), logger, { retentionDays: 30, batchSize: 100 })).toBe(0);
+    const left = await db.$queryRawUnsafe<{ job_id: string; attempts: number }[]>(
+      `SELECT c.job_id, (SELECT count(*)::int FROM callback_attempts a WHERE a.webhook_id = c.webhook_id) AS attempts FROM callback_deliveries c ORDER BY c.job_id`,
+    );
+    expect(left).toEqual(
+      [
+        { job_id: oldQueued, attempts: 2 },
+        { job_id: recentEnded, attempts: 2 },
+      ].sort((a, b) => a.job_id.localeCompare(b.job_id)),
+    );
+    expect(await deletedCount('callback_deliveries')).toBe(2);
+    expect(await deletedCount('callback_attempts')).toBe(4);
+  });
+
   it('does nothing when JOB_RETENTION_DAYS is 0', async () => {
     const id = await job('completed', 4000);
     expect(await runJobRetention(new JobRetentionStore(db), logger, { retentionDays: 0, batchSize: 100 })).toBe(0);
@@ -173,6 +197,7 @@ describe('job retention (SPEC F13)', () => {
         sizes.push(r.jobs);
         return r;
       },
+      deleteOrphanSeries: (cutoff: Date, limit: number) => store.deleteOrphanSeries(cutoff, limit),
     } as unknown as JobRetentionStore;
     expect(
       await runJobRetention(spy, logger, { retentionDays: 30, batchSize: 3, maxBatchesPerRun: 2, pauseMs: 0 }),

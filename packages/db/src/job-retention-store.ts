@@ -46,6 +46,27 @@ const DELETE_BATCH_SQL = `WITH ids AS (
     (SELECT count(*) FROM lb)::int AS llm_batch_jobs, (SELECT count(*) FROM li)::int AS llm_batch_items,
     (SELECT count(*) FROM fl)::int AS files_unlinked`;
 
+/**
+ * Ended series (and their attempts) older than the cutoff whose job is already gone: a job deleted through the
+ * API leaves its series behind on purpose (it must still be delivered), and nothing else would ever remove it.
+ */
+const DELETE_ORPHAN_SERIES_SQL = `WITH s AS (
+    SELECT c.webhook_id FROM callback_deliveries c
+    WHERE c.state IN ('delivered', 'failed') AND c.updated_at < $1
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job_id)
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  ),
+  ca AS (DELETE FROM callback_attempts a USING s WHERE a.webhook_id = s.webhook_id RETURNING 1),
+  cd AS (DELETE FROM callback_deliveries c USING s WHERE c.webhook_id = s.webhook_id RETURNING 1)
+  SELECT (SELECT count(*) FROM cd)::int AS callback_deliveries, (SELECT count(*) FROM ca)::int AS callback_attempts`;
+
+/** Rows one batch of orphaned series removed. */
+export interface OrphanSeriesBatch {
+  callback_deliveries: number;
+  callback_attempts: number;
+}
+
 /** Deletion of old terminal jobs (SPEC F13), one bounded batch per call. */
 export class JobRetentionStore {
   constructor(private readonly db: Db) {}
@@ -55,6 +76,17 @@ export class JobRetentionStore {
     const [row] = await rawRows<RetentionBatch & Record<string, unknown>>(this.db, DELETE_BATCH_SQL, [cutoff, limit], {
       prepare: true,
     });
+    return row!;
+  }
+
+  /** Deletes at most `limit` ended series older than `cutoff` whose job no longer exists, with their attempts. */
+  async deleteOrphanSeries(cutoff: Date, limit: number): Promise<OrphanSeriesBatch> {
+    const [row] = await rawRows<OrphanSeriesBatch & Record<string, unknown>>(
+      this.db,
+      DELETE_ORPHAN_SERIES_SQL,
+      [cutoff, limit],
+      { prepare: true },
+    );
     return row!;
   }
 }

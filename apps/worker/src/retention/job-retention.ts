@@ -1,4 +1,4 @@
-import type { JobRetentionStore, RetentionBatch } from '@jobs/db';
+import type { JobRetentionStore } from '@jobs/db';
 import { retentionRowsDeleted, type Logger } from '@jobs/observability';
 
 export interface JobRetentionOptions {
@@ -29,8 +29,8 @@ const DELETED_TABLES = [
 
 /**
  * Retention (SPEC F13), run as a step of the reconciler sweep: deletes terminal jobs older than
- * JOB_RETENTION_DAYS in bounded batches until a batch comes back short (or the per-run bound is hit).
- * Returns the number of jobs deleted. Safe in several processes at once: batches skip locked rows.
+ * JOB_RETENTION_DAYS in bounded batches until a batch comes back short (or the per-run bound is hit), then
+ * in the same way ended series left behind by jobs deleted through the API. Returns the number of jobs deleted. Safe in several processes at once: batches skip locked rows.
  */
 export async function runJobRetention(
   store: JobRetentionStore,
@@ -38,28 +38,48 @@ export async function runJobRetention(
   opts: JobRetentionOptions,
 ): Promise<number> {
   if (opts.retentionDays <= 0) return 0;
-  const maxBatches = opts.maxBatchesPerRun ?? 50;
-  const pauseMs = opts.pauseMs ?? 20;
+  const bounds = { maxBatches: opts.maxBatchesPerRun ?? 50, pauseMs: opts.pauseMs ?? 20, batchSize: opts.batchSize };
   const cutoff = new Date(Date.now() - opts.retentionDays * DAY_MS);
-  let jobs = 0;
   let filesUnlinked = 0;
-  for (let batch = 1; ; batch++) {
+  const jobs = await inBatches(bounds, async () => {
     const removed = await store.deleteBatch(cutoff, opts.batchSize);
     count(removed);
-    jobs += removed.jobs;
     filesUnlinked += removed.files_unlinked;
-    if (removed.jobs < opts.batchSize || batch >= maxBatches) break;
-    await new Promise((r) => setTimeout(r, pauseMs));
-  }
-  if (jobs > 0)
+    return removed.jobs;
+  });
+  const orphans = await inBatches(bounds, async () => {
+    const removed = await store.deleteOrphanSeries(cutoff, opts.batchSize);
+    count(removed);
+    return removed.callback_deliveries;
+  });
+  if (jobs > 0 || orphans > 0) {
     logger.info('retention deleted old terminal jobs', {
       jobs,
+      orphan_series: orphans,
       files_unlinked: filesUnlinked,
       cutoff: cutoff.toISOString(),
     });
+  }
   return jobs;
 }
 
-function count(batch: RetentionBatch): void {
-  for (const table of DELETED_TABLES) if (batch[table] > 0) retentionRowsDeleted.inc({ table }, batch[table]);
+/** Runs `batch` until it comes back short or `maxBatches` ran, pausing in between; the sum of its counts. */
+async function inBatches(
+  bounds: { maxBatches: number; pauseMs: number; batchSize: number },
+  batch: () => Promise<number>,
+): Promise<number> {
+  let total = 0;
+  for (let n = 1; ; n++) {
+    const done = await batch();
+    total += done;
+    if (done < bounds.batchSize || n >= bounds.maxBatches) return total;
+    await new Promise((r) => setTimeout(r, bounds.pauseMs));
+  }
+}
+
+function count(batch: Partial<Record<(typeof DELETED_TABLES)[number], number>>): void {
+  for (const table of DELETED_TABLES) {
+    const n = batch[table] ?? 0;
+    if (n > 0) retentionRowsDeleted.inc({ table }, n);
+  }
 }
