@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { postCallback } from '../../apps/worker/src/callbacks/post-callback';
+import { RESPONSE_EXCERPT_BYTES, postCallback } from '../../apps/worker/src/callbacks/post-callback';
 import { HostGuard } from '../../packages/outbound/src/host-guard';
 
 /** One attempt against a local server that never stops sending its body. */
@@ -36,7 +36,11 @@ describe('postCallback reads at most CALLBACK_MAX_RESPONSE_BYTES', () => {
 
   it('counts a 2xx as delivered without waiting for an endless body', async () => {
     const started = Date.now();
-    expect(await send('/200')).toEqual({ statusCode: 200, error: null, retryAfterMs: null, refused: false });
+    const r = await send('/200');
+    expect(r).toMatchObject({ statusCode: 200, error: null, retryAfterMs: null, refused: false });
+    // The attempt log keeps a bounded excerpt of the body, whatever its length.
+    expect(r.responseExcerpt).toBe('x'.repeat(RESPONSE_EXCERPT_BYTES));
+    expect(r.durationMs).toBeGreaterThanOrEqual(0);
     expect(Date.now() - started).toBeLessThan(3000);
   });
 

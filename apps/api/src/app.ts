@@ -19,6 +19,7 @@ import { batchRoutes } from './routes/batches';
 import { schedulerAdminRoutes } from './routes/scheduler-admin';
 import { sourceRoutes } from './routes/sources';
 import { callbackRoutes } from './routes/callbacks';
+import { callbackLogRoutes } from './routes/callback-log';
 import { jobRoutes } from './routes/jobs';
 import { bulkJobRoutes } from './routes/jobs-bulk';
 import { operationsRoutes } from './routes/operations';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): { app: Express; commands: JobCommands;
   app.use(batchRoutes(deps, commands, table));
   app.use(schedulerAdminRoutes(deps, table));
   app.use(callbackRoutes(deps, table));
+  app.use(callbackLogRoutes(deps, table));
   app.use(sourceRoutes(deps, commands, table));
 
   app.use(notFoundHandler(table.entries));

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
-import { BatchStore, FileStore, JobStore, ReconcilerStore, createDb, linkFilesToJobs, type Db } from '@jobs/db';
+import { BatchStore, FileStore, JobRetentionStore, JobStore, ReconcilerStore, createDb, linkFilesToJobs, type Db } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, observeQueueWait, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis } from '@jobs/queue';
 import { publishTransitions } from '@jobs/service';
@@ -12,6 +12,7 @@ import { createCallbackDelivery, type CallbackDelivery } from './callbacks/callb
 import { createEmbedder } from './files/create-embedder';
 import { timeOutFiles } from './files/file-timeouts';
 import { JobRunner } from './job-runner';
+import { runJobRetention } from './retention/job-retention';
 import { createScheduler } from './scheduler/create-scheduler';
 import type { Scheduler } from './scheduler/scheduler';
 import { Reconciler } from './reconciler';
@@ -103,6 +104,12 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   reconciler.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
   reconciler.addStep({ name: 'file_timeouts', run: () => timeOutFiles(settings, { files, jobs, bus, queue: sweepQueue, logger: log }) });
   reconciler.addStep({ name: 'llm_batch_expiry', run: () => expireOverdueLlmBatches({ batches, jobs, logger: log, workerId: runner.workerId, ...(anthropic ? { anthropic } : {}) }) });
+  // Last: the other steps repair live work; retention only tidies, and a long backlog is bounded per run.
+  const retention = new JobRetentionStore(db);
+  reconciler.addStep({
+    name: 'retention',
+    run: () => runJobRetention(retention, log, { retentionDays: settings.JOB_RETENTION_DAYS, batchSize: settings.JOB_RETENTION_BATCH_SIZE }),
+  });
   const scheduler = createScheduler({ settings, logger: log, jobs, batches, anthropic, instanceId: runner.workerId, redis, reconciler });
   let startupSweep: Promise<void> = Promise.resolve();
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { JobStatus } from './status';
-import { JOB_STATUSES } from './status';
-import { idPattern, isId, type IdPrefix } from './ids';
+import { idPattern, type IdPrefix } from './ids';
 import { findString } from './json-depth';
 
 export const MAX_METADATA_BYTES = 16 * 1024;

@@ -82,6 +82,10 @@ export const settingsSchema = z.object({
   /** Lost attempts (worker died) re-run beyond max_attempts before the job fails `worker_lost` (SPEC F4). */
   MAX_STALLED_COUNT: int(1, 0, 100),
   SWEEP_INTERVAL_MS: int(30000, 100),
+  /** Terminal jobs older than this many days (by completed_at) are deleted by the sweep (SPEC F13); 0 keeps everything. */
+  JOB_RETENTION_DAYS: int(30, 0, 36500),
+  /** Jobs deleted per retention statement (with everything that hangs off them). */
+  JOB_RETENTION_BATCH_SIZE: int(1000, 1, 100000),
   SHUTDOWN_GRACE_MS: int(30000, 0),
   RATE_LIMIT_PER_SECOND: int(1000, 0),
   METRICS_PUBLIC: bool(false),

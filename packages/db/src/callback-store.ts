@@ -37,6 +37,12 @@ export interface CallbackAttemptRecord {
   /** The series' state after this attempt; `queued` when another attempt follows at `nextAttemptAt`. */
   state?: Exclude<DeliveryState, 'pending'>;
   nextAttemptAt?: Date | null;
+  /** When the attempt started (the attempt log's `at`); the time of the write when absent. */
+  startedAt?: Date;
+  /** How long the exchange took, up to the last byte read. */
+  durationMs?: number;
+  /** The first bytes of the response body (bounded by the sender), for the attempt log. */
+  responseExcerpt?: string | null;
 }
 
 interface AttemptItem {
@@ -68,17 +74,23 @@ const CONTEXT_SQL = `SELECT x.organization_id, o.id IS NOT NULL AS org_exists,
   LEFT JOIN organizations o ON o.id = x.organization_id`;
 
 /**
- * The series row always takes the attempt; the job row only while it still belongs to this series (a retry
- * of the job starts another one, and the old series, still delivered, must not write over its fields).
+ * The series row always takes the attempt, and the attempt log a row numbered by the series' own count; the
+ * job row only while it still belongs to this series (a retry of the job starts another one, and the old
+ * series, still delivered, must not write over its fields). One statement for all three: the path is hot.
  */
 const RECORD_ATTEMPT_SQL = `WITH x AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[])
-      AS x(id, webhook_id, status_code, error, state, next_at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::int[], $9::text[])
+      AS x(id, webhook_id, status_code, error, state, next_at, started_at, duration_ms, excerpt)
   ), d AS (
     UPDATE callback_deliveries c SET attempts = c.attempts + 1, state = COALESCE(x.state, c.state),
       next_attempt_at = COALESCE(x.next_at, c.next_attempt_at), last_attempt_at = now(), last_status_code = x.status_code,
       last_error = x.error, updated_at = now()
     FROM x WHERE c.webhook_id = x.webhook_id
+    RETURNING c.webhook_id, c.job_id, c.attempts
+  ), a AS (
+    INSERT INTO callback_attempts (webhook_id, attempt, job_id, at, status_code, error, duration_ms, response_excerpt)
+    SELECT d.webhook_id, d.attempts, d.job_id, COALESCE(x.started_at, now()), x.status_code, x.error, x.duration_ms, x.excerpt
+    FROM d JOIN x ON x.webhook_id = d.webhook_id
   )
   UPDATE jobs j SET callback_sent_at = now(), callback_status_code = x.status_code, callback_error = x.error,
     callback_attempts = j.callback_attempts + 1
@@ -119,6 +131,9 @@ export class CallbackStore {
             items.map((i) => i.attempt.error),
             items.map((i) => i.attempt.state ?? null),
             items.map((i) => i.attempt.nextAttemptAt ?? null),
+            items.map((i) => i.attempt.startedAt ?? null),
+            items.map((i) => Math.max(0, Math.round(i.attempt.durationMs ?? 0))),
+            items.map((i) => i.attempt.responseExcerpt ?? null),
           ],
           { prepare: true },
         );

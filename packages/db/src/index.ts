@@ -7,6 +7,8 @@ export * from './key-cache';
 export * from './reconciler-store';
 export * from './batch-store';
 export * from './callback-store';
+export * from './callback-attempts-store';
+export * from './job-retention-store';
 export * from './file-store';
 export * from './file-job-link';
 export * from './run-records';

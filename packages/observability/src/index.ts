@@ -8,3 +8,4 @@ export * from './health-file';
 export * from './shutdown';
 export * from './background-errors';
 export * from './redact';
+export * from './operations-metrics';

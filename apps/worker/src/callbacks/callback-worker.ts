@@ -5,6 +5,7 @@ import { callbackDeliveries, type Logger } from '@jobs/observability';
 import { CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';
 import type { HostGuard } from '@jobs/outbound';
 import { callbackBody, webhookHeaders } from './callback-request';
+import { EndpointHealth } from './endpoint-health';
 import { postCallback } from './post-callback';
 import { callbackRetryDelay, classifyAttempt, nextDelay, type AttemptOutcome } from './retry-policy';
 
@@ -25,6 +26,8 @@ export interface CallbackWorkerDeps {
   store: CallbackStore;
   guard: HostGuard;
   logger: Logger;
+  /** Consecutive failures per host (a gauge); one per process when not given. */
+  health?: EndpointHealth;
 }
 
 /** A failed attempt that should be tried again after `delayMs` (read by the queue's backoff strategy). */
@@ -45,11 +48,14 @@ class RetryLater extends Error {
  */
 export class CallbackWorker {
   private worker?: Worker<CallbackJobData, AttemptOutcome | 'stale'>;
+  private readonly health: EndpointHealth;
 
   constructor(
     private readonly deps: CallbackWorkerDeps,
     private readonly opts: CallbackWorkerOptions,
-  ) {}
+  ) {
+    this.health = deps.health ?? new EndpointHealth();
+  }
 
   start(): void {
     const backoffMs = this.opts.backoffMs;
@@ -99,6 +105,7 @@ export class CallbackWorker {
       { timeoutMs: this.opts.timeoutMs, maxResponseBytes: this.opts.maxResponseBytes, guard: this.deps.guard },
     );
     const outcome = classifyAttempt(result, attempt, job.opts.attempts ?? 1);
+    this.health.record(d.callback_url, outcome === 'delivered');
     const delay = outcome === 'retry' ? nextDelay(result.statusCode, result.retryAfterMs, this.opts.backoffMs, attempt) : 0;
     // On the series row always; on the job row only while the job still belongs to this series.
     await record({
@@ -106,6 +113,9 @@ export class CallbackWorker {
       error: result.error,
       state: outcome === 'delivered' ? 'delivered' : outcome === 'retry' ? 'queued' : 'failed',
       nextAttemptAt: outcome === 'retry' ? new Date(Date.now() + delay) : null,
+      startedAt: at,
+      durationMs: result.durationMs,
+      responseExcerpt: result.responseExcerpt,
     });
 
     callbackDeliveries.inc({ outcome });

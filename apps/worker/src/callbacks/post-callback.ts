@@ -24,9 +24,15 @@ export interface PostResult {
   retryAfterMs: number | null;
   /** The guard refused the destination; nothing was sent. */
   refused: boolean;
+  /** From the start of the request to the last byte read (0 when nothing was sent). */
+  durationMs: number;
+  /** The first RESPONSE_EXCERPT_BYTES of the response body; null when no response arrived. */
+  responseExcerpt: string | null;
 }
 
 const ERROR_EXCERPT_CHARS = 200;
+/** How much of a receiver's body the attempt log keeps: enough to read an error page's gist. */
+export const RESPONSE_EXCERPT_BYTES = 1024;
 
 /**
  * One delivery attempt. Redirects are not followed (a 3xx is a failed attempt: following one could lead
@@ -37,8 +43,10 @@ export async function postCallback(req: CallbackRequest, opts: PostOptions): Pro
   try {
     opts.guard.checkLiteral(req.url);
   } catch (err) {
-    return { statusCode: null, error: (err as Error).message, retryAfterMs: null, refused: true };
+    return { statusCode: null, error: (err as Error).message, retryAfterMs: null, refused: true, durationMs: 0, responseExcerpt: null };
   }
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
   try {
@@ -57,16 +65,18 @@ export async function postCallback(req: CallbackRequest, opts: PostOptions): Pro
     });
     const status = res.status;
     // Read (bounded) even on 2xx: a body read to its end leaves the keep-alive socket reusable.
-    const text = await readCapped(res.data, opts.maxResponseBytes);
-    if (status >= 200 && status < 300) return { statusCode: status, error: null, retryAfterMs: null, refused: false };
+    const bytes = await readCapped(res.data, opts.maxResponseBytes);
+    const text = textOf(bytes);
+    const answered = { statusCode: status, refused: false, durationMs: elapsed(), responseExcerpt: textOf(bytes.subarray(0, RESPONSE_EXCERPT_BYTES)) };
+    if (status >= 200 && status < 300) return { ...answered, error: null, retryAfterMs: null };
     const retryAfter = status === 429 || status === 503 ? parseRetryAfter(headerOf(res, 'retry-after')) : null;
-    return { statusCode: status, error: describeStatus(status, text, headerOf(res, 'location')), retryAfterMs: retryAfter, refused: false };
+    return { ...answered, error: describeStatus(status, text, headerOf(res, 'location')), retryAfterMs: retryAfter };
   } catch (err) {
-    if (isOutboundRefused(err)) return { statusCode: null, error: (err as Error).message, retryAfterMs: null, refused: true };
+    if (isOutboundRefused(err)) return { statusCode: null, error: (err as Error).message, retryAfterMs: null, refused: true, durationMs: elapsed(), responseExcerpt: null };
     const code = (err as { code?: unknown }).code;
     const timedOut = controller.signal.aborted || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
     const error = timedOut ? `no response within ${opts.timeoutMs} ms` : `${typeof code === 'string' ? `${code}: ` : ''}${(err as Error).message}`;
-    return { statusCode: null, error, retryAfterMs: null, refused: false };
+    return { statusCode: null, error, retryAfterMs: null, refused: false, durationMs: elapsed(), responseExcerpt: null };
   } finally {
     clearTimeout(timer);
   }
@@ -83,8 +93,13 @@ function describeStatus(status: number, body: string, location: string | undefin
   return `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
 }
 
+/** A receiver's bytes as text PostgreSQL accepts: NUL characters are dropped (a text column refuses them). */
+function textOf(bytes: Buffer): string {
+  return bytes.toString('utf8').replaceAll('\u0000', '');
+}
+
 /** Reads at most `cap` bytes, then drops the connection's remaining body. */
-async function readCapped(stream: Readable, cap: number): Promise<string> {
+async function readCapped(stream: Readable, cap: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -100,5 +115,5 @@ async function readCapped(stream: Readable, cap: number): Promise<string> {
   } finally {
     stream.destroy();
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
