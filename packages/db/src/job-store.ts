@@ -24,6 +24,7 @@ import { rawRows, type Db } from './client';
 import { insertJobRows, type InsertValues } from './job-inserter';
 import { jobListSelect } from './job-list-values';
 import { TransitionWriter } from './transition-writer';
+import { handOffJobs, recordTimings, reportProgress, retryJobs } from './sql';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
 import { listMessages, listSteps, stepOwner, type ApiMessage, type ApiStep, type RunPage } from './run-records';
 import { iso } from './job-row';
@@ -276,7 +277,7 @@ export class JobStore {
     const written = await this.writer.write(id, to, opts);
     if (!written) return null;
     const { job, prev } = written;
-    if (opts.throughPending && prev === 'created') {
+    if (to === 'running' && opts.throughPending && prev === 'created') {
       const queued = { ...job, status: 'pending' as const, event_seq: job.event_seq - 1, attempts: job.attempts - 1 };
       this.emit(queued, 'created', opts.workerId ?? null, 'queued');
       this.emit(job, 'pending', opts.workerId ?? null, opts.reason ?? null);
@@ -318,25 +319,8 @@ export class JobStore {
   /** A new attempt of a failed/cancelled/expired job: back to pending with the outcome fields reset. */
   async retry(actor: Actor, id: string): Promise<JobRow> {
     const job = await this.get(actor, id);
-    const rows = await this.db.$queryRawUnsafe<JobRow[]>(
-      `WITH prev AS (
-         SELECT id, status FROM jobs WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE
-       ), u AS (
-         UPDATE jobs j SET status = 'pending', event_seq = j.event_seq + 1, updated_at = now(), completed_at = NULL,
-           stop_reason = NULL, error = NULL, result = NULL, result_bytes = NULL, progress = NULL, run_at = NULL, callback_pending = false,
-           callback_webhook_id = NULL, callback_sent_at = NULL, callback_status_code = NULL, callback_error = NULL,
-           callback_attempts = 0, completion_owner = NULL
-         FROM prev WHERE j.id = prev.id
-         RETURNING j.*, prev.status AS prev_status
-       ), e AS (
-         INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
-         SELECT id, event_seq, prev_status, 'pending', updated_at, attempts, NULL, 'retry requested' FROM u
-       )
-       SELECT * FROM u`,
-      id,
-      [...RETRYABLE_STATUSES],
-    );
-    const row = rows[0] as (JobRow & { prev_status: JobStatus }) | undefined;
+    const rows = await rawRows<JobRow & { prev_status: JobStatus }>(this.db, retryJobs, [[id], [...RETRYABLE_STATUSES]]);
+    const row = rows[0];
     if (!row) throw new ConflictError(`Job ${id} is ${job.status}; only failed, cancelled or expired jobs can be retried`);
     const { prev_status: prev, ...updated } = row;
     this.emit(updated, prev, null, 'retry requested');
@@ -362,13 +346,7 @@ export class JobStore {
    * the row stays `running`, and the reconciler must not mistake its finished BullMQ job for a lost one.
    */
   async handOff(id: string, attempt: number, owner: string): Promise<boolean> {
-    const n = await this.db.$executeRawUnsafe(
-      `UPDATE jobs SET completion_owner = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running'`,
-      id,
-      attempt,
-      owner,
-    );
-    return n > 0;
+    return (await rawRows(this.db, handOffJobs, [[id], [attempt], [owner]])).length > 0;
   }
 
   /** Status and attempt of several rows in one query (the worker's check of the attempts it runs). */
@@ -379,23 +357,17 @@ export class JobStore {
 
   /** Progress of the running attempt; a stale attempt's report is dropped by the fence. */
   async reportProgress(id: string, attempt: number, progress: JobProgress): Promise<boolean> {
-    const n = await this.db.$executeRawUnsafe(
-      `UPDATE jobs SET progress = $3::jsonb, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running'`,
-      id,
-      attempt,
-      JSON.stringify(progress),
-    );
-    return n > 0;
+    return (await rawRows(this.db, reportProgress, [[id], [attempt], [JSON.stringify(progress)]])).length > 0;
   }
 
   /** The seeds' record_ttft: the running attempt's time to first token (a stale attempt's is dropped by the fence). */
   async recordTtft(id: string, attempt: number, ttftNs: bigint): Promise<void> {
-    await this.recordTiming(id, attempt, { ttftNs });
+    await rawRows(this.db, recordTimings, [[id], [attempt], [ttftNs.toString()], [null]]);
   }
 
   /** The seeds' record_response_duration: the running attempt's total response time. */
   async recordResponseDuration(id: string, attempt: number, durationNs: bigint): Promise<void> {
-    await this.recordTiming(id, attempt, { totalDurationNs: durationNs });
+    await rawRows(this.db, recordTimings, [[id], [attempt], [null], [durationNs.toString()]]);
   }
 
   /** A run of the caller's organization, or a 404 (a job of another type is not a run). */
@@ -422,17 +394,6 @@ export class JobStore {
     const owner = await stepOwner(this.db, stepId);
     if (!owner || !canSeeOrganization(actor, owner.organization_id)) throw new NotFoundError(`Step ${stepId} not found`);
     return listMessages(this.db, owner.job_id, stepId, page);
-  }
-
-  async recordTiming(id: string, attempt: number, timing: { ttftNs?: bigint; totalDurationNs?: bigint }): Promise<void> {
-    await this.db.$executeRawUnsafe(
-      // Only the running attempt's: a cancelled or superseded attempt's late timing is dropped, like its progress.
-      `UPDATE jobs SET ttft_ns = COALESCE($3, ttft_ns), total_duration_ns = COALESCE($4, total_duration_ns) WHERE id = $1 AND attempts = $2 AND status = 'running'`,
-      id,
-      attempt,
-      timing.ttftNs ?? null,
-      timing.totalDurationNs ?? null,
-    );
   }
 
   private emit(job: JobRow, from: JobStatus | null, workerId: string | null, reason: string | null): void {

@@ -50,26 +50,6 @@ export function runRecordJson(run: RunRecord): string {
   });
 }
 
-/**
- * The CTEs the completing transition appends when it carries a run record (`prev.in_run`): the step and its
- * messages are inserted only for rows whose guarded update happened, in the same statement, so a run never has
- * half a step, and a late or cancelled attempt (guard lost) writes none. Message `seq` continues the run's.
- */
-export const RUN_RECORD_CTE = `, st AS (
-      INSERT INTO steps (id, job_id, organization_id, provider, model, stop_reason, input_tokens, output_tokens, usage, ttft_ns, duration_ns, created_at)
-      SELECT r->>'id', u.id, u.organization_id, r->>'provider', r->>'model', r->>'stop_reason', (r->>'input_tokens')::int,
-             (r->>'output_tokens')::int, COALESCE(r->'usage', '{}'::jsonb), (r->>'ttft_ns')::bigint, (r->>'duration_ns')::bigint, u.updated_at
-      FROM u JOIN prev ON prev.id = u.id CROSS JOIN LATERAL (SELECT prev.in_run::jsonb AS r) x
-      WHERE prev.in_run IS NOT NULL
-      RETURNING id, job_id
-    ), ms AS (
-      INSERT INTO messages (id, job_id, step_id, organization_id, seq, role, content, created_at)
-      SELECT m->>'id', u.id, st.id, u.organization_id,
-             (SELECT COALESCE(max(x.seq) + 1, 0) FROM messages x WHERE x.job_id = u.id) + o::int - 1, m->>'role', m->'content', u.updated_at
-      FROM u JOIN prev ON prev.id = u.id JOIN st ON st.job_id = u.id
-      CROSS JOIN LATERAL jsonb_array_elements(prev.in_run::jsonb->'messages') WITH ORDINALITY AS e(m, o)
-    )`;
-
 interface StepRow {
   id: string;
   job_id: string;
