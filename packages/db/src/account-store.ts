@@ -79,18 +79,6 @@ export class AccountStore {
     return toOrg(org);
   }
 
-  /** Secrets that sign callbacks now: the current one, and the previous one during its overlap. */
-  async signingSecrets(organizationId: string): Promise<string[]> {
-    const org = await this.db.organization.findUnique({ where: { id: organizationId } });
-    return org
-      ? activeSigningSecrets({
-          webhook_secret: org.webhookSecret,
-          previous_webhook_secret: org.previousWebhookSecret,
-          previous_secret_expires_at: org.previousSecretExpiresAt,
-        })
-      : [];
-  }
-
   async rotateWebhookSecret(actor: Actor, id: string): Promise<ApiOrganization> {
     const current = await this.getOrganization(actor, id);
     const org = await this.db.organization.update({

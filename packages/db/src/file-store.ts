@@ -97,16 +97,10 @@ export function toApiFile(f: FileRow): ApiFile {
 }
 
 /** Little-endian float32s: the same bytes on every host, whatever its endianness. */
-export function encodeEmbedding(v: Float32Array): Buffer {
+function encodeEmbedding(v: Float32Array): Buffer {
   const b = Buffer.alloc(v.length * 4);
   for (let i = 0; i < v.length; i++) b.writeFloatLE(v[i]!, i * 4);
   return b;
-}
-
-export function decodeEmbedding(b: Buffer): Float32Array {
-  const v = new Float32Array(b.length / 4);
-  for (let i = 0; i < v.length; i++) v[i] = b.readFloatLE(i * 4);
-  return v;
 }
 
 /**
