@@ -129,7 +129,7 @@ export class FileStore {
    */
   async listSources(actor: Actor, query: KeysetQuery & { organization_id?: string | undefined }): Promise<SourceRow[]> {
     const org = query.organization_id && actor.role === 'operator' ? query.organization_id : actor.organizationId;
-    return keysetPage<SourceRow>(this.db, { table: 'sources', select: '*', scope: { organization_id: org }, query, noun: 'source' });
+    return keysetPage<SourceRow>(this.db, { from: 'sources', select: '*', key: ['created_at', 'id'], scope: { organization_id: org }, query, unknownCursor: 'unknown source id' });
   }
 
   /**
@@ -197,7 +197,7 @@ export class FileStore {
   /** The source's files, oldest first unless `order` is desc, paged by keyset like the jobs list. */
   async listFiles(actor: Actor, sourceId: string, query: KeysetQuery): Promise<FileRow[]> {
     await this.getSource(actor, sourceId);
-    return keysetPage<FileRow>(this.db, { table: 'files', select: FILE_COLUMNS, scope: { source_id: sourceId }, query, noun: 'file' });
+    return keysetPage<FileRow>(this.db, { from: 'files', select: FILE_COLUMNS, key: ['created_at', 'id'], scope: { source_id: sourceId }, query, unknownCursor: 'unknown file id' });
   }
 
   async listChunks(actor: Actor, fileId: string): Promise<{ index: number; text: string; embedding_dims: number }[]> {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   ACTIVE_STATUSES,
-  BadRequestError,
   ConflictError,
   NotFoundError,
   RETRYABLE_STATUSES,
@@ -23,6 +22,7 @@ import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
 import { insertJobRows, type InsertValues } from './job-inserter';
 import { jobListSelect } from './job-list-values';
+import { keysetPage, type Bind } from './keyset-page';
 import { TransitionWriter } from './transition-writer';
 import { handOffJobs, recordTimings, reportProgress, retryJobs } from './sql';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
@@ -200,53 +200,34 @@ export class JobStore {
   }
 
   async list(actor: Actor, query: ListJobsQuery, opts: { activeOnly?: boolean } = {}): Promise<JobRow[]> {
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
     const org = query.organization_id && actor.role === 'operator' ? query.organization_id : actor.organizationId;
-    const where = [`organization_id = ${p(org)}`, `job_type = ${p(query.job_type)}`];
     let statuses = query.status;
     if (opts.activeOnly) {
       const active: readonly JobStatus[] = ACTIVE_STATUSES;
       statuses = statuses ? statuses.filter((s) => active.includes(s)) : [...active];
     }
-    if (statuses) where.push(`status = ANY(${p(statuses)}::text[])`);
-    if (query.task) where.push(`task = ${p(query.task)}`);
-    if (query.agent_id) where.push(`agent_id = ${p(query.agent_id)}`);
-    if (query.source_id) where.push(`source_id = ${p(query.source_id)}`);
-    if (query.background !== undefined) where.push(`background = ${p(query.background)}`);
-    if (query.stop_reason) where.push(`stop_reason = ${p(query.stop_reason)}`);
-    if (query.user_id) where.push(`user_id = ${p(query.user_id)}`);
-
-    const desc = query.order === 'desc';
-    // "after" = further along in the chosen order; "before" = nearer the start of it.
-    const cursor = async (id: string) => {
-      const rows = await rawRows<{ created_at: Date; id: string }>(this.db, 'SELECT created_at, id FROM jobs WHERE id = $1 AND organization_id = $2 AND job_type = $3', [
-        id,
-        org,
-        query.job_type,
-      ]);
-      if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: query.after === id ? 'after' : 'before', message: 'unknown job id' }]);
-      return rows[0];
+    const filters = (bind: Bind) => {
+      const where: string[] = [];
+      if (statuses) where.push(`k.status = ANY(${bind(statuses)}::text[])`);
+      if (query.task) where.push(`k.task = ${bind(query.task)}`);
+      if (query.agent_id) where.push(`k.agent_id = ${bind(query.agent_id)}`);
+      if (query.source_id) where.push(`k.source_id = ${bind(query.source_id)}`);
+      if (query.background !== undefined) where.push(`k.background = ${bind(query.background)}`);
+      if (query.stop_reason) where.push(`k.stop_reason = ${bind(query.stop_reason)}`);
+      if (query.user_id) where.push(`k.user_id = ${bind(query.user_id)}`);
+      return where;
     };
-    // The cursor row is read inside the page query (one round trip instead of two); only an empty page
-    // costs the extra lookup that tells an unknown cursor (400) from the end of the list.
-    const cursorRow = (id: string) => `(SELECT c.created_at, c.id FROM jobs c WHERE c.id = ${p(id)} AND c.organization_id = ${p(org)} AND c.job_type = ${p(query.job_type)})`;
-    if (query.after) where.push(`(created_at, id) ${desc ? '<' : '>'} ${cursorRow(query.after)}`);
-    if (query.before) where.push(`(created_at, id) ${desc ? '>' : '<'} ${cursorRow(query.before)}`);
-    // With only "before", the nearest items are read in reverse and flipped back into the chosen order.
-    const reverse = Boolean(query.before && !query.after);
-    const dir = desc !== reverse ? 'DESC' : 'ASC';
     // Through the pg pool: mapping 100 wide rows is where Prisma's raw layer cost most on this route.
     // input and result past 16 KiB are replaced in the query itself, so they never leave Postgres.
-    const rows = await rawRows<JobRow>(this.db, `SELECT ${await this.listSelect()} FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(query.limit)}`, params);
-    if (rows.length === 0) {
-      if (query.after) await cursor(query.after);
-      if (query.before) await cursor(query.before);
-    }
-    return reverse ? rows.reverse() : rows;
+    return keysetPage<JobRow>(this.db, {
+      from: 'jobs',
+      select: await this.listSelect(),
+      key: ['created_at', 'id'],
+      scope: { organization_id: org, job_type: query.job_type },
+      filters,
+      query,
+      unknownCursor: 'unknown job id',
+    });
   }
 
   async events(actor: Actor, id: string, afterSeq = 0): Promise<JobEvent[]> {

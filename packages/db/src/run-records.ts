@@ -1,6 +1,7 @@
-import { BadRequestError, newId, type RunRecord } from '@jobs/core';
+import { newId, type RunRecord } from '@jobs/core';
 import { rawRows, type Db } from './client';
 import { iso } from './job-row';
+import { keysetPage } from './keyset-page';
 
 /** A step of the REST contract (API.md "Runs"). */
 export interface ApiStep {
@@ -101,57 +102,19 @@ export async function stepOwner(db: Db, stepId: string): Promise<{ job_id: strin
 
 /** A run's steps in creation order (or reversed), one keyset page. */
 export async function listSteps(db: Db, runId: string, page: RunPage): Promise<ApiStep[]> {
-  const params: unknown[] = [runId];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const where = ['job_id = $1'];
-  const desc = page.order === 'desc';
-  const cursorRow = (id: string) => `(SELECT c.created_at, c.id FROM steps c WHERE c.id = ${p(id)} AND c.job_id = $1)`;
-  if (page.after) where.push(`(created_at, id) ${desc ? '<' : '>'} ${cursorRow(page.after)}`);
-  if (page.before) where.push(`(created_at, id) ${desc ? '>' : '<'} ${cursorRow(page.before)}`);
-  const reverse = Boolean(page.before && !page.after);
-  const dir = desc !== reverse ? 'DESC' : 'ASC';
-  const rows = await rawRows<StepRow>(db, `SELECT * FROM steps WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(page.limit)}`, params);
-  if (rows.length === 0) await checkCursors(db, 'steps', runId, null, page, 'step');
-  const steps = rows.map(toApiStep);
-  return reverse ? steps.reverse() : steps;
+  const rows = await keysetPage<StepRow>(db, { from: 'steps', select: '*', key: ['created_at', 'id'], scope: { job_id: runId }, query: page, unknownCursor: 'unknown step id in this run' });
+  return rows.map(toApiStep);
 }
 
 /** A run's messages (or one step's) in conversation order (or reversed), one keyset page over `seq`. */
 export async function listMessages(db: Db, runId: string, stepId: string | null, page: RunPage): Promise<ApiMessage[]> {
-  const params: unknown[] = [runId];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const where = ['job_id = $1'];
-  if (stepId) where.push(`step_id = ${p(stepId)}`);
-  const desc = page.order === 'desc';
-  // The cursor's seq is read inside the page query; only an empty page pays the lookup that tells an unknown
-  // cursor (400) from the end of the list.
-  const cursorSeq = (id: string) => `(SELECT c.seq FROM messages c WHERE c.id = ${p(id)} AND c.job_id = $1${stepId ? ' AND c.step_id = $2' : ''})`;
-  if (page.after) where.push(`seq ${desc ? '<' : '>'} ${cursorSeq(page.after)}`);
-  if (page.before) where.push(`seq ${desc ? '>' : '<'} ${cursorSeq(page.before)}`);
-  const reverse = Boolean(page.before && !page.after);
-  const dir = desc !== reverse ? 'DESC' : 'ASC';
-  const rows = await rawRows<MessageRow>(
-    db,
-    `SELECT id, job_id, step_id, role, content, created_at FROM messages WHERE ${where.join(' AND ')} ORDER BY seq ${dir} LIMIT ${p(page.limit)}`,
-    params,
-  );
-  if (rows.length === 0) await checkCursors(db, 'messages', runId, stepId, page, 'message');
-  const messages = rows.map(toApiMessage);
-  return reverse ? messages.reverse() : messages;
-}
-
-async function checkCursors(db: Db, table: 'steps' | 'messages', runId: string, stepId: string | null, page: RunPage, kind: string): Promise<void> {
-  for (const name of ['after', 'before'] as const) {
-    const id = page[name];
-    if (!id) continue;
-    const sql = `SELECT 1 FROM ${table} WHERE id = $1 AND job_id = $2${stepId ? ' AND step_id = $3' : ''}`;
-    const rows = await rawRows(db, sql, stepId ? [id, runId, stepId] : [id, runId]);
-    if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: name, message: `unknown ${kind} id in this ${stepId ? 'step' : 'run'}` }]);
-  }
+  const rows = await keysetPage<MessageRow>(db, {
+    from: 'messages',
+    select: 'id, job_id, step_id, role, content, created_at',
+    key: ['seq'],
+    scope: stepId ? { job_id: runId, step_id: stepId } : { job_id: runId },
+    query: page,
+    unknownCursor: `unknown message id in this ${stepId ? 'step' : 'run'}`,
+  });
+  return rows.map(toApiMessage);
 }
