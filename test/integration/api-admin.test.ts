@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { ApiKeyObject, ApiOrganization } from '../../packages/db/src';
+import type { ApiKeyObject, ApiOrganization } from '../../apps/api/src/presenters/account';
 import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { createTenant, expectStatus } from '../support/tenants';
 

@@ -1,6 +1,5 @@
 import type { Actor, JobStatus } from '@jobs/core';
 import type { Db } from './client';
-import { iso } from './job-row';
 import { keysetPage } from './keyset-page';
 
 export const BATCH_ITEM_STATUSES = ['created', 'submitted', 'succeeded', 'errored', 'canceled', 'expired'] as const;
@@ -65,27 +64,18 @@ export interface ItemResult {
   error: unknown;
 }
 
-export interface ApiBatchItem {
+/** An item of a batch as listed. */
+export interface BatchItemRow {
   id: string;
   custom_id: string;
   status: BatchItemStatus;
   result: unknown;
   error: unknown;
-  updated_at: string;
+  updated_at: Date;
 }
 
-export interface ApiBatchJob {
-  job_id: string;
-  organization_id: string;
-  provider: string;
-  provider_batch_id: string | null;
-  status: JobStatus;
-  processing_status: string;
-  request_counts: Record<string, number> | null;
-  last_polled_at: string | null;
-  last_poll_error: string | null;
-  created_at: string;
-}
+/** A batch with the status and organization of its Job, as the admin list reads it. */
+export type AdminBatchRow = LlmBatchRow & { status: JobStatus; organization_id: string };
 
 export interface ItemPage {
   limit: number;
@@ -289,8 +279,8 @@ export class BatchStore {
   }
 
   /** A page of a batch's items in request order (the caller has already checked access to the Job). */
-  async listItems(jobId: string, page: ItemPage): Promise<ApiBatchItem[]> {
-    const rows = await keysetPage<{ id: string; custom_id: string; status: BatchItemStatus; result: unknown; error: unknown; updated_at: Date }>(this.db, {
+  async listItems(jobId: string, page: ItemPage): Promise<BatchItemRow[]> {
+    return keysetPage<BatchItemRow>(this.db, {
       from: 'llm_batch_items',
       select: 'id, custom_id, status, result, error, updated_at',
       key: ['seq'],
@@ -298,13 +288,12 @@ export class BatchStore {
       query: page,
       unknownCursor: 'unknown item id in this batch',
     });
-    return rows.map((r) => ({ id: r.id, custom_id: r.custom_id, status: r.status, result: r.result, error: r.error, updated_at: iso(r.updated_at)! }));
   }
 
   /** Batches with their polling state, newest first: an admin's organization, or any (or one) for an operator. */
-  async listForAdmin(actor: Actor, opts: { organizationId?: string; limit: number; after?: string }): Promise<ApiBatchJob[]> {
+  async listForAdmin(actor: Actor, opts: { organizationId?: string; limit: number; after?: string }): Promise<AdminBatchRow[]> {
     const org = actor.role === 'operator' ? opts.organizationId : actor.organizationId;
-    const rows = await keysetPage<LlmBatchRow & { status: JobStatus; organization_id: string }>(this.db, {
+    return keysetPage<AdminBatchRow>(this.db, {
       from: '(SELECT b.*, j.status, j.organization_id FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id)',
       select: '*',
       key: ['created_at', 'job_id'],
@@ -315,17 +304,5 @@ export class BatchStore {
       query: { order: 'desc', limit: opts.limit, after: opts.after },
       unknownCursor: 'unknown batch job id',
     });
-    return rows.map((r) => ({
-      job_id: r.job_id,
-      organization_id: r.organization_id,
-      provider: r.provider,
-      provider_batch_id: r.provider_batch_id,
-      status: r.status,
-      processing_status: r.processing_status,
-      request_counts: r.request_counts,
-      last_polled_at: iso(r.last_polled_at),
-      last_poll_error: r.last_poll_error,
-      created_at: iso(r.created_at)!,
-    }));
   }
 }

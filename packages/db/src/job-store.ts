@@ -26,7 +26,7 @@ import { keysetPage, type Bind } from './keyset-page';
 import { TransitionWriter } from './transition-writer';
 import { handOffJobs, recordTimings, reportProgress, retryJobs } from './sql';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
-import { listMessages, listSteps, stepOwner, type ApiMessage, type ApiStep, type RunPage } from './run-records';
+import { listMessages, listSteps, stepOwner, type MessageRow, type RunPage, type StepRow } from './run-records';
 import { iso } from './job-row';
 
 export interface CreateJobInput extends Omit<CreateJobBody, 'wait_ms'> {
@@ -359,19 +359,19 @@ export class JobStore {
   }
 
   /** The seeds' get_run_messages: a run's messages in conversation order, one keyset page. */
-  async getRunMessages(actor: Actor, runId: string, page: RunPage): Promise<ApiMessage[]> {
+  async getRunMessages(actor: Actor, runId: string, page: RunPage): Promise<MessageRow[]> {
     await this.getRun(actor, runId);
     return listMessages(this.db, runId, null, page);
   }
 
   /** The seeds' get_job_steps: a run's steps in creation order, one keyset page. */
-  async getJobSteps(actor: Actor, runId: string, page: RunPage): Promise<ApiStep[]> {
+  async getJobSteps(actor: Actor, runId: string, page: RunPage): Promise<StepRow[]> {
     await this.getRun(actor, runId);
     return listSteps(this.db, runId, page);
   }
 
   /** The seeds' get_step_messages: the messages of one step; another organization's step is a 404. */
-  async getStepMessages(actor: Actor, stepId: string, page: RunPage): Promise<ApiMessage[]> {
+  async getStepMessages(actor: Actor, stepId: string, page: RunPage): Promise<MessageRow[]> {
     const owner = await stepOwner(this.db, stepId);
     if (!owner || !canSeeOrganization(actor, owner.organization_id)) throw new NotFoundError(`Step ${stepId} not found`);
     return listMessages(this.db, owner.job_id, stepId, page);

@@ -24,7 +24,12 @@ export class KeyCache {
   constructor(opts: KeyCacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 5000;
     // ttlResolution 0: every read asks the clock, so an entry is never served on a cached "now" past its TTL.
-    this.entries = new LRUCache<string, Actor>({ max: opts.maxEntries ?? 10_000, ttl: Math.max(this.ttlMs, 1), ttlResolution: 0, perf: wallClock });
+    this.entries = new LRUCache<string, Actor>({
+      max: opts.maxEntries ?? 10_000,
+      ttl: Math.max(this.ttlMs, 1),
+      ttlResolution: 0,
+      perf: wallClock,
+    });
   }
 
   get(keyHash: string): Actor | undefined {

@@ -47,10 +47,12 @@ export async function keysetPage<T extends QueryResultRow>(db: Db, list: KeysetL
     params.push(v);
     return `$${params.length}`;
   };
-  const equalities = (scope: Record<string, unknown>, alias: string) => Object.entries(scope).map(([col, v]) => `${alias}.${col} = ${bind(v)}`);
+  const equalities = (scope: Record<string, unknown>, alias: string) =>
+    Object.entries(scope).map(([col, v]) => `${alias}.${col} = ${bind(v)}`);
   const where = [...equalities(list.scope, 'k'), ...(list.filters?.(bind) ?? [])];
   const desc = query.order === 'desc';
-  const keyOf = (alias: string) => (list.key.length === 1 ? `${alias}.${list.key[0]}` : `(${list.key.map((c) => `${alias}.${c}`).join(', ')})`);
+  const keyOf = (alias: string) =>
+    list.key.length === 1 ? `${alias}.${list.key[0]}` : `(${list.key.map((c) => `${alias}.${c}`).join(', ')})`;
   const cursorRow = (id: string) =>
     `(SELECT ${list.key.map((c) => `c.${c}`).join(', ')} FROM ${list.from} c WHERE ${[`c.${idColumn} = ${bind(id)}`, ...equalities(cursorScope, 'c')].join(' AND ')})`;
   if (query.after) where.push(`${keyOf('k')} ${desc ? '<' : '>'} ${cursorRow(query.after)}`);
@@ -68,12 +70,24 @@ export async function keysetPage<T extends QueryResultRow>(db: Db, list: KeysetL
   return reverse ? rows.reverse() : rows;
 }
 
-async function checkCursors(db: Db, list: KeysetList, idColumn: string, cursorScope: Record<string, unknown>): Promise<void> {
-  for (const [name, id] of [['after', list.query.after], ['before', list.query.before]] as const) {
+async function checkCursors(
+  db: Db,
+  list: KeysetList,
+  idColumn: string,
+  cursorScope: Record<string, unknown>,
+): Promise<void> {
+  for (const [name, id] of [
+    ['after', list.query.after],
+    ['before', list.query.before],
+  ] as const) {
     if (!id) continue;
     const params: unknown[] = [id];
-    const conds = [`c.${idColumn} = $1`, ...Object.entries(cursorScope).map(([col, v]) => `c.${col} = $${params.push(v)}`)];
+    const conds = [
+      `c.${idColumn} = $1`,
+      ...Object.entries(cursorScope).map(([col, v]) => `c.${col} = $${params.push(v)}`),
+    ];
     const found = await rawRows(db, `SELECT 1 FROM ${list.from} c WHERE ${conds.join(' AND ')}`, params);
-    if (found.length === 0) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: name, message: list.unknownCursor }]);
+    if (found.length === 0)
+      throw new BadRequestError(`Unknown cursor ${id}`, [{ path: name, message: list.unknownCursor }]);
   }
 }

@@ -4,7 +4,16 @@ import { rawRows, type Db } from './client';
 import type { JobRow } from './job-row';
 import type { TransitionOptions } from './job-store';
 import { runRecordJson } from './run-records';
-import { cancelJobs, claimJobs, completeJobs, expireJobs, failJobs, requeueJobs, type TransitionColumn, type TransitionStatement } from './sql';
+import {
+  cancelJobs,
+  claimJobs,
+  completeJobs,
+  expireJobs,
+  failJobs,
+  requeueJobs,
+  type TransitionColumn,
+  type TransitionStatement,
+} from './sql';
 
 interface Item {
   id: string;
@@ -68,13 +77,18 @@ export class TransitionWriter {
     const statement = STATEMENTS[to];
     if (!statement) throw new Error(`no statement writes status ${to}`);
     for (const [option, column] of NEEDS_COLUMN) {
-      if (opts[option] !== undefined && !statement.columns.includes(column)) throw new Error(`${statement.name} does not take option ${option}`);
+      if (opts[option] !== undefined && !statement.columns.includes(column))
+        throw new Error(`${statement.name} does not take option ${option}`);
     }
     const from = [...(opts.from ?? allowedSources(to))];
     const key = `${statement.name}|${from.join(',')}`;
     let batcher = this.batchers.get(key);
     if (!batcher) {
-      batcher = new Batcher<Item, Written | null>((items) => this.run(statement, from, items), HOT_PATH_BATCHING, (item) => item.id);
+      batcher = new Batcher<Item, Written | null>(
+        (items) => this.run(statement, from, items),
+        HOT_PATH_BATCHING,
+        (item) => item.id,
+      );
       this.batchers.set(key, batcher);
     }
     return batcher.add({ id, opts });

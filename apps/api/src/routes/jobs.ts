@@ -10,7 +10,7 @@ import {
   type JobStatus,
   type JobType,
 } from '@jobs/core';
-import { toApiJob, type JobEvent, type JobRow } from '@jobs/db';
+import { type JobEvent, type JobRow } from '@jobs/db';
 import type { BusEvent, ProgressMessage } from '@jobs/queue';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
@@ -20,6 +20,7 @@ import { problemOf } from '../middleware/problem';
 import { parse, pathId } from '../middleware/validate';
 import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
+import { toApiJob } from '../presenters/job';
 
 const DEFAULT_WAIT_MS = 30_000;
 const SSE_KEEPALIVE_MS = 15_000;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { createJobBodySchema, fileTimeoutMessage, idSchema, pageLimitSchema } from '@jobs/core';
-import { FileStore, toApiFile, toApiSource } from '@jobs/db';
+import { FileStore } from '@jobs/db';
 import { FILE_PROCESS_TASK } from '@jobs/tasks';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -12,6 +12,7 @@ import { parse, pathId } from '../middleware/validate';
 import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
 import { uploadReceiver } from './upload';
+import { toApiFile, toApiSource } from '../presenters/file';
 
 export const createSourceBodySchema = z.strictObject({ name: z.string().trim().min(1).max(255) });
 /**
