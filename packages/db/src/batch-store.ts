@@ -1,6 +1,6 @@
 import type { Actor, JobStatus } from '@jobs/core';
 import type { Db } from './client';
-import { keysetPage } from './keyset-page';
+import { keysetPage, type KeysetQuery } from './keyset-page';
 
 export const BATCH_ITEM_STATUSES = ['created', 'submitted', 'succeeded', 'errored', 'canceled', 'expired'] as const;
 export type BatchItemStatus = (typeof BATCH_ITEM_STATUSES)[number];
@@ -77,12 +77,8 @@ export interface BatchItemRow {
 /** A batch with the status and organization of its Job, as the admin list reads it. */
 export type AdminBatchRow = LlmBatchRow & { status: JobStatus; organization_id: string };
 
-export interface ItemPage {
-  limit: number;
-  order: 'asc' | 'desc';
-  after?: string;
-  before?: string;
-}
+/** A keyset page of a batch's items: `after`/`before` are item ids. */
+export type ItemPage = KeysetQuery;
 
 /**
  * The llm_batch_jobs / llm_batch_items tables (SPEC F8). Every write the poller makes for many rows is one

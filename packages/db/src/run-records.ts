@@ -1,14 +1,9 @@
 import { newId, type RunRecord } from '@jobs/core';
 import { rawRows, type Db } from './client';
-import { keysetPage } from './keyset-page';
+import { keysetPage, type KeysetQuery } from './keyset-page';
 
 /** A keyset page: `after`/`before` are ids of the listed kind, as in the jobs list. */
-export interface RunPage {
-  order: 'asc' | 'desc';
-  limit: number;
-  after?: string | undefined;
-  before?: string | undefined;
-}
+export type RunPage = KeysetQuery;
 
 /** The run record as the transition statement inserts it: ids minted here, bigints as decimal strings. */
 export function runRecordJson(run: RunRecord): string {
