@@ -1,4 +1,5 @@
-import type { ApiJob as Job, JobEvent as Event } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
+import type { JobEvent as Event } from '../../packages/db/src/job-row';
 import { startWorker, type ServiceProcess } from '../support/processes';
 import { REDIS_URL } from '../support/env';
 import { startStack, type TestStack } from '../support/stack';

@@ -1,6 +1,7 @@
 import { createJobBodySchema } from '../../packages/core/src';
 import { AccountStore, JobStore, createDb } from '../../packages/db/src';
-import type { ApiJob as Job, JobEvent as Event } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
+import type { JobEvent as Event } from '../../packages/db/src/job-row';
 import { deleteKeysWithPrefix } from '../support/redis';
 import { startWorker, type ServiceProcess } from '../support/processes';
 import { REDIS_URL } from '../support/env';

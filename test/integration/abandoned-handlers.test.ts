@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiJob as Job } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
 import { registry } from '../../packages/observability/src';
 import { abortableDelay, defineTask, type Task } from '../../packages/tasks/src';
 import { createWorkerProcess, type WorkerProcess } from '../../apps/worker/src/worker-process';

@@ -3,7 +3,7 @@ import { createWorkerProcess, type WorkerProcess } from '../../apps/worker/src/w
 import { createJobBodySchema } from '../../packages/core/src';
 import { CallbackStore, JobStore, createDb, type Db } from '../../packages/db/src';
 import { enqueueMissingCallbacks } from '../../packages/service/src';
-import type { ApiJob as Job } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
 import { CallbackReceiver, type ReceivedCallback } from '../fakes/callback-receiver';
 import { REDIS_URL } from '../support/env';
 import { deleteKeysWithPrefix } from '../support/redis';

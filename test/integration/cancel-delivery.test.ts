@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JobStore, createDb } from '../../packages/db/src';
-import type { ApiJob as Job } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
 import { Redis } from 'ioredis';
 import { channels } from '../../packages/queue/src';
 import { abortableDelay, defineTask, type Task } from '../../packages/tasks/src';

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { createWorkerProcess, type WorkerProcess } from '../../apps/worker/src/worker-process';
-import type { ApiJob as Job, JobEvent } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
+import type { JobEvent } from '../../packages/db/src/job-row';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 

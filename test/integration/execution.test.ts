@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { PermanentError } from '../../packages/core/src';
 import { defineTask, type Task } from '../../packages/tasks/src';
-import type { ApiJob as Job, JobEvent as Event } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
+import type { JobEvent as Event } from '../../packages/db/src/job-row';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 

@@ -1,4 +1,4 @@
-import type { ApiJob as Job } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 

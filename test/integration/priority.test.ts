@@ -1,5 +1,5 @@
 import { createWorkerProcess, type WorkerProcess } from '../../apps/worker/src/worker-process';
-import type { ApiJob as Job } from '../../packages/db/src/job-row';
+import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 

@@ -1,6 +1,7 @@
 import { createJobBodySchema, type Actor, type RunRecord } from '../../packages/core/src';
 import { AccountStore, JobStore, createDb, type Db } from '../../packages/db/src';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { toApiMessage, toApiStep } from '../../apps/api/src/presenters/run';
 
 const record = (text: string): RunRecord => ({
   step: { provider: 'anthropic', model: 'm', stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 2, service_tier: 'standard' }, ttft_ns: 5_000_000n, duration_ns: 9_000_000n },
@@ -57,16 +58,16 @@ describe('JobStore run records (real Postgres)', () => {
     expect(done).toMatchObject({ status: 'completed' });
     expect(Number(done!.ttft_ns)).toBe(5_000_000);
     expect(Number(done!.total_duration_ns)).toBe(9_000_000);
-    const steps = await jobs.getJobSteps(alice, run.id, page);
+    const steps = (await jobs.getJobSteps(alice, run.id, page)).map(toApiStep);
     expect(steps).toEqual([
       expect.objectContaining({ run_id: run.id, provider: 'anthropic', stop_reason: 'end_turn', ttft_ns: 5_000_000, duration_ns: 9_000_000, usage: { input_tokens: 3, output_tokens: 2, service_tier: 'standard' } }),
     ]);
-    const messages = await jobs.getRunMessages(alice, run.id, page);
+    const messages = (await jobs.getRunMessages(alice, run.id, page)).map(toApiMessage);
     expect(messages.map((m) => [m.role, m.step_id])).toEqual([
       ['user', steps[0]!.id],
       ['assistant', steps[0]!.id],
     ]);
-    expect(await jobs.getStepMessages(alice, steps[0]!.id, { ...page, order: 'desc' })).toEqual([...messages].reverse());
+    expect((await jobs.getStepMessages(alice, steps[0]!.id, { ...page, order: 'desc' })).map(toApiMessage)).toEqual([...messages].reverse());
     await expect(jobs.getRunMessages(bob, run.id, page)).rejects.toMatchObject({ status: 404 });
     await expect(jobs.getJobSteps(bob, run.id, page)).rejects.toMatchObject({ status: 404 });
     await expect(jobs.getStepMessages(bob, steps[0]!.id, page)).rejects.toMatchObject({ status: 404 });

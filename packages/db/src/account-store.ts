@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, canSeeOrganization, newId, type Actor, type Role } from '@jobs/core';
 import { reportBackgroundError } from '@jobs/observability';
 import type { Db } from './client';
+import type { ApiKey as ApiKeyRow, Organization as OrganizationRow, User as UserRow } from './generated/prisma/client';
 import { KeyCache } from './key-cache';
 
 /** The signing columns of an organization row. */
@@ -20,28 +21,10 @@ export function activeSigningSecrets(org: SigningColumns, now = new Date()): str
   return secrets;
 }
 
-export interface ApiOrganization {
-  id: string;
-  name: string;
-  created_at: string;
-  webhook_secret: string;
-}
-export interface ApiUser {
-  id: string;
-  organization_id: string;
-  name: string;
-  created_at: string;
-}
-export interface ApiKeyObject {
-  id: string;
-  key?: string;
-  prefix: string;
-  user_id: string;
-  organization_id: string;
-  role: Role;
-  created_at: string;
-  revoked_at: string | null;
-}
+export type { ApiKey as ApiKeyRow, Organization as OrganizationRow, User as UserRow } from './generated/prisma/client';
+
+/** A key just created, with its clear text (shown once, never stored). */
+export type NewApiKey = ApiKeyRow & { clearKey: string };
 
 /** How long a rotated-out webhook secret keeps signing beside the new one. */
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -67,77 +50,65 @@ export class AccountStore {
     this.revokeListeners.push(listener);
   }
 
-  async createOrganization(name: string, id = newId('org')): Promise<ApiOrganization> {
+  async createOrganization(name: string, id = newId('org')): Promise<OrganizationRow> {
     const org = await this.db.organization.create({ data: { id, name, webhookSecret: newWebhookSecret() } });
-    return toOrg(org);
+    return org;
   }
 
-  async getOrganization(actor: Actor, id: string): Promise<ApiOrganization> {
+  async getOrganization(actor: Actor, id: string): Promise<OrganizationRow> {
     if (!canSeeOrganization(actor, id)) throw new NotFoundError(`Organization ${id} not found`);
     const org = await this.db.organization.findUnique({ where: { id } });
     if (!org) throw new NotFoundError(`Organization ${id} not found`);
-    return toOrg(org);
+    return org;
   }
 
-  /** Secrets that sign callbacks now: the current one, and the previous one during its overlap. */
-  async signingSecrets(organizationId: string): Promise<string[]> {
-    const org = await this.db.organization.findUnique({ where: { id: organizationId } });
-    return org
-      ? activeSigningSecrets({
-          webhook_secret: org.webhookSecret,
-          previous_webhook_secret: org.previousWebhookSecret,
-          previous_secret_expires_at: org.previousSecretExpiresAt,
-        })
-      : [];
-  }
-
-  async rotateWebhookSecret(actor: Actor, id: string): Promise<ApiOrganization> {
+  async rotateWebhookSecret(actor: Actor, id: string): Promise<OrganizationRow> {
     const current = await this.getOrganization(actor, id);
     const org = await this.db.organization.update({
       where: { id },
       data: {
         webhookSecret: newWebhookSecret(),
-        previousWebhookSecret: current.webhook_secret,
+        previousWebhookSecret: current.webhookSecret,
         previousSecretExpiresAt: new Date(Date.now() + SECRET_OVERLAP_MS),
       },
     });
-    return toOrg(org);
+    return org;
   }
 
-  async createUser(actor: Actor, organizationId: string, name: string): Promise<ApiUser> {
+  async createUser(actor: Actor, organizationId: string, name: string): Promise<UserRow> {
     await this.getOrganization(actor, organizationId);
     const user = await this.db.user.create({ data: { id: newId('user'), organizationId, name } });
-    return toUser(user);
+    return user;
   }
 
-  async createApiKey(actor: Actor, userId: string, role: Role, clearKey = newApiKey()): Promise<ApiKeyObject> {
+  async createApiKey(actor: Actor, userId: string, role: Role, clearKey = newApiKey()): Promise<NewApiKey> {
     const user = await this.db.user.findUnique({ where: { id: userId } });
     if (!user || !canSeeOrganization(actor, user.organizationId)) throw new NotFoundError(`User ${userId} not found`);
     if (role === 'operator' && actor.role !== 'operator') throw new NotFoundError(`User ${userId} not found`);
     return this.insertKey(user.id, user.organizationId, role, clearKey);
   }
 
-  async insertKey(userId: string, organizationId: string, role: Role, clearKey: string): Promise<ApiKeyObject> {
+  async insertKey(userId: string, organizationId: string, role: Role, clearKey: string): Promise<NewApiKey> {
     const key = await this.db.apiKey.create({
       data: { id: newId('key'), userId, organizationId, role, keyHash: hashKey(clearKey), prefix: clearKey.slice(0, KEY_PREFIX_LENGTH) },
     });
-    return { ...toKey(key), key: clearKey };
+    return { ...key, clearKey };
   }
 
-  async listApiKeys(actor: Actor, organizationId?: string): Promise<ApiKeyObject[]> {
+  async listApiKeys(actor: Actor, organizationId?: string): Promise<ApiKeyRow[]> {
     const org = organizationId && actor.role === 'operator' ? organizationId : actor.organizationId;
     const keys = await this.db.apiKey.findMany({ where: { organizationId: org }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-    return keys.map(toKey);
+    return keys;
   }
 
-  async revokeApiKey(actor: Actor, id: string): Promise<ApiKeyObject> {
+  async revokeApiKey(actor: Actor, id: string): Promise<ApiKeyRow> {
     const key = await this.db.apiKey.findUnique({ where: { id } });
     if (!key || !canSeeOrganization(actor, key.organizationId)) throw new NotFoundError(`API key ${id} not found`);
     const updated = await this.db.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
     this.keys.forgetKey(id);
     // A failed broadcast leaves other processes trusting the key until their cache entry expires (seconds).
     await Promise.all(this.revokeListeners.map((l) => l(id).catch((err: unknown) => reportBackgroundError('key_revoked_broadcast', err))));
-    return toKey(updated);
+    return updated;
   }
 
   /** The actor behind a clear-text key, or null for unknown or revoked keys. */
@@ -185,22 +156,4 @@ export class AccountStore {
       return { keyId: key.id, userId: user.id, organizationId: org.id, role: 'operator', revoked: false };
     });
   }
-}
-
-function toOrg(o: { id: string; name: string; createdAt: Date; webhookSecret: string }): ApiOrganization {
-  return { id: o.id, name: o.name, created_at: o.createdAt.toISOString(), webhook_secret: o.webhookSecret };
-}
-function toUser(u: { id: string; organizationId: string; name: string; createdAt: Date }): ApiUser {
-  return { id: u.id, organization_id: u.organizationId, name: u.name, created_at: u.createdAt.toISOString() };
-}
-function toKey(k: { id: string; prefix: string; userId: string; organizationId: string; role: string; createdAt: Date; revokedAt: Date | null }): ApiKeyObject {
-  return {
-    id: k.id,
-    prefix: k.prefix,
-    user_id: k.userId,
-    organization_id: k.organizationId,
-    role: k.role as Role,
-    created_at: k.createdAt.toISOString(),
-    revoked_at: k.revokedAt ? k.revokedAt.toISOString() : null,
-  };
 }

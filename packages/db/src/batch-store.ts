@@ -1,6 +1,6 @@
-import { BadRequestError, canSeeOrganization, type Actor, type JobStatus } from '@jobs/core';
+import type { Actor, JobStatus } from '@jobs/core';
 import type { Db } from './client';
-import { iso } from './job-row';
+import { keysetPage, type KeysetQuery } from './keyset-page';
 
 export const BATCH_ITEM_STATUSES = ['created', 'submitted', 'succeeded', 'errored', 'canceled', 'expired'] as const;
 export type BatchItemStatus = (typeof BATCH_ITEM_STATUSES)[number];
@@ -64,34 +64,21 @@ export interface ItemResult {
   error: unknown;
 }
 
-export interface ApiBatchItem {
+/** An item of a batch as listed. */
+export interface BatchItemRow {
   id: string;
   custom_id: string;
   status: BatchItemStatus;
   result: unknown;
   error: unknown;
-  updated_at: string;
+  updated_at: Date;
 }
 
-export interface ApiBatchJob {
-  job_id: string;
-  organization_id: string;
-  provider: string;
-  provider_batch_id: string | null;
-  status: JobStatus;
-  processing_status: string;
-  request_counts: Record<string, number> | null;
-  last_polled_at: string | null;
-  last_poll_error: string | null;
-  created_at: string;
-}
+/** A batch with the status and organization of its Job, as the admin list reads it. */
+export type AdminBatchRow = LlmBatchRow & { status: JobStatus; organization_id: string };
 
-export interface ItemPage {
-  limit: number;
-  order: 'asc' | 'desc';
-  after?: string;
-  before?: string;
-}
+/** A keyset page of a batch's items: `after`/`before` are item ids. */
+export type ItemPage = KeysetQuery;
 
 /**
  * The llm_batch_jobs / llm_batch_items tables (SPEC F8). Every write the poller makes for many rows is one
@@ -288,68 +275,30 @@ export class BatchStore {
   }
 
   /** A page of a batch's items in request order (the caller has already checked access to the Job). */
-  async listItems(jobId: string, page: ItemPage): Promise<ApiBatchItem[]> {
-    const params: unknown[] = [jobId];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const where = ['batch_job_id = $1'];
-    const desc = page.order === 'desc';
-    const cursor = async (id: string, name: 'after' | 'before') => {
-      const rows = await this.db.$queryRawUnsafe<{ seq: number }[]>('SELECT seq FROM llm_batch_items WHERE id = $1 AND batch_job_id = $2', id, jobId);
-      if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: name, message: 'unknown item id in this batch' }]);
-      return rows[0].seq;
-    };
-    if (page.after) where.push(`seq ${desc ? '<' : '>'} ${p(await cursor(page.after, 'after'))}`);
-    if (page.before) where.push(`seq ${desc ? '>' : '<'} ${p(await cursor(page.before, 'before'))}`);
-    const reverse = Boolean(page.before && !page.after);
-    const dir = desc !== reverse ? 'DESC' : 'ASC';
-    const rows = await this.db.$queryRawUnsafe<{ id: string; custom_id: string; status: BatchItemStatus; result: unknown; error: unknown; updated_at: Date }[]>(
-      `SELECT id, custom_id, status, result, error, updated_at FROM llm_batch_items WHERE ${where.join(' AND ')}
-       ORDER BY seq ${dir} LIMIT ${p(page.limit)}`,
-      ...params,
-    );
-    const items = rows.map((r) => ({ id: r.id, custom_id: r.custom_id, status: r.status, result: r.result, error: r.error, updated_at: iso(r.updated_at)! }));
-    return reverse ? items.reverse() : items;
+  async listItems(jobId: string, page: ItemPage): Promise<BatchItemRow[]> {
+    return keysetPage<BatchItemRow>(this.db, {
+      from: 'llm_batch_items',
+      select: 'id, custom_id, status, result, error, updated_at',
+      key: ['seq'],
+      scope: { batch_job_id: jobId },
+      query: page,
+      unknownCursor: 'unknown item id in this batch',
+    });
   }
 
   /** Batches with their polling state, newest first: an admin's organization, or any (or one) for an operator. */
-  async listForAdmin(actor: Actor, opts: { organizationId?: string; limit: number; after?: string }): Promise<ApiBatchJob[]> {
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const where: string[] = [];
+  async listForAdmin(actor: Actor, opts: { organizationId?: string; limit: number; after?: string }): Promise<AdminBatchRow[]> {
     const org = actor.role === 'operator' ? opts.organizationId : actor.organizationId;
-    if (org) where.push(`j.organization_id = ${p(org)}`);
-    if (opts.after) {
-      const rows = await this.db.$queryRawUnsafe<{ created_at: Date; organization_id: string }[]>(
-        'SELECT b.created_at, j.organization_id FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id WHERE b.job_id = $1',
-        opts.after,
-      );
-      const c = rows[0];
-      if (!c || !canSeeOrganization(actor, c.organization_id)) throw new BadRequestError(`Unknown cursor ${opts.after}`, [{ path: 'after', message: 'unknown batch job id' }]);
-      where.push(`(b.created_at, b.job_id) < (${p(c.created_at)}::timestamptz, ${p(opts.after)})`);
-    }
-    const rows = await this.db.$queryRawUnsafe<(LlmBatchRow & { status: JobStatus; organization_id: string })[]>(
-      `SELECT b.*, j.status, j.organization_id FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY b.created_at DESC, b.job_id DESC LIMIT ${p(opts.limit)}`,
-      ...params,
-    );
-    return rows.map((r) => ({
-      job_id: r.job_id,
-      organization_id: r.organization_id,
-      provider: r.provider,
-      provider_batch_id: r.provider_batch_id,
-      status: r.status,
-      processing_status: r.processing_status,
-      request_counts: r.request_counts,
-      last_polled_at: iso(r.last_polled_at),
-      last_poll_error: r.last_poll_error,
-      created_at: iso(r.created_at)!,
-    }));
+    return keysetPage<AdminBatchRow>(this.db, {
+      from: '(SELECT b.*, j.status, j.organization_id FROM llm_batch_jobs b JOIN jobs j ON j.id = b.job_id)',
+      select: '*',
+      key: ['created_at', 'job_id'],
+      idColumn: 'job_id',
+      scope: org ? { organization_id: org } : {},
+      // An operator's cursor may be any batch; anyone else's must be of their organization.
+      cursorScope: actor.role === 'operator' ? {} : { organization_id: actor.organizationId },
+      query: { order: 'desc', limit: opts.limit, after: opts.after },
+      unknownCursor: 'unknown batch job id',
+    });
   }
 }

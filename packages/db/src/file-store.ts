@@ -35,27 +35,6 @@ export interface FileRow {
   updated_at: Date;
 }
 
-export interface ApiSource {
-  id: string;
-  name: string;
-  created_at: string;
-}
-
-export interface ApiFile {
-  id: string;
-  source_id: string;
-  name: string;
-  mime_type: string;
-  size_bytes: number;
-  status: FileStatus;
-  error_message: string | null;
-  total_chunks: number | null;
-  chunks_embedded: number;
-  job_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
 export interface ChunkToStore {
   index: number;
   text: string;
@@ -75,38 +54,11 @@ const CONTENT_SLICE = 1024 * 1024;
 const FILE_COLUMNS = `id, organization_id, source_id, name, mime_type, size_bytes, status, error_message, total_chunks,
   chunks_embedded, job_id, storage_path, created_at, updated_at`;
 
-export function toApiSource(s: SourceRow): ApiSource {
-  return { id: s.id, name: s.name, created_at: s.created_at.toISOString() };
-}
-
-export function toApiFile(f: FileRow): ApiFile {
-  return {
-    id: f.id,
-    source_id: f.source_id,
-    name: f.name,
-    mime_type: f.mime_type,
-    size_bytes: Number(f.size_bytes),
-    status: f.status,
-    error_message: f.error_message,
-    total_chunks: f.total_chunks,
-    chunks_embedded: f.chunks_embedded,
-    job_id: f.job_id,
-    created_at: f.created_at.toISOString(),
-    updated_at: f.updated_at.toISOString(),
-  };
-}
-
 /** Little-endian float32s: the same bytes on every host, whatever its endianness. */
-export function encodeEmbedding(v: Float32Array): Buffer {
+function encodeEmbedding(v: Float32Array): Buffer {
   const b = Buffer.alloc(v.length * 4);
   for (let i = 0; i < v.length; i++) b.writeFloatLE(v[i]!, i * 4);
   return b;
-}
-
-export function decodeEmbedding(b: Buffer): Float32Array {
-  const v = new Float32Array(b.length / 4);
-  for (let i = 0; i < v.length; i++) v[i] = b.readFloatLE(i * 4);
-  return v;
 }
 
 /**
@@ -135,7 +87,7 @@ export class FileStore {
    */
   async listSources(actor: Actor, query: KeysetQuery & { organization_id?: string | undefined }): Promise<SourceRow[]> {
     const org = query.organization_id && actor.role === 'operator' ? query.organization_id : actor.organizationId;
-    return keysetPage<SourceRow>(this.db, { table: 'sources', select: '*', scope: { organization_id: org }, query, noun: 'source' });
+    return keysetPage<SourceRow>(this.db, { from: 'sources', select: '*', key: ['created_at', 'id'], scope: { organization_id: org }, query, unknownCursor: 'unknown source id' });
   }
 
   /**
@@ -203,7 +155,7 @@ export class FileStore {
   /** The source's files, oldest first unless `order` is desc, paged by keyset like the jobs list. */
   async listFiles(actor: Actor, sourceId: string, query: KeysetQuery): Promise<FileRow[]> {
     await this.getSource(actor, sourceId);
-    return keysetPage<FileRow>(this.db, { table: 'files', select: FILE_COLUMNS, scope: { source_id: sourceId }, query, noun: 'file' });
+    return keysetPage<FileRow>(this.db, { from: 'files', select: FILE_COLUMNS, key: ['created_at', 'id'], scope: { source_id: sourceId }, query, unknownCursor: 'unknown file id' });
   }
 
   async listChunks(actor: Actor, fileId: string): Promise<{ index: number; text: string; embedding_dims: number }[]> {

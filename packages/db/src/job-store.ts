@@ -1,6 +1,5 @@
 import {
   ACTIVE_STATUSES,
-  BadRequestError,
   ConflictError,
   NotFoundError,
   RETRYABLE_STATUSES,
@@ -21,9 +20,11 @@ import { rawRows, type Db } from './client';
 import { insertJobRows, type InsertValues } from './job-inserter';
 import { createJobRows, idempotencyHash, newRowValues } from './new-job-rows';
 import { jobListSelect } from './job-list-values';
+import { keysetPage, type Bind } from './keyset-page';
 import { TransitionWriter } from './transition-writer';
+import { handOffJobs, recordTimings, reportProgress, retryJobs } from './sql';
 import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
-import { listMessages, listSteps, stepOwner, type ApiMessage, type ApiStep, type RunPage } from './run-records';
+import { listMessages, listSteps, stepOwner, type MessageRow, type RunPage, type StepRow } from './run-records';
 import { iso } from './job-row';
 
 export interface CreateJobInput extends Omit<CreateJobBody, 'wait_ms'> {
@@ -195,53 +196,34 @@ export class JobStore {
   }
 
   async list(actor: Actor, query: ListJobsQuery, opts: { activeOnly?: boolean } = {}): Promise<JobRow[]> {
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
     const org = query.organization_id && actor.role === 'operator' ? query.organization_id : actor.organizationId;
-    const where = [`organization_id = ${p(org)}`, `job_type = ${p(query.job_type)}`];
     let statuses = query.status;
     if (opts.activeOnly) {
       const active: readonly JobStatus[] = ACTIVE_STATUSES;
       statuses = statuses ? statuses.filter((s) => active.includes(s)) : [...active];
     }
-    if (statuses) where.push(`status = ANY(${p(statuses)}::text[])`);
-    if (query.task) where.push(`task = ${p(query.task)}`);
-    if (query.agent_id) where.push(`agent_id = ${p(query.agent_id)}`);
-    if (query.source_id) where.push(`source_id = ${p(query.source_id)}`);
-    if (query.background !== undefined) where.push(`background = ${p(query.background)}`);
-    if (query.stop_reason) where.push(`stop_reason = ${p(query.stop_reason)}`);
-    if (query.user_id) where.push(`user_id = ${p(query.user_id)}`);
-
-    const desc = query.order === 'desc';
-    // "after" = further along in the chosen order; "before" = nearer the start of it.
-    const cursor = async (id: string) => {
-      const rows = await rawRows<{ created_at: Date; id: string }>(this.db, 'SELECT created_at, id FROM jobs WHERE id = $1 AND organization_id = $2 AND job_type = $3', [
-        id,
-        org,
-        query.job_type,
-      ]);
-      if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: query.after === id ? 'after' : 'before', message: 'unknown job id' }]);
-      return rows[0];
+    const filters = (bind: Bind) => {
+      const where: string[] = [];
+      if (statuses) where.push(`k.status = ANY(${bind(statuses)}::text[])`);
+      if (query.task) where.push(`k.task = ${bind(query.task)}`);
+      if (query.agent_id) where.push(`k.agent_id = ${bind(query.agent_id)}`);
+      if (query.source_id) where.push(`k.source_id = ${bind(query.source_id)}`);
+      if (query.background !== undefined) where.push(`k.background = ${bind(query.background)}`);
+      if (query.stop_reason) where.push(`k.stop_reason = ${bind(query.stop_reason)}`);
+      if (query.user_id) where.push(`k.user_id = ${bind(query.user_id)}`);
+      return where;
     };
-    // The cursor row is read inside the page query (one round trip instead of two); only an empty page
-    // costs the extra lookup that tells an unknown cursor (400) from the end of the list.
-    const cursorRow = (id: string) => `(SELECT c.created_at, c.id FROM jobs c WHERE c.id = ${p(id)} AND c.organization_id = ${p(org)} AND c.job_type = ${p(query.job_type)})`;
-    if (query.after) where.push(`(created_at, id) ${desc ? '<' : '>'} ${cursorRow(query.after)}`);
-    if (query.before) where.push(`(created_at, id) ${desc ? '>' : '<'} ${cursorRow(query.before)}`);
-    // With only "before", the nearest items are read in reverse and flipped back into the chosen order.
-    const reverse = Boolean(query.before && !query.after);
-    const dir = desc !== reverse ? 'DESC' : 'ASC';
     // Through the pg pool: mapping 100 wide rows is where Prisma's raw layer cost most on this route.
     // input and result past 16 KiB are replaced in the query itself, so they never leave Postgres.
-    const rows = await rawRows<JobRow>(this.db, `SELECT ${await this.listSelect()} FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(query.limit)}`, params);
-    if (rows.length === 0) {
-      if (query.after) await cursor(query.after);
-      if (query.before) await cursor(query.before);
-    }
-    return reverse ? rows.reverse() : rows;
+    return keysetPage<JobRow>(this.db, {
+      from: 'jobs',
+      select: await this.listSelect(),
+      key: ['created_at', 'id'],
+      scope: { organization_id: org, job_type: query.job_type },
+      filters,
+      query,
+      unknownCursor: 'unknown job id',
+    });
   }
 
   async events(actor: Actor, id: string, afterSeq = 0): Promise<JobEvent[]> {
@@ -272,7 +254,7 @@ export class JobStore {
     const written = await this.writer.write(id, to, opts);
     if (!written) return null;
     const { job, prev } = written;
-    if (opts.throughPending && prev === 'created') {
+    if (to === 'running' && opts.throughPending && prev === 'created') {
       const queued = { ...job, status: 'pending' as const, event_seq: job.event_seq - 1, attempts: job.attempts - 1 };
       this.emit(queued, 'created', opts.workerId ?? null, 'queued');
       this.emit(job, 'pending', opts.workerId ?? null, opts.reason ?? null);
@@ -314,25 +296,8 @@ export class JobStore {
   /** A new attempt of a failed/cancelled/expired job: back to pending with the outcome fields reset. */
   async retry(actor: Actor, id: string): Promise<JobRow> {
     const job = await this.get(actor, id);
-    const rows = await this.db.$queryRawUnsafe<JobRow[]>(
-      `WITH prev AS (
-         SELECT id, status FROM jobs WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE
-       ), u AS (
-         UPDATE jobs j SET status = 'pending', event_seq = j.event_seq + 1, updated_at = now(), completed_at = NULL,
-           stop_reason = NULL, error = NULL, result = NULL, result_bytes = NULL, progress = NULL, run_at = NULL, callback_pending = false,
-           callback_webhook_id = NULL, callback_sent_at = NULL, callback_status_code = NULL, callback_error = NULL,
-           callback_attempts = 0, completion_owner = NULL
-         FROM prev WHERE j.id = prev.id
-         RETURNING j.*, prev.status AS prev_status
-       ), e AS (
-         INSERT INTO job_events (job_id, seq, from_status, to_status, at, attempt, worker_id, reason)
-         SELECT id, event_seq, prev_status, 'pending', updated_at, attempts, NULL, 'retry requested' FROM u
-       )
-       SELECT * FROM u`,
-      id,
-      [...RETRYABLE_STATUSES],
-    );
-    const row = rows[0] as (JobRow & { prev_status: JobStatus }) | undefined;
+    const rows = await rawRows<JobRow & { prev_status: JobStatus }>(this.db, retryJobs, [[id], [...RETRYABLE_STATUSES]]);
+    const row = rows[0];
     if (!row) throw new ConflictError(`Job ${id} is ${job.status}; only failed, cancelled or expired jobs can be retried`);
     const { prev_status: prev, ...updated } = row;
     this.emit(updated, prev, null, 'retry requested');
@@ -358,13 +323,7 @@ export class JobStore {
    * the row stays `running`, and the reconciler must not mistake its finished BullMQ job for a lost one.
    */
   async handOff(id: string, attempt: number, owner: string): Promise<boolean> {
-    const n = await this.db.$executeRawUnsafe(
-      `UPDATE jobs SET completion_owner = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running'`,
-      id,
-      attempt,
-      owner,
-    );
-    return n > 0;
+    return (await rawRows(this.db, handOffJobs, [[id], [attempt], [owner]])).length > 0;
   }
 
   /** Status and attempt of several rows in one query (the worker's check of the attempts it runs). */
@@ -375,23 +334,17 @@ export class JobStore {
 
   /** Progress of the running attempt; a stale attempt's report is dropped by the fence. */
   async reportProgress(id: string, attempt: number, progress: JobProgress): Promise<boolean> {
-    const n = await this.db.$executeRawUnsafe(
-      `UPDATE jobs SET progress = $3::jsonb, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running'`,
-      id,
-      attempt,
-      JSON.stringify(progress),
-    );
-    return n > 0;
+    return (await rawRows(this.db, reportProgress, [[id], [attempt], [JSON.stringify(progress)]])).length > 0;
   }
 
   /** The seeds' record_ttft: the running attempt's time to first token (a stale attempt's is dropped by the fence). */
   async recordTtft(id: string, attempt: number, ttftNs: bigint): Promise<void> {
-    await this.recordTiming(id, attempt, { ttftNs });
+    await rawRows(this.db, recordTimings, [[id], [attempt], [ttftNs.toString()], [null]]);
   }
 
   /** The seeds' record_response_duration: the running attempt's total response time. */
   async recordResponseDuration(id: string, attempt: number, durationNs: bigint): Promise<void> {
-    await this.recordTiming(id, attempt, { totalDurationNs: durationNs });
+    await rawRows(this.db, recordTimings, [[id], [attempt], [null], [durationNs.toString()]]);
   }
 
   /** A run of the caller's organization, or a 404 (a job of another type is not a run). */
@@ -402,33 +355,22 @@ export class JobStore {
   }
 
   /** The seeds' get_run_messages: a run's messages in conversation order, one keyset page. */
-  async getRunMessages(actor: Actor, runId: string, page: RunPage): Promise<ApiMessage[]> {
+  async getRunMessages(actor: Actor, runId: string, page: RunPage): Promise<MessageRow[]> {
     await this.getRun(actor, runId);
     return listMessages(this.db, runId, null, page);
   }
 
   /** The seeds' get_job_steps: a run's steps in creation order, one keyset page. */
-  async getJobSteps(actor: Actor, runId: string, page: RunPage): Promise<ApiStep[]> {
+  async getJobSteps(actor: Actor, runId: string, page: RunPage): Promise<StepRow[]> {
     await this.getRun(actor, runId);
     return listSteps(this.db, runId, page);
   }
 
   /** The seeds' get_step_messages: the messages of one step; another organization's step is a 404. */
-  async getStepMessages(actor: Actor, stepId: string, page: RunPage): Promise<ApiMessage[]> {
+  async getStepMessages(actor: Actor, stepId: string, page: RunPage): Promise<MessageRow[]> {
     const owner = await stepOwner(this.db, stepId);
     if (!owner || !canSeeOrganization(actor, owner.organization_id)) throw new NotFoundError(`Step ${stepId} not found`);
     return listMessages(this.db, owner.job_id, stepId, page);
-  }
-
-  async recordTiming(id: string, attempt: number, timing: { ttftNs?: bigint; totalDurationNs?: bigint }): Promise<void> {
-    await this.db.$executeRawUnsafe(
-      // Only the running attempt's: a cancelled or superseded attempt's late timing is dropped, like its progress.
-      `UPDATE jobs SET ttft_ns = COALESCE($3, ttft_ns), total_duration_ns = COALESCE($4, total_duration_ns) WHERE id = $1 AND attempts = $2 AND status = 'running'`,
-      id,
-      attempt,
-      timing.ttftNs ?? null,
-      timing.totalDurationNs ?? null,
-    );
   }
 
   private emit(job: JobRow, from: JobStatus | null, workerId: string | null, reason: string | null): void {

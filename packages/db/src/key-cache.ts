@@ -1,11 +1,15 @@
 import type { Actor } from '@jobs/core';
+import { LRUCache } from 'lru-cache';
 
 export interface KeyCacheOptions {
   /** How long a looked-up key is trusted without asking the database again. */
   ttlMs?: number;
-  /** Entries kept at most; the oldest goes first. */
+  /** Entries kept at most; the least recently used goes first. */
   maxEntries?: number;
 }
+
+/** Wall-clock milliseconds, so a key's TTL follows the same clock as everything else in the process. */
+const wallClock = { now: () => Date.now() };
 
 /**
  * Key hash → actor, so a request does not cost a database lookup for its API key. Revocation stays
@@ -14,32 +18,38 @@ export interface KeyCacheOptions {
  * Unknown and revoked keys are never cached.
  */
 export class KeyCache {
-  private readonly entries = new Map<string, { actor: Actor; until: number }>();
+  private readonly entries: LRUCache<string, Actor>;
   private readonly ttlMs: number;
-  private readonly maxEntries: number;
 
   constructor(opts: KeyCacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 5000;
-    this.maxEntries = opts.maxEntries ?? 10_000;
+    // ttlResolution 0: every read asks the clock, so an entry is never served on a cached "now" past its TTL.
+    this.entries = new LRUCache<string, Actor>({
+      max: opts.maxEntries ?? 10_000,
+      ttl: Math.max(this.ttlMs, 1),
+      ttlResolution: 0,
+      perf: wallClock,
+    });
   }
 
   get(keyHash: string): Actor | undefined {
-    const hit = this.entries.get(keyHash);
-    if (!hit) return undefined;
-    if (hit.until > Date.now()) return hit.actor;
-    this.entries.delete(keyHash);
-    return undefined;
+    const actor = this.entries.get(keyHash);
+    // lru-cache still serves an entry in its TTL's last millisecond; the key is trusted for strictly less than ttlMs.
+    if (actor && this.entries.getRemainingTTL(keyHash) <= 0) {
+      this.entries.delete(keyHash);
+      return undefined;
+    }
+    return actor;
   }
 
   set(keyHash: string, actor: Actor): void {
     if (this.ttlMs <= 0) return;
-    this.entries.delete(keyHash);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(keyHash, { actor, until: Date.now() + this.ttlMs });
+    this.entries.set(keyHash, actor);
   }
 
   forgetKey(keyId: string): void {
-    for (const [hash, e] of this.entries) if (e.actor.keyId === keyId) this.entries.delete(hash);
+    const hashes = [...this.entries.entries()].filter(([, actor]) => actor.keyId === keyId).map(([hash]) => hash);
+    for (const hash of hashes) this.entries.delete(hash);
   }
 
   clear(): void {

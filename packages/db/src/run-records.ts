@@ -1,37 +1,9 @@
-import { BadRequestError, newId, type RunRecord } from '@jobs/core';
+import { newId, type RunRecord } from '@jobs/core';
 import { rawRows, type Db } from './client';
-import { iso } from './job-row';
-
-/** A step of the REST contract (API.md "Runs"). */
-export interface ApiStep {
-  id: string;
-  run_id: string;
-  provider: string;
-  model: string;
-  stop_reason: string | null;
-  usage: Record<string, unknown> & { input_tokens: number; output_tokens: number };
-  ttft_ns: number | null;
-  duration_ns: number | null;
-  created_at: string;
-}
-
-/** A message of the REST contract (API.md "Runs"). */
-export interface ApiMessage {
-  id: string;
-  run_id: string;
-  step_id: string | null;
-  role: string;
-  content: unknown;
-  created_at: string;
-}
+import { keysetPage, type KeysetQuery } from './keyset-page';
 
 /** A keyset page: `after`/`before` are ids of the listed kind, as in the jobs list. */
-export interface RunPage {
-  order: 'asc' | 'desc';
-  limit: number;
-  after?: string | undefined;
-  before?: string | undefined;
-}
+export type RunPage = KeysetQuery;
 
 /** The run record as the transition statement inserts it: ids minted here, bigints as decimal strings. */
 export function runRecordJson(run: RunRecord): string {
@@ -50,27 +22,8 @@ export function runRecordJson(run: RunRecord): string {
   });
 }
 
-/**
- * The CTEs the completing transition appends when it carries a run record (`prev.in_run`): the step and its
- * messages are inserted only for rows whose guarded update happened, in the same statement, so a run never has
- * half a step, and a late or cancelled attempt (guard lost) writes none. Message `seq` continues the run's.
- */
-export const RUN_RECORD_CTE = `, st AS (
-      INSERT INTO steps (id, job_id, organization_id, provider, model, stop_reason, input_tokens, output_tokens, usage, ttft_ns, duration_ns, created_at)
-      SELECT r->>'id', u.id, u.organization_id, r->>'provider', r->>'model', r->>'stop_reason', (r->>'input_tokens')::int,
-             (r->>'output_tokens')::int, COALESCE(r->'usage', '{}'::jsonb), (r->>'ttft_ns')::bigint, (r->>'duration_ns')::bigint, u.updated_at
-      FROM u JOIN prev ON prev.id = u.id CROSS JOIN LATERAL (SELECT prev.in_run::jsonb AS r) x
-      WHERE prev.in_run IS NOT NULL
-      RETURNING id, job_id
-    ), ms AS (
-      INSERT INTO messages (id, job_id, step_id, organization_id, seq, role, content, created_at)
-      SELECT m->>'id', u.id, st.id, u.organization_id,
-             (SELECT COALESCE(max(x.seq) + 1, 0) FROM messages x WHERE x.job_id = u.id) + o::int - 1, m->>'role', m->'content', u.updated_at
-      FROM u JOIN prev ON prev.id = u.id JOIN st ON st.job_id = u.id
-      CROSS JOIN LATERAL jsonb_array_elements(prev.in_run::jsonb->'messages') WITH ORDINALITY AS e(m, o)
-    )`;
-
-interface StepRow {
+/** A row of `steps`. */
+export interface StepRow {
   id: string;
   job_id: string;
   provider: string;
@@ -84,33 +37,14 @@ interface StepRow {
   created_at: Date;
 }
 
-interface MessageRow {
+/** A message of a run as listed (its `seq` orders the list). */
+export interface MessageRow {
   id: string;
   job_id: string;
   step_id: string | null;
   role: string;
   content: unknown;
   created_at: Date;
-}
-
-const num = (v: bigint | string | number | null): number | null => (v === null ? null : Number(v));
-
-export function toApiStep(r: StepRow): ApiStep {
-  return {
-    id: r.id,
-    run_id: r.job_id,
-    provider: r.provider,
-    model: r.model,
-    stop_reason: r.stop_reason,
-    usage: { ...r.usage, input_tokens: r.input_tokens, output_tokens: r.output_tokens },
-    ttft_ns: num(r.ttft_ns),
-    duration_ns: num(r.duration_ns),
-    created_at: iso(r.created_at)!,
-  };
-}
-
-function toApiMessage(r: MessageRow): ApiMessage {
-  return { id: r.id, run_id: r.job_id, step_id: r.step_id, role: r.role, content: r.content, created_at: iso(r.created_at)! };
 }
 
 /** The organization a step belongs to (for the caller's scope check), or null when there is no such step. */
@@ -120,58 +54,18 @@ export async function stepOwner(db: Db, stepId: string): Promise<{ job_id: strin
 }
 
 /** A run's steps in creation order (or reversed), one keyset page. */
-export async function listSteps(db: Db, runId: string, page: RunPage): Promise<ApiStep[]> {
-  const params: unknown[] = [runId];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const where = ['job_id = $1'];
-  const desc = page.order === 'desc';
-  const cursorRow = (id: string) => `(SELECT c.created_at, c.id FROM steps c WHERE c.id = ${p(id)} AND c.job_id = $1)`;
-  if (page.after) where.push(`(created_at, id) ${desc ? '<' : '>'} ${cursorRow(page.after)}`);
-  if (page.before) where.push(`(created_at, id) ${desc ? '>' : '<'} ${cursorRow(page.before)}`);
-  const reverse = Boolean(page.before && !page.after);
-  const dir = desc !== reverse ? 'DESC' : 'ASC';
-  const rows = await rawRows<StepRow>(db, `SELECT * FROM steps WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ${p(page.limit)}`, params);
-  if (rows.length === 0) await checkCursors(db, 'steps', runId, null, page, 'step');
-  const steps = rows.map(toApiStep);
-  return reverse ? steps.reverse() : steps;
+export async function listSteps(db: Db, runId: string, page: RunPage): Promise<StepRow[]> {
+  return keysetPage<StepRow>(db, { from: 'steps', select: '*', key: ['created_at', 'id'], scope: { job_id: runId }, query: page, unknownCursor: 'unknown step id in this run' });
 }
 
 /** A run's messages (or one step's) in conversation order (or reversed), one keyset page over `seq`. */
-export async function listMessages(db: Db, runId: string, stepId: string | null, page: RunPage): Promise<ApiMessage[]> {
-  const params: unknown[] = [runId];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const where = ['job_id = $1'];
-  if (stepId) where.push(`step_id = ${p(stepId)}`);
-  const desc = page.order === 'desc';
-  // The cursor's seq is read inside the page query; only an empty page pays the lookup that tells an unknown
-  // cursor (400) from the end of the list.
-  const cursorSeq = (id: string) => `(SELECT c.seq FROM messages c WHERE c.id = ${p(id)} AND c.job_id = $1${stepId ? ' AND c.step_id = $2' : ''})`;
-  if (page.after) where.push(`seq ${desc ? '<' : '>'} ${cursorSeq(page.after)}`);
-  if (page.before) where.push(`seq ${desc ? '>' : '<'} ${cursorSeq(page.before)}`);
-  const reverse = Boolean(page.before && !page.after);
-  const dir = desc !== reverse ? 'DESC' : 'ASC';
-  const rows = await rawRows<MessageRow>(
-    db,
-    `SELECT id, job_id, step_id, role, content, created_at FROM messages WHERE ${where.join(' AND ')} ORDER BY seq ${dir} LIMIT ${p(page.limit)}`,
-    params,
-  );
-  if (rows.length === 0) await checkCursors(db, 'messages', runId, stepId, page, 'message');
-  const messages = rows.map(toApiMessage);
-  return reverse ? messages.reverse() : messages;
-}
-
-async function checkCursors(db: Db, table: 'steps' | 'messages', runId: string, stepId: string | null, page: RunPage, kind: string): Promise<void> {
-  for (const name of ['after', 'before'] as const) {
-    const id = page[name];
-    if (!id) continue;
-    const sql = `SELECT 1 FROM ${table} WHERE id = $1 AND job_id = $2${stepId ? ' AND step_id = $3' : ''}`;
-    const rows = await rawRows(db, sql, stepId ? [id, runId, stepId] : [id, runId]);
-    if (!rows[0]) throw new BadRequestError(`Unknown cursor ${id}`, [{ path: name, message: `unknown ${kind} id in this ${stepId ? 'step' : 'run'}` }]);
-  }
+export async function listMessages(db: Db, runId: string, stepId: string | null, page: RunPage): Promise<MessageRow[]> {
+  return keysetPage<MessageRow>(db, {
+    from: 'messages',
+    select: 'id, job_id, step_id, role, content, created_at',
+    key: ['seq'],
+    scope: stepId ? { job_id: runId, step_id: stepId } : { job_id: runId },
+    query: page,
+    unknownCursor: `unknown message id in this ${stepId ? 'step' : 'run'}`,
+  });
 }

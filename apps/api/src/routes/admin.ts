@@ -5,6 +5,7 @@ import { actorOf, requireRole } from '../middleware/auth';
 import { parse, pathId } from '../middleware/validate';
 import type { RouteTable } from '../route-table';
 import { z } from 'zod';
+import { toApiKey, toApiOrganization, toApiUser } from '../presenters/account';
 
 export const listKeysQuerySchema = z.object({ organization_id: idSchema('org').optional() });
 
@@ -16,30 +17,30 @@ export function adminRoutes(deps: AppDeps, table: RouteTable): Router {
 
   table.add(r, 'post', '/api/admin/organizations', operator, async (req: Request, res: Response) => {
     const body = parse(createOrganizationBodySchema, req.body);
-    res.status(201).json(await deps.accounts.createOrganization(body.name));
+    res.status(201).json(toApiOrganization(await deps.accounts.createOrganization(body.name)));
   });
   table.add(r, 'get', '/api/admin/organizations/:id', admin, async (req: Request, res: Response) => {
-    res.json(await deps.accounts.getOrganization(actorOf(req), pathId('org', req.params['id'])));
+    res.json(toApiOrganization(await deps.accounts.getOrganization(actorOf(req), pathId('org', req.params['id']))));
   });
   table.add(r, 'post', '/api/admin/organizations/:id/webhook-secret/rotate', admin, async (req: Request, res: Response) => {
-    res.json(await deps.accounts.rotateWebhookSecret(actorOf(req), pathId('org', req.params['id'])));
+    res.json(toApiOrganization(await deps.accounts.rotateWebhookSecret(actorOf(req), pathId('org', req.params['id']))));
   });
   table.add(r, 'post', '/api/admin/users', admin, async (req: Request, res: Response) => {
     const body = parse(createUserBodySchema, req.body);
-    res.status(201).json(await deps.accounts.createUser(actorOf(req), body.organization_id, body.name));
+    res.status(201).json(toApiUser(await deps.accounts.createUser(actorOf(req), body.organization_id, body.name)));
   });
   table.add(r, 'post', '/api/admin/api-keys', admin, async (req: Request, res: Response) => {
     const body = parse(createApiKeyBodySchema, req.body);
     const actor = actorOf(req);
     if (body.role === 'operator' && actor.role !== 'operator') throw new ForbiddenError('Only an operator can create operator keys');
-    res.status(201).json(await deps.accounts.createApiKey(actor, body.user_id, body.role));
+    res.status(201).json(toApiKey(await deps.accounts.createApiKey(actor, body.user_id, body.role)));
   });
   table.add(r, 'get', '/api/admin/api-keys', admin, async (req: Request, res: Response) => {
     const q = parse(listKeysQuerySchema, req.query);
-    res.json(await deps.accounts.listApiKeys(actorOf(req), q.organization_id));
+    res.json((await deps.accounts.listApiKeys(actorOf(req), q.organization_id)).map(toApiKey));
   });
   table.add(r, 'delete', '/api/admin/api-keys/:id', admin, async (req: Request, res: Response) => {
-    res.json(await deps.accounts.revokeApiKey(actorOf(req), pathId('key', req.params['id'])));
+    res.json(toApiKey(await deps.accounts.revokeApiKey(actorOf(req), pathId('key', req.params['id']))));
   });
   return r;
 }

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { AppError, NotFoundError, ValidationError, createJobBodySchema, idSchema } from '@jobs/core';
 import { pageLimitSchema } from '../query-schemas';
-import { BatchStore, toApiJob } from '@jobs/db';
+import { BatchStore } from '@jobs/db';
 import { batchRequestsSchema } from '@jobs/tasks';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
@@ -11,6 +11,8 @@ import { parse, pathId } from '../middleware/validate';
 import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
 import { jobRoutes } from './jobs';
+import { toApiBatchItem } from '../presenters/batch';
+import { toApiJob } from '../presenters/job';
 
 /** `POST /api/batches` (API.md): 1..10000 requests with unique custom_ids, plus the Job's callback and metadata. */
 export const createBatchBodySchema = z.strictObject({
@@ -87,7 +89,7 @@ export function batchRoutes(deps: AppDeps, commands: JobCommands, table: RouteTa
     if (items.length === q.limit) {
       setNextLink(req, res, items[items.length - 1]!.id);
     }
-    res.json(items);
+    res.json(items.map(toApiBatchItem));
   });
 
   // GET /api/batches and /api/batches/{id}: the job routes for job_type `batch`, as /api/runs does for runs.

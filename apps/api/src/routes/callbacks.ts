@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { ConflictError, DependencyDownError, isTerminal } from '@jobs/core';
-import { toApiJob } from '@jobs/db';
 import { callbackSnapshot } from '@jobs/service';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../middleware/auth';
 import { pathId } from '../middleware/validate';
 import type { RouteTable } from '../route-table';
+import { toApiJob } from '../presenters/job';
 
 /**
  * `POST /api/jobs/{id}/callback/redeliver`: replays the job's latest callback series under the same

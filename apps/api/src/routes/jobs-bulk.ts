@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { ValidationError, bulkCreateBodySchema } from '@jobs/core';
-import { toApiJob } from '@jobs/db';
+import { toApiJob } from '../presenters/job';
 import { createJobsInBulk } from '../bulk-create';
 import type { AppDeps } from '../deps';
 import { actorOf } from '../middleware/auth';

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { AppError, DependencyDownError, NotFoundError, ValidationError, createJobBodySchema, isTerminal, type JobStatus, type JobType } from '@jobs/core';
 import { listJobsQuerySchema } from '../query-schemas';
-import { toApiJob, type JobEvent, type JobRow } from '@jobs/db';
+import { type JobEvent, type JobRow } from '@jobs/db';
 import type { BusEvent, ProgressMessage } from '@jobs/queue';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
@@ -11,6 +11,7 @@ import { problemOf } from '../middleware/problem';
 import { parse, pathId } from '../middleware/validate';
 import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
+import { toApiJob } from '../presenters/job';
 
 const DEFAULT_WAIT_MS = 30_000;
 const SSE_KEEPALIVE_MS = 15_000;

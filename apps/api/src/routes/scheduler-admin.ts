@@ -8,6 +8,7 @@ import { actorOf, requireRole } from '../middleware/auth';
 import { parse } from '../middleware/validate';
 import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
+import { toApiBatchJob } from '../presenters/batch';
 
 export const listBatchJobsQuerySchema = z.object({
   organization_id: idSchema('org').optional(),
@@ -32,7 +33,7 @@ export function schedulerAdminRoutes(deps: AppDeps, table: RouteTable): Router {
     if (rows.length === q.limit) {
       setNextLink(req, res, rows[rows.length - 1]!.job_id);
     }
-    res.json(rows);
+    res.json(rows.map(toApiBatchJob));
   });
   return r;
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { createJobBodySchema, fileTimeoutMessage, idSchema } from '@jobs/core';
 import { pageLimitSchema } from '../query-schemas';
-import { FileStore, toApiFile, toApiSource } from '@jobs/db';
+import { FileStore } from '@jobs/db';
 import { FILE_PROCESS_TASK } from '@jobs/tasks';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -13,6 +13,7 @@ import { parse, pathId } from '../middleware/validate';
 import { setNextLink } from '../pagination';
 import type { RouteTable } from '../route-table';
 import { uploadReceiver } from './upload';
+import { toApiFile, toApiSource } from '../presenters/file';
 
 export const createSourceBodySchema = z.strictObject({ name: z.string().trim().min(1).max(255) });
 /**

@@ -1,0 +1,11 @@
+export type { TransitionColumn, TransitionStatement } from './statement';
+export { claimJobs } from './claimJobs';
+export { requeueJobs } from './requeueJobs';
+export { completeJobs } from './completeJobs';
+export { failJobs } from './failJobs';
+export { cancelJobs } from './cancelJobs';
+export { expireJobs } from './expireJobs';
+export { retryJobs } from './retryJobs';
+export { handOffJobs } from './handOffJobs';
+export { reportProgress } from './reportProgress';
+export { recordTimings } from './recordTimings';
