@@ -2,12 +2,16 @@ import { isTerminal } from '@jobs/core';
 import type { CallbackStore, JobStore, JobRow } from '@jobs/db';
 import { callbackSnapshot, deliverySnapshot, type CallbackQueue } from './callback-queue';
 
-/** Queues a row's pending series and marks it queued; false when the row has nothing to send. */
-export async function enqueueCallback(row: JobRow, queue: CallbackQueue, store: CallbackStore): Promise<boolean> {
+/**
+ * Queues a row's pending series; false when the row has nothing to send. The series row stays `pending` until
+ * its first attempt is recorded (which ends `pending` and the job's `callback_pending`), saving a write per
+ * callback: should the attempt be later than the sweep's grace, the sweep's add under the same webhook-id is a
+ * no-op and it marks the series queued itself.
+ */
+export async function enqueueCallback(row: JobRow, queue: CallbackQueue): Promise<boolean> {
   const data = callbackSnapshot(row);
   if (!data) return false;
   await queue.enqueue(data);
-  await store.markEnqueued(row.id, data.webhook_id);
   return true;
 }
 
@@ -16,10 +20,10 @@ export async function enqueueCallback(row: JobRow, queue: CallbackQueue, store: 
  * worker (completed/failed/expired) and in the API (cancel, delete). A failure here only delays the
  * callback: the series row (written with the transition) stays `pending` and the sweep queues it.
  */
-export function enqueueCallbacksOnTransition(jobs: JobStore, queue: CallbackQueue, store: CallbackStore, onError: (err: unknown, jobId: string) => void): void {
+export function enqueueCallbacksOnTransition(jobs: JobStore, queue: CallbackQueue, onError: (err: unknown, jobId: string) => void): void {
   jobs.onTransition(({ job }) => {
     if (!isTerminal(job.status) || !job.callback_pending) return;
-    enqueueCallback(job, queue, store).catch((err: unknown) => onError(err, job.id));
+    enqueueCallback(job, queue).catch((err: unknown) => onError(err, job.id));
   });
 }
 
