@@ -61,6 +61,8 @@ async function pacedOnce(ctx, rate, callbacks) {
   }
 
   const cpu = await meter.stop();
+  await new Promise((r) => setTimeout(r, 1200)); // pg_stat_database counters are flushed about once a second
+  const db = await meter.dbActivity();
   const rows = await scenarioTimes(ctx);
   const toRunning = [];
   const toCompleted = [];
@@ -103,11 +105,13 @@ async function pacedOnce(ctx, rate, callbacks) {
     terminalToCallbackMs: toCallback.length ? percentiles(toCallback) : null,
     // CPU milliseconds per accepted job (its callback included), by process group.
     cpuMsPerJob: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, outcomes.ok ? Math.round((v / outcomes.ok) * 1000) / 1000 : null])),
+    // PostgreSQL work per accepted job: commits (each batched statement is one) and rows written or read.
+    dbPerJob: Object.fromEntries(Object.entries(db).map(([k, v]) => [k, outcomes.ok ? Math.round((v / outcomes.ok) * 100) / 100 : null])),
     note: 'row timestamps have millisecond precision (timestamptz(3)); client send times are sub-millisecond',
   };
   const f = (p) => (p ? `p50 ${p.p50} / p99 ${p.p99} ms` : 'n/a');
   ctx.log(
-    `paced ${rate}/s ${callbacks ? 'with' : 'without'} callbacks: create→running ${f(result.createToRunningMs)}, create→completed ${f(result.createToCompletedMs)}, terminal→callback ${f(result.terminalToCallbackMs)} (${result.callbacksReceived} callbacks); CPU ms/job ${JSON.stringify(result.cpuMsPerJob)}`,
+    `paced ${rate}/s ${callbacks ? 'with' : 'without'} callbacks: create→running ${f(result.createToRunningMs)}, create→completed ${f(result.createToCompletedMs)}, terminal→callback ${f(result.terminalToCallbackMs)} (${result.callbacksReceived} callbacks); CPU ms/job ${JSON.stringify(result.cpuMsPerJob)}; PostgreSQL per job ${JSON.stringify(result.dbPerJob)}`,
   );
   return result;
 }
