@@ -15,6 +15,8 @@ export interface KeyCacheOptions {
  */
 export class KeyCache {
   private readonly entries = new Map<string, { actor: Actor; until: number }>();
+  /** Grows with every revocation heard, so a lookup that began before one knows not to cache its answer. */
+  generation = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
 
@@ -39,10 +41,12 @@ export class KeyCache {
   }
 
   forgetKey(keyId: string): void {
+    this.generation++;
     for (const [hash, e] of this.entries) if (e.actor.keyId === keyId) this.entries.delete(hash);
   }
 
   clear(): void {
+    this.generation++;
     this.entries.clear();
   }
 }
