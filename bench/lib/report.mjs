@@ -110,7 +110,7 @@ export function markdown(results, appendix = '') {
   const lines = [];
   lines.push('# Benchmarks', '');
   lines.push(
-    `Latest full run of \`npm run bench\` (bench/run.mjs): ${results.date}, commit \`${results.commit}\`${results.label ? `, ${results.label}` : ''}.`,
+    `Latest run of \`npm run bench\` (bench/run.mjs): ${results.date}, commit \`${results.commit}\`${results.label ? `, ${results.label}` : ''}.`,
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB RAM, ${m.platform}, Node ${m.node}; PostgreSQL ${results.services?.postgres ?? '?'}, Redis ${results.services?.redis ?? '?'}.`,
     `Load average when the run started: ${m.loadAvgAtStart.join(' / ')} (other work on the machine makes figures noisy).`,
     `Raw results: \`${results.file}\`.`,
