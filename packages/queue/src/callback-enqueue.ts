@@ -53,13 +53,12 @@ const LIVE_STATES = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'activ
  */
 export async function enqueueMissingCallbacks(queue: CallbackQueue, store: CallbackStore, opts: CallbackSweepOptions = {}): Promise<number> {
   const limit = opts.limit ?? 500;
-  let queued = 0;
-  for (const row of await store.findUnqueued(opts.graceMs ?? CALLBACK_SWEEP_GRACE_MS, limit)) {
-    // A second add under the same webhook-id while BullMQ still holds the series is a no-op.
-    await queue.enqueue(deliverySnapshot(row));
-    await store.markEnqueued(row.job_id, row.webhook_id);
-    queued++;
-  }
+  // A series is `pending` until its first attempt is recorded, so a backlog of callbacks shows up here: a page
+  // costs one add (under a webhook-id BullMQ still holds, a no-op) and one marking statement, not one per series.
+  const unqueued = await store.findUnqueued(opts.graceMs ?? CALLBACK_SWEEP_GRACE_MS, limit);
+  await queue.enqueueMany(unqueued.map(deliverySnapshot));
+  await Promise.all(unqueued.map((row) => store.markEnqueued(row.job_id, row.webhook_id)));
+  let queued = unqueued.length;
   const overdue = await store.findOverdue(opts.overdueMs ?? CALLBACK_OVERDUE_MS, limit);
   const verdicts: Record<'queued' | 'delivered' | 'failed', string[]> = { queued: [], delivered: [], failed: [] };
   // One round trip for all of them (up to `limit`), not one per series.
