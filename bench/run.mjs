@@ -16,6 +16,7 @@ import { commitOf, compare, machine, markdown } from './lib/report.mjs';
 import { REDIS_URL, createDatabase, createPrefix, freePort, startProcess, waitHealthy } from './lib/stack.mjs';
 import { bulk } from './scenarios/bulk.mjs';
 import { memory } from './scenarios/memory.mjs';
+import { coldStart } from './scenarios/cold-start.mjs';
 import { paced } from './scenarios/paced.mjs';
 import { reads } from './scenarios/reads.mjs';
 import { scale } from './scenarios/scale.mjs';
@@ -103,6 +104,16 @@ async function runOurs(opts, results) {
     const first = await api.request('POST', '/api/jobs', NOOP);
     if (first.status !== 201) throw new Error(`POST /api/jobs answered ${first.status}: ${JSON.stringify(first.json)}`);
     ctx.actor = { organization_id: first.json.organization_id, user_id: first.json.user_id };
+    // Before anything analyses the new database or warms the processes up.
+    if (opts.scenarios.includes('cold-start')) {
+      log('scenario cold-start');
+      try {
+        results.scenarios['cold-start'] = await coldStart(ctx);
+      } catch (err) {
+        log(`scenario cold-start failed: ${err.stack ?? err}`);
+        results.scenarios['cold-start'] = { error: String(err.message ?? err) };
+      }
+    }
     await startEpoch(ctx);
     if (opts.warmup > 0) await throughput(ctx, { n: opts.warmup, label: 'warm-up (discarded)' });
 

@@ -51,10 +51,15 @@ export async function lastCompletedAt(ctx) {
   return rows[0].t === null ? null : Number(rows[0].t);
 }
 
-/** The scenario's rows with their start and completion times (ms epoch). */
+/**
+ * The scenario's rows with their insert, `pending` (queued), start and completion times (ms epoch). Row times are
+ * when each statement's transaction began, so a write that waited for a batch counts its wait up to that time.
+ */
 export async function scenarioTimes(ctx) {
   const { rows } = await ctx.db.pool.query(
-    `SELECT id, extract(epoch FROM started_at) * 1000 AS started, extract(epoch FROM completed_at) * 1000 AS completed ${SCENARIO_ROWS}`,
+    `SELECT id, extract(epoch FROM created_at) * 1000 AS inserted,
+            (SELECT extract(epoch FROM e.at) * 1000 FROM job_events e WHERE e.job_id = jobs.id AND e.seq = 2 AND e.to_status = 'pending') AS queued,
+            extract(epoch FROM started_at) * 1000 AS started, extract(epoch FROM completed_at) * 1000 AS completed ${SCENARIO_ROWS}`,
     [ctx.actor.organization_id, ctx.since],
   );
   return rows;

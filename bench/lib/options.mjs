@@ -1,6 +1,6 @@
 // Command-line flags of `npm run bench` (also readable from BENCH_* environment variables).
-export const SCENARIOS = ['throughput', 'paced', 'reads', 'memory', 'scale', 'bulk'];
-const ALIASES = { 1: 'throughput', 2: 'paced', 3: 'reads', 4: 'memory', 5: 'scale', 6: 'bulk' };
+export const SCENARIOS = ['throughput', 'paced', 'reads', 'memory', 'scale', 'bulk', 'cold-start'];
+const ALIASES = { 1: 'throughput', 2: 'paced', 3: 'reads', 4: 'memory', 5: 'scale', 6: 'bulk', 7: 'cold-start' };
 
 const DEFAULTS = {
   scenarios: SCENARIOS.join(','),
@@ -8,7 +8,9 @@ const DEFAULTS = {
   warmup: 2000, // jobs run and discarded before the first scenario
   inflight: 100, // POSTs in flight in the throughput scenarios
   concurrency: 50, // WORKER_CONCURRENCY, the same C as the peers
-  rate: 500, // paced scenario: offered jobs/s
+  rates: '200,500', // paced scenario: offered jobs/s, one run per rate (and per callback variant)
+  pacedCallbacks: 'both', // paced scenario: with, without or both (a callback_url per job or none)
+  coldN: 1000, // cold-start scenario: the first jobs on the new database, measured before anything is analysed
   pacedS: 20,
   readS: 10, // seconds of GET /api/jobs/{id}
   readInflight: 32,
@@ -41,11 +43,12 @@ const QUICK = {
 };
 
 export const USAGE = `usage: npm run bench -- [flags]
-  --scenarios throughput,paced,reads,memory,scale,bulk   (or 1,2,3,4,5,6; default all)
+  --scenarios throughput,paced,reads,memory,scale,bulk,cold-start   (or 1,2,3,4,5,6,7; default all)
   --quick              small N everywhere and no peers (fast iteration)
   --n 20000            jobs in throughput/scale        --inflight 100   POSTs in flight
   --warmup 2000        discarded warm-up jobs          --concurrency 50 worker concurrency
-  --rate 500 --paced-s 20                              paced scenario
+  --rates 200,500 --paced-s 20 --paced-callbacks both  paced scenario (with|without|both)
+  --cold-n 1000        cold-start: first jobs on the new database vs steady state
   --read-s 10 --read-inflight 32                       GET /api/jobs/{id}
   --list-rows 1000000 --list-requests 300              GET /api/jobs?limit=100 at that many rows
   --memory-n 200000    jobs in the memory scenario     --scale-workers 2
@@ -76,6 +79,11 @@ export function parseOptions(argv, env = process.env) {
       o.peers = '';
       continue;
     }
+    if (a === '--rate' || a.startsWith('--rate=')) {
+      // the single-rate flag of earlier versions
+      o.rates = a.includes('=') ? a.slice(7) : argv[++i];
+      continue;
+    }
     if (a === '--cpu-prof') {
       o.cpuProf = true;
       continue;
@@ -102,6 +110,12 @@ export function parseOptions(argv, env = process.env) {
     .map((s) => ALIASES[s] ?? s);
   for (const s of o.scenarios)
     if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (know ${SCENARIOS.join(', ')})`);
+  o.rates = String(o.rates)
+    .split(',')
+    .map(Number)
+    .filter((r) => Number.isFinite(r) && r > 0);
+  if (!o.rates.length) throw new Error('--rates needs at least one positive rate');
+  if (!['with', 'without', 'both'].includes(o.pacedCallbacks)) throw new Error('--paced-callbacks is with, without or both');
   o.peers = String(o.peers)
     .split(',')
     .map((s) => s.trim())

@@ -47,7 +47,11 @@ function installedCopy(src, log) {
   return dir;
 }
 
-/** Runs the peers' overlap and paced scenarios with our N, C and rate; returns their JSON results. */
+/**
+ * Runs the peers' overlap scenario and their paced scenario at each of our paced rates (the harness takes one
+ * rate per run: the first run does overlap and paced at the highest rate, the others paced alone) with our N,
+ * C and rates; returns their JSON results.
+ */
 export async function runPeers(root, opts, log) {
   const src = findPeersDir(root, opts.peersDir);
   if (!src) {
@@ -55,13 +59,37 @@ export async function runPeers(root, opts, log) {
     return { skipped: 'peer harness not found' };
   }
   const dir = installedCopy(src, log);
+  const rates = [...opts.rates].sort((a, b) => b - a);
+  const runs = [];
+  for (const [i, rate] of rates.entries()) runs.push({ rate, ...(await runPeersOnce(dir, opts, rate, i === 0 ? 'overlap,paced' : 'paced', log)) });
+  const summary = {};
+  for (const { rate, results } of runs) {
+    for (const r of results) {
+      const overlap = r.scenarios?.find((s) => s.api === 'single' && s.mode === 'overlap');
+      const pacedRun = r.scenarios?.find((s) => s.api === 'single' && s.mode === 'paced');
+      const p = (summary[r.peer] ??= { version: r.version, ok: true, enqueueRate: null, e2eRate: null, pacedByRate: {}, error: null });
+      if (overlap) {
+        p.enqueueRate = overlap.enqueueRate ?? null;
+        p.e2eRate = overlap.e2eRate ?? null;
+        p.ok &&= Boolean(overlap.ok);
+      }
+      p.pacedByRate[rate] = pacedRun?.latencyMs ?? null;
+      p.ok &&= Boolean(pacedRun?.ok);
+      p.error ??= r.error ?? null;
+    }
+  }
+  for (const p of Object.values(summary)) p.pacedAddToStartMs = p.pacedByRate[rates[0]] ?? null;
+  return { dir: src, args: runs.map((r) => r.args), summary, raw: runs.flatMap((r) => r.results) };
+}
+
+async function runPeersOnce(dir, opts, rate, modes, log) {
   const out = path.join(dir, `run-${process.pid}-${Date.now()}.jsonl`);
   const args = [
     'run.mjs',
     '--peers',
     opts.peers.join(','),
     '--modes',
-    'overlap,paced',
+    modes,
     '--apis',
     'single',
     '--n',
@@ -71,7 +99,7 @@ export async function runPeers(root, opts, log) {
     '--add-concurrency',
     String(opts.inflight),
     '--rate',
-    String(opts.rate),
+    String(rate),
     '--warmup',
     String(opts.warmup),
     '--out',
@@ -88,19 +116,5 @@ export async function runPeers(root, opts, log) {
         .filter((l) => l.startsWith('{'))
     : [];
   rmSync(out, { force: true });
-  const results = lines.map((l) => JSON.parse(l));
-  const summary = {};
-  for (const r of results) {
-    const overlap = r.scenarios?.find((s) => s.api === 'single' && s.mode === 'overlap');
-    const pacedRun = r.scenarios?.find((s) => s.api === 'single' && s.mode === 'paced');
-    summary[r.peer] = {
-      version: r.version,
-      ok: Boolean(overlap?.ok && pacedRun?.ok),
-      enqueueRate: overlap?.enqueueRate ?? null,
-      e2eRate: overlap?.e2eRate ?? null,
-      pacedAddToStartMs: pacedRun?.latencyMs ?? null,
-      error: r.error ?? null,
-    };
-  }
-  return { dir: src, args: args.slice(1), summary, raw: results };
+  return { args: args.slice(1), results: lines.map((l) => JSON.parse(l)) };
 }

@@ -31,7 +31,11 @@ const TARGETS = {
   e2eRate: 2000,
   pacedRunningP50: 3,
   pacedRunningP99: 15,
+  pacedCallbackRunningP50: 5,
   callbackP50: 20,
+  callbackP99: 100,
+  cpuWithCallback: 1.8,
+  coldVsSteady: 0.9,
   getByIdRate: 5000,
   listP50: 10,
   memoryEndVsPlateau: 1.1,
@@ -40,31 +44,49 @@ const TARGETS = {
   vsPgboss: 2,
 };
 
-/** Ratios against the peers and the verdict for every target of issue 6. */
+/** The paced runs as a list (results before the variants had one run, with a callback per job). */
+export function pacedVariants(paced) {
+  if (!paced || paced.error) return [];
+  return paced.variants ?? [{ ...paced, callbacks: true }];
+}
+
+const variant = (s, rate, callbacks) => pacedVariants(s.paced).find((v) => v.offeredRate === rate && v.callbacks === callbacks);
+const cpuTotal = (v) => (v?.cpuMsPerJob ? round(Object.values(v.cpuMsPerJob).reduce((a, b) => a + (b ?? 0), 0), 2) : null);
+const peerPaced = (p, rate) => p.pacedByRate?.[rate] ?? (rate === 500 ? p.pacedAddToStartMs : null) ?? null;
+
+/** Ratios against the peers and the verdict for every target (issues 6 and 14). */
 export function compare(results) {
   const s = results.scenarios;
   const peers = results.peers?.summary ?? {};
   const e2e = s.throughput?.e2eRate ?? null;
   const ratio = (a, b) => (a && b ? round(a / b, 2) : null);
+  const quiet500 = variant(s, 500, false);
   const ratios = {};
   for (const [name, p] of Object.entries(peers)) {
+    const theirs = peerPaced(p, 500);
     ratios[name] = {
       e2e: ratio(e2e, p.e2eRate),
-      pacedP50:
-        s.paced?.createToRunningMs && p.pacedAddToStartMs
-          ? round(s.paced.createToRunningMs.p50 / p.pacedAddToStartMs.p50, 2)
-          : null,
+      pacedP50: quiet500?.createToRunningMs && theirs ? round(quiet500.createToRunningMs.p50 / theirs.p50, 2) : null,
     };
   }
   const scaleRatio = ratio(s.scale?.e2eRate, e2e);
   const check = (value, ok) => ({ value, met: value === null || value === undefined ? null : ok(value) });
-  const targets = {
+  const targets = {};
+  for (const rate of [200, 500]) {
+    const v = variant(s, rate, false);
+    targets[`paced ${rate}/s without callbacks: create→running p50 ≤ 3 ms`] = check(v?.createToRunningMs?.p50, (x) => x <= TARGETS.pacedRunningP50);
+    targets[`paced ${rate}/s without callbacks: create→running p99 ≤ 15 ms`] = check(v?.createToRunningMs?.p99, (x) => x <= TARGETS.pacedRunningP99);
+  }
+  const cb500 = variant(s, 500, true);
+  Object.assign(targets, {
+    'paced 500/s with a callback per job: create→running p50 ≤ 5 ms': check(cb500?.createToRunningMs?.p50, (x) => x <= TARGETS.pacedCallbackRunningP50),
+    'paced 500/s: terminal→callback received p50 ≤ 20 ms': check(cb500?.terminalToCallbackMs?.p50, (x) => x <= TARGETS.callbackP50),
+    'paced 500/s: terminal→callback received p99 ≤ 100 ms': check(cb500?.terminalToCallbackMs?.p99, (x) => x <= TARGETS.callbackP99),
+    'CPU per job with a callback ≤ 1.8 ms (API + worker + PostgreSQL + Redis, paced 500/s)': check(cpuTotal(cb500), (x) => x <= TARGETS.cpuWithCallback),
+    'new database: first 1,000 jobs within 10 % of steady state (rate ratio)': check(s['cold-start']?.firstVsSteady, (x) => x >= TARGETS.coldVsSteady),
     'end-to-end ≥ 2,000 jobs/s (1 API, 1 worker)': check(e2e, (v) => v >= TARGETS.e2eRate),
     '≥ 1.6× graphile-worker end-to-end': check(ratios.graphile?.e2e, (v) => v >= TARGETS.vsGraphile),
     '≥ 2× pg-boss end-to-end': check(ratios.pgboss?.e2e, (v) => v >= TARGETS.vsPgboss),
-    'paced create→running p50 ≤ 3 ms': check(s.paced?.createToRunningMs?.p50, (v) => v <= TARGETS.pacedRunningP50),
-    'paced create→running p99 ≤ 15 ms': check(s.paced?.createToRunningMs?.p99, (v) => v <= TARGETS.pacedRunningP99),
-    'terminal→callback p50 ≤ 20 ms': check(s.paced?.terminalToCallbackMs?.p50, (v) => v <= TARGETS.callbackP50),
     'GET /api/jobs/{id} ≥ 5,000 req/s': check(s.reads?.getById?.rate, (v) => v >= TARGETS.getByIdRate),
     'list page at 1M rows p50 ≤ 10 ms': check(
       s.reads?.rows >= 1000000 ? s.reads?.list?.latencyMs?.p50 : null,
@@ -72,7 +94,7 @@ export function compare(results) {
     ),
     'worker RSS end within 10% of plateau': check(s.memory?.endVsPlateau, (v) => v <= TARGETS.memoryEndVsPlateau),
     '2 workers ≥ 1.6× one': check(scaleRatio, (v) => v >= TARGETS.scaleRatio),
-  };
+  });
   return { ratios, scaleRatio, targets };
 }
 
@@ -88,7 +110,7 @@ export function markdown(results, appendix = '') {
   const lines = [];
   lines.push('# Benchmarks', '');
   lines.push(
-    `Latest full run of \`npm run bench\` (bench/run.mjs): ${results.date}, commit \`${results.commit}\`${results.label ? `, ${results.label}` : ''}.`,
+    `Latest run of \`npm run bench\` (bench/run.mjs): ${results.date}, commit \`${results.commit}\`${results.label ? `, ${results.label}` : ''}.`,
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB RAM, ${m.platform}, Node ${m.node}; PostgreSQL ${results.services?.postgres ?? '?'}, Redis ${results.services?.redis ?? '?'}.`,
     `Load average when the run started: ${m.loadAvgAtStart.join(' / ')} (other work on the machine makes figures noisy).`,
     `Raw results: \`${results.file}\`.`,
@@ -114,10 +136,15 @@ export function markdown(results, appendix = '') {
       cell(s.throughput?.createRate),
       Object.values(peers).map((p) => cell(p.enqueueRate)),
     ),
-    row(
-      `paced ${cell(s.paced?.offeredRate)}/s: create→running p50 / p99 ms`,
-      `${cell(s.paced?.createToRunningMs?.p50)} / ${cell(s.paced?.createToRunningMs?.p99)}`,
-      Object.values(peers).map((p) => `${cell(p.pacedAddToStartMs?.p50)} / ${cell(p.pacedAddToStartMs?.p99)}`),
+    ...pacedVariants(s.paced).map((v) =>
+      row(
+        `paced ${cell(v.offeredRate)}/s ${v.callbacks ? 'with a callback per job' : 'without callbacks'}: create→running p50 / p99 ms`,
+        `${cell(v.createToRunningMs?.p50)} / ${cell(v.createToRunningMs?.p99)}`,
+        Object.values(peers).map((p) => {
+          const theirs = peerPaced(p, v.offeredRate);
+          return v.callbacks || !theirs ? '—' : `${cell(theirs.p50)} / ${cell(theirs.p99)}`;
+        }),
+      ),
     ),
     row(
       'ours ÷ peer, end-to-end',
@@ -140,12 +167,33 @@ export function markdown(results, appendix = '') {
     lines.push(
       `| 1 throughput | ${cell(s.throughput.accepted)} created in ${cell(s.throughput.createMs)} ms (${cell(s.throughput.createRate)}/s); first POST → last completed ${cell(s.throughput.e2eMs)} ms = **${cell(s.throughput.e2eRate)} jobs/s** |`,
     );
-  if (s.paced) {
+  for (const v of pacedVariants(s.paced)) {
+    const st = v.stagesMs;
     lines.push(
-      `| 2 paced ${s.paced.offeredRate}/s × ${s.paced.seconds} s | create→running p50/p90/p99/max ms: **${pct(s.paced.createToRunningMs)}** |`,
-      `| | create→completed p50/p90/p99/max ms: ${pct(s.paced.createToCompletedMs)} |`,
-      `| | terminal→callback received p50/p90/p99/max ms: ${s.paced.terminalToCallbackMs ? pct(s.paced.terminalToCallbackMs) : 'n/a (no callback delivery in this build)'} |`,
-      `| | HTTP POST round trip p50/p99 ms: ${cell(s.paced.httpCreateMs?.p50)} / ${cell(s.paced.httpCreateMs?.p99)} |`,
+      `| 2 paced ${v.offeredRate}/s × ${v.seconds} s, ${v.callbacks ? 'a callback per job' : 'no callbacks'} (achieved ${cell(v.achievedRate)}/s) | create→running p50/p90/p99/max ms: **${pct(v.createToRunningMs)}** |`,
+      ...(st
+        ? [
+            `| | of which p50: send→insert ${cell(st.sendToInsert?.p50)}, insert→\`pending\` ${cell(st.insertToQueued?.p50)}, \`pending\`→\`running\` ${cell(st.queuedToRunning?.p50)} ms |`,
+          ]
+        : []),
+      `| | create→completed p50/p90/p99/max ms: ${pct(v.createToCompletedMs)} |`,
+      ...(v.callbacks
+        ? [`| | terminal→callback received p50/p90/p99/max ms: ${v.terminalToCallbackMs ? pct(v.terminalToCallbackMs) : 'n/a (no callback delivery in this build)'} |`]
+        : []),
+      `| | HTTP POST round trip p50/p99 ms: ${cell(v.httpCreateMs?.p50)} / ${cell(v.httpCreateMs?.p99)}; CPU ms/job ${Object.entries(v.cpuMsPerJob ?? {})
+        .map(([k, x]) => `${k} ${cell(x)}`)
+        .join(', ')} (total ${cell(cpuTotal(v))}) |`,
+    );
+  }
+  const cold = s['cold-start'];
+  if (cold && !cold.error) {
+    const seq = (p) =>
+      Object.entries(p.seqScans ?? {})
+        .map(([t, x]) => `${t} ${cell(x.scans)} scans / ${cell(x.rowsRead)} rows`)
+        .join(', ') || 'none';
+    lines.push(
+      `| 6 cold start, new database, no warm-up | first ${cell(cold.n)} jobs **${cell(cold.first.e2eRate)} jobs/s**, next ${cell(cold.n)} ${cell(cold.next.e2eRate)} jobs/s, after VACUUM ANALYZE ${cell(cold.steady.e2eRate)} jobs/s (first ÷ steady **${cell(cold.firstVsSteady)}**) |`,
+      `| | PostgreSQL CPU ms/job first / next / steady: ${cell(cold.first.cpuMsPerJob?.postgres)} / ${cell(cold.next.cpuMsPerJob?.postgres)} / ${cell(cold.steady.cpuMsPerJob?.postgres)}; sequential scans first: ${seq(cold.first)}; next: ${seq(cold.next)} |`,
     );
   }
   if (s.reads) {
@@ -168,7 +216,7 @@ export function markdown(results, appendix = '') {
     );
   for (const [name, v] of Object.entries(s))
     if (v?.error) lines.push(`| ${name} | failed: ${String(v.error).split('\n')[0]} |`);
-  lines.push('', '## Targets (issue 6)', '', '| target | measured | met |', '| --- | --- | --- |');
+  lines.push('', '## Targets', '', '| target | measured | met |', '| --- | --- | --- |');
   for (const [t, v] of Object.entries(c.targets))
     lines.push(`| ${t} | ${cell(v.value)} | ${v.met === null ? 'n/a' : v.met ? 'yes' : 'no'} |`);
   lines.push(

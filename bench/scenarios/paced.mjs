@@ -1,21 +1,40 @@
-// Scenario 2: an open-loop 500 jobs/s for 20 s; latency from the client's send time to the rows' timestamps,
-// and from the terminal transition to the callback's arrival at the local receiver.
+// Scenario 2: open-loop creates at each offered rate (default 200/s and 500/s) for 20 s, with a callback_url per
+// job and without; latency from the client's send time to the rows' timestamps, and from the terminal transition
+// to the callback's arrival at the local receiver.
 import { cpuMeter } from '../lib/cpu.mjs';
 import { Outcomes, nowMs, runPaced } from '../lib/http-client.mjs';
-import { scenarioTimes, waitTerminal } from '../lib/jobs.mjs';
+import { scenarioTimes, startEpoch, waitTerminal } from '../lib/jobs.mjs';
 import { percentiles } from '../lib/stats.mjs';
 
 const CALLBACK_GRACE_MS = 10000;
 // None at all this long after the last completion: this build has no callback delivery (reported as n/a).
 const NO_CALLBACKS_AFTER_MS = 3000;
 
+/** Every variant in turn (rate × callback), each on its own epoch; `variants` keeps the order they ran in. */
 export async function paced(ctx) {
-  const { rate, pacedS } = ctx.opts;
+  const withCb = ctx.opts.pacedCallbacks === 'both' ? [false, true] : [ctx.opts.pacedCallbacks === 'with'];
+  const variants = [];
+  for (const callbacks of withCb) {
+    for (const rate of ctx.opts.rates) {
+      await startEpoch(ctx);
+      variants.push(await pacedOnce(ctx, rate, callbacks));
+    }
+  }
+  return { variants };
+}
+
+/** The variant at `rate` (callback or not), or undefined. */
+export function pacedVariant(paced, rate, callbacks) {
+  return paced?.variants?.find((v) => v.offeredRate === rate && v.callbacks === callbacks);
+}
+
+async function pacedOnce(ctx, rate, callbacks) {
+  const { pacedS } = ctx.opts;
   const count = Math.round(rate * pacedS);
   const sent = new Map(); // job id → send time
   const http = [];
   const outcomes = new Outcomes();
-  const body = { task: 'noop', input: {}, callback_url: ctx.callbacks.url };
+  const body = callbacks ? { task: 'noop', input: {}, callback_url: ctx.callbacks.url } : { task: 'noop', input: {} };
   ctx.callbacks.reset();
   const meter = await cpuMeter(ctx);
   const t0 = nowMs();
@@ -35,26 +54,35 @@ export async function paced(ctx) {
 
   // Callbacks are delivered by their own queue; give the tail a bounded moment to arrive.
   const cbStart = Date.now();
-  while (ctx.callbacks.arrivals.size < sent.size) {
+  while (callbacks && ctx.callbacks.arrivals.size < sent.size) {
     const waited = Date.now() - cbStart;
     if (waited > CALLBACK_GRACE_MS || (ctx.callbacks.arrivals.size === 0 && waited > NO_CALLBACKS_AFTER_MS)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
 
   const cpu = await meter.stop();
+  await new Promise((r) => setTimeout(r, 1200)); // pg_stat_database counters are flushed about once a second
+  const db = await meter.dbActivity();
   const rows = await scenarioTimes(ctx);
   const toRunning = [];
   const toCompleted = [];
   const toCallback = [];
+  const toInserted = [];
+  const insertedToQueued = [];
+  const queuedToRunning = [];
   for (const r of rows) {
     const at = sent.get(r.id);
     if (at === undefined) continue;
+    toInserted.push(Number(r.inserted) - at);
+    if (r.queued !== null) insertedToQueued.push(Number(r.queued) - Number(r.inserted));
+    if (r.queued !== null && r.started !== null) queuedToRunning.push(Number(r.started) - Number(r.queued));
     if (r.started !== null) toRunning.push(Number(r.started) - at);
     if (r.completed !== null) toCompleted.push(Number(r.completed) - at);
     const cb = ctx.callbacks.arrivals.get(r.id);
     if (cb !== undefined && r.completed !== null) toCallback.push(cb - Number(r.completed));
   }
   const result = {
+    callbacks,
     offeredRate: rate,
     seconds: pacedS,
     sent: count,
@@ -67,15 +95,23 @@ export async function paced(ctx) {
     httpCreateMs: percentiles(http),
     createToRunningMs: percentiles(toRunning),
     createToCompletedMs: percentiles(toCompleted),
+    // Where create → running goes: send → insert, insert → `pending` write, `pending` write → `running` write.
+    stagesMs: {
+      sendToInsert: percentiles(toInserted),
+      insertToQueued: percentiles(insertedToQueued),
+      queuedToRunning: percentiles(queuedToRunning),
+    },
     callbacksReceived: ctx.callbacks.arrivals.size,
     terminalToCallbackMs: toCallback.length ? percentiles(toCallback) : null,
     // CPU milliseconds per accepted job (its callback included), by process group.
     cpuMsPerJob: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, outcomes.ok ? Math.round((v / outcomes.ok) * 1000) / 1000 : null])),
+    // PostgreSQL work per accepted job: commits (each batched statement is one) and rows written or read.
+    dbPerJob: Object.fromEntries(Object.entries(db).map(([k, v]) => [k, outcomes.ok ? Math.round((v / outcomes.ok) * 100) / 100 : null])),
     note: 'row timestamps have millisecond precision (timestamptz(3)); client send times are sub-millisecond',
   };
   const f = (p) => (p ? `p50 ${p.p50} / p99 ${p.p99} ms` : 'n/a');
   ctx.log(
-    `paced ${rate}/s: create→running ${f(result.createToRunningMs)}, create→completed ${f(result.createToCompletedMs)}, terminal→callback ${f(result.terminalToCallbackMs)} (${result.callbacksReceived} callbacks); CPU ms/job ${JSON.stringify(result.cpuMsPerJob)}`,
+    `paced ${rate}/s ${callbacks ? 'with' : 'without'} callbacks: create→running ${f(result.createToRunningMs)}, create→completed ${f(result.createToCompletedMs)}, terminal→callback ${f(result.terminalToCallbackMs)} (${result.callbacksReceived} callbacks); CPU ms/job ${JSON.stringify(result.cpuMsPerJob)}; PostgreSQL per job ${JSON.stringify(result.dbPerJob)}`,
   );
   return result;
 }

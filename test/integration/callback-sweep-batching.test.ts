@@ -72,6 +72,33 @@ describe('callback sweep: queue states of overdue series in one round trip', () 
     return [...sent];
   }
 
+  it('queues every pending series of a page in one bulk add, leaving a series the queue still holds as it is', async () => {
+    const n = 40;
+    await db.$executeRawUnsafe(
+      `INSERT INTO callback_deliveries (webhook_id, job_id, organization_id, job_attempt, callback_url, status, state, next_attempt_at)
+       SELECT 'msg_pend_' || i, 'job_pend_' || i, 'org_1', 1, 'http://127.0.0.1:9/cb', 'completed', 'pending', now() - interval '1 hour'
+       FROM generate_series(1, $1::int) AS i`,
+      n,
+    );
+    // One of them is already in the queue (its writer's enqueue worked; its first attempt has not come yet).
+    const held = { job_id: 'job_pend_1', organization_id: 'org_1', webhook_id: 'msg_pend_1', callback_url: 'http://127.0.0.1:9/cb', status: 'completed', stop_reason: null, completed_at: null, metadata: { held: true } };
+    await queue.enqueue(held);
+    sent.length = 0;
+    counting = true;
+    try {
+      expect(await enqueueMissingCallbacks(queue, new CallbackStore(db))).toBe(n);
+    } finally {
+      counting = false;
+    }
+    // The adds: one script per series, sent together (BullMQ's addBulk), not one awaited add per series.
+    expect(sent.filter((c) => c === 'evalsha' || c === 'eval').length).toBeLessThanOrEqual(n + 2);
+    const left = await db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM callback_deliveries WHERE webhook_id LIKE 'msg_pend_%' AND state = 'pending'`);
+    expect(left[0]!.n).toBe(0);
+    const states = await queue.states(Array.from({ length: n }, (_, i) => `msg_pend_${i + 1}`));
+    expect(states.every((st) => st === 'waiting' || st === 'wait')).toBe(true);
+    expect((await queue.queue.getJob('msg_pend_1'))?.data.metadata).toEqual({ held: true });
+  });
+
   it('sends as many commands for 40 overdue series as for 2', async () => {
     const few = await commandsOfSweep(2, 'few');
     const many = await commandsOfSweep(40, 'many');

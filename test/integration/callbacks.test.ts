@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { createJobBodySchema } from '../../packages/core/src';
 import { callbackDeliveries } from '../../packages/observability/src/metrics';
@@ -86,6 +87,29 @@ describe('callbacks (F6) against a real receiver', () => {
     expect(done.callback_sent_at).not.toBeNull();
     await settle(500);
     expect(receiver.at(path)).toHaveLength(1);
+  });
+
+  it('the writer queues a series without a write of its own: its first attempt moves it from pending', async () => {
+    // Every state change of the series rows, in order (the writer's enqueue used to mark `queued` first).
+    const pg = new Client({ connectionString: stack.database.url });
+    await pg.connect();
+    try {
+      await pg.query(`CREATE TABLE test_series_changes (seq serial, webhook_id text, from_state text, to_state text);
+        CREATE FUNCTION test_series_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO test_series_changes (webhook_id, from_state, to_state) VALUES (NEW.webhook_id, OLD.state, NEW.state); RETURN NEW; END $$;
+        CREATE TRIGGER test_series_change AFTER UPDATE ON callback_deliveries FOR EACH ROW EXECUTE FUNCTION test_series_change();`);
+      const path = '/hook-one-write';
+      const job = await create({ task: 'noop', callback_url: receiver.url(path) });
+      await deliveries(path, 1);
+      await jobWhen(job.id, (j) => j.callback_attempts === 1, 'attempt recorded');
+      const row = (await pg.query<{ callback_pending: boolean; callback_webhook_id: string }>('SELECT callback_pending, callback_webhook_id FROM jobs WHERE id = $1', [job.id])).rows[0]!;
+      expect(row.callback_pending).toBe(false);
+      const changes = await pg.query<{ from_state: string; to_state: string }>('SELECT from_state, to_state FROM test_series_changes WHERE webhook_id = $1 ORDER BY seq', [row.callback_webhook_id]);
+      expect(changes.rows).toEqual([{ from_state: 'pending', to_state: 'delivered' }]);
+    } finally {
+      await pg.query('DROP TRIGGER IF EXISTS test_series_change ON callback_deliveries; DROP FUNCTION IF EXISTS test_series_change(); DROP TABLE IF EXISTS test_series_changes');
+      await pg.end();
+    }
   });
 
   it('delivers one callback when the API cancels a job', async () => {

@@ -54,7 +54,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
   const metrics = new MetricsPublisher(command, settings.QUEUE_PREFIX, registry);
   // Cancel and delete write terminal transitions here, so their callbacks are queued from here too.
   const callbacks = { queue: new CallbackQueue(redis('producer'), settings.QUEUE_PREFIX, settings.CALLBACK_MAX_ATTEMPTS), store: new CallbackStore(db) };
-  enqueueCallbacksOnTransition(jobs, callbacks.queue, callbacks.store, (err, jobId) =>
+  enqueueCallbacksOnTransition(jobs, callbacks.queue, (err, jobId) =>
     log.warn('callback enqueue failed; the sweep will queue it', { job_id: jobId, err: String(err) }),
   );
   const guard = new HostGuard({ allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS });

@@ -41,6 +41,8 @@ const KEY_PREFIX_LENGTH = 12;
 export class AccountStore {
   /** Looked-up keys; revocations clear their entries here and, through the listeners, in other processes. */
   readonly keys = new KeyCache();
+  /** Key lookups in flight, by key hash. */
+  private readonly lookups = new Map<string, { generation: number; actor: Promise<Actor | null> }>();
   private readonly revokeListeners: ((keyId: string) => Promise<void>)[] = [];
 
   constructor(private readonly db: Db) {}
@@ -116,10 +118,24 @@ export class AccountStore {
     const hash = hashKey(clearKey);
     const cached = this.keys.get(hash);
     if (cached) return cached;
+    // When an entry expires, every request in flight with that key misses at once: they share one lookup,
+    // unless a revocation was heard since it began (then a new lookup reads the row afresh).
+    const generation = this.keys.generation;
+    const inFlight = this.lookups.get(hash);
+    if (inFlight?.generation === generation) return inFlight.actor;
+    const actor = this.lookUp(hash, generation).finally(() => {
+      if (this.lookups.get(hash)?.actor === actor) this.lookups.delete(hash);
+    });
+    this.lookups.set(hash, { generation, actor });
+    return actor;
+  }
+
+  private async lookUp(hash: string, generation: number): Promise<Actor | null> {
     const key = await this.db.apiKey.findUnique({ where: { keyHash: hash } });
     if (!key || key.revokedAt) return null;
     const actor: Actor = { keyId: key.id, userId: key.userId, organizationId: key.organizationId, role: key.role as Role };
-    this.keys.set(hash, actor);
+    // A revocation heard while the row was being read may concern this key: it is not cached then.
+    if (this.keys.generation === generation) this.keys.set(hash, actor);
     return actor;
   }
 

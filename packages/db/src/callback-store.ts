@@ -93,7 +93,7 @@ const RECORD_ATTEMPT_SQL = `WITH x AS (
     FROM d JOIN x ON x.webhook_id = d.webhook_id
   )
   UPDATE jobs j SET callback_sent_at = now(), callback_status_code = x.status_code, callback_error = x.error,
-    callback_attempts = j.callback_attempts + 1
+    callback_attempts = j.callback_attempts + 1, callback_pending = false
   FROM x WHERE j.id = x.id AND j.callback_webhook_id = x.webhook_id
   RETURNING j.id`;
 
@@ -163,7 +163,11 @@ export class CallbackStore {
     return this.contexts.add(organizationId);
   }
 
-  /** The series is in the callbacks queue now; the sweep stops looking for it until it is overdue. */
+  /**
+   * The series is in the callbacks queue now; the sweep stops looking for it until it is overdue. The writer's
+   * own enqueue skips this: its first attempt's record (recordAttempt) ends `pending` as well, normally well
+   * within the sweep's grace. The sweep and redelivery, whose series may wait longer, mark it.
+   */
   async markEnqueued(jobId: string, webhookId: string): Promise<void> {
     await this.marks.add({ jobId, webhookId });
   }

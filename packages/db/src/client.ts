@@ -25,6 +25,13 @@ export function createDb(databaseUrl: string, poolSize = 20): Db {
     connectionTimeoutMillis: 3000,
     // Keeps a dead database from hanging a request: statements give up instead of queueing forever.
     statement_timeout: 30_000,
+    // Plans that cannot fall off a cliff. Each connection caches plans (our named statements' generic plans and
+    // PostgreSQL's own foreign-key checks, e.g. job_events → jobs per event) and keeps them until the table is
+    // next analysed. Planned while `jobs` was a page or two (every new deployment's first seconds), they read the
+    // table sequentially, so each job's cost grew with the table until autovacuum's ANALYZE, minutes later.
+    // Every statement of the service reads by an index; this keeps that so whatever the estimates say (a
+    // sequential scan stays possible where no index applies).
+    options: '-c enable_seqscan=off',
     types: rowTypes,
   });
   // Idle clients die with their server (restart, failover, a dropped test database); without a listener
@@ -48,9 +55,8 @@ export function createDb(databaseUrl: string, poolSize = 20): Db {
  *
  * `prepare` names the statement: each connection parses it once, and after five runs PostgreSQL may keep
  * one generic plan. Used for the per-job statements (insert, transitions), where it saves about a fifth of
- * their server CPU. A plan made while `jobs` has statistics saying "empty" (a new deployment) reads the
- * table sequentially until autovacuum's first ANALYZE invalidates it, as PostgreSQL's own cached
- * foreign-key checks do; other statements are planned per call.
+ * their server CPU. Such a plan outlives the table size it was made for; createDb's connections therefore
+ * rule out sequential scans where an index applies. Other statements are planned per call.
  */
 export async function rawRows<T extends QueryResultRow>(db: Db, sql: string, params: unknown[], opts: { prepare?: boolean } = {}): Promise<T[]> {
   const pool = pools.get(db);

@@ -19,6 +19,8 @@ const wallClock = { now: () => Date.now() };
  */
 export class KeyCache {
   private readonly entries: LRUCache<string, Actor>;
+  /** Grows with every revocation heard, so a lookup that began before one knows not to cache its answer. */
+  generation = 0;
   private readonly ttlMs: number;
 
   constructor(opts: KeyCacheOptions = {}) {
@@ -50,9 +52,11 @@ export class KeyCache {
   forgetKey(keyId: string): void {
     const hashes = [...this.entries.entries()].filter(([, actor]) => actor.keyId === keyId).map(([hash]) => hash);
     for (const hash of hashes) this.entries.delete(hash);
+    this.generation++;
   }
 
   clear(): void {
+    this.generation++;
     this.entries.clear();
   }
 }

@@ -47,12 +47,18 @@ export class CallbackQueue {
   async enqueue(data: CallbackJobData): Promise<void> {
     // BullMQ would wait for a lost connection indefinitely; failing fast leaves the row to the sweep.
     await waitReady(this.connection, READY_WAIT_MS);
-    await this.queue.add(`job.${data.status}`, data, {
-      jobId: data.webhook_id,
-      attempts: this.maxAttempts,
-      backoff: { type: CALLBACK_BACKOFF_TYPE },
-      ...CALLBACK_RETENTION,
-    });
+    await this.queue.add(`job.${data.status}`, data, this.addOptions(data));
+  }
+
+  /** Queues many series in one round trip (BullMQ's addBulk); ids BullMQ still holds are left as they are. */
+  async enqueueMany(series: readonly CallbackJobData[]): Promise<void> {
+    if (series.length === 0) return;
+    await waitReady(this.connection, READY_WAIT_MS);
+    await this.queue.addBulk(series.map((data) => ({ name: `job.${data.status}`, data, opts: this.addOptions(data) })));
+  }
+
+  private addOptions(data: CallbackJobData): JobsOptions {
+    return { jobId: data.webhook_id, attempts: this.maxAttempts, backoff: { type: CALLBACK_BACKOFF_TYPE }, ...CALLBACK_RETENTION };
   }
 
   /**

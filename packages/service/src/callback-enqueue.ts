@@ -3,12 +3,16 @@ import type { CallbackStore, JobStore, JobRow } from '@jobs/db';
 import type { CallbackQueue } from '@jobs/queue';
 import { callbackSnapshot, deliverySnapshot } from './callback-snapshot';
 
-/** Queues a row's pending series and marks it queued; false when the row has nothing to send. */
-export async function enqueueCallback(row: JobRow, queue: CallbackQueue, store: CallbackStore): Promise<boolean> {
+/**
+ * Queues a row's pending series; false when the row has nothing to send. The series row stays `pending` until
+ * its first attempt is recorded (which ends `pending` and the job's `callback_pending`), saving a write per
+ * callback: should the attempt be later than the sweep's grace, the sweep's add under the same webhook-id is a
+ * no-op and it marks the series queued itself.
+ */
+export async function enqueueCallback(row: JobRow, queue: CallbackQueue): Promise<boolean> {
   const data = callbackSnapshot(row);
   if (!data) return false;
   await queue.enqueue(data);
-  await store.markEnqueued(row.id, data.webhook_id);
   return true;
 }
 
@@ -17,10 +21,10 @@ export async function enqueueCallback(row: JobRow, queue: CallbackQueue, store: 
  * worker (completed/failed/expired) and in the API (cancel, delete). A failure here only delays the
  * callback: the series row (written with the transition) stays `pending` and the sweep queues it.
  */
-export function enqueueCallbacksOnTransition(jobs: JobStore, queue: CallbackQueue, store: CallbackStore, onError: (err: unknown, jobId: string) => void): void {
+export function enqueueCallbacksOnTransition(jobs: JobStore, queue: CallbackQueue, onError: (err: unknown, jobId: string) => void): void {
   jobs.onTransition(({ job }) => {
     if (!isTerminal(job.status) || !job.callback_pending) return;
-    enqueueCallback(job, queue, store).catch((err: unknown) => onError(err, job.id));
+    enqueueCallback(job, queue).catch((err: unknown) => onError(err, job.id));
   });
 }
 
@@ -50,13 +54,12 @@ const LIVE_STATES = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'activ
  */
 export async function enqueueMissingCallbacks(queue: CallbackQueue, store: CallbackStore, opts: CallbackSweepOptions = {}): Promise<number> {
   const limit = opts.limit ?? 500;
-  let queued = 0;
-  for (const row of await store.findUnqueued(opts.graceMs ?? CALLBACK_SWEEP_GRACE_MS, limit)) {
-    // A second add under the same webhook-id while BullMQ still holds the series is a no-op.
-    await queue.enqueue(deliverySnapshot(row));
-    await store.markEnqueued(row.job_id, row.webhook_id);
-    queued++;
-  }
+  // A series is `pending` until its first attempt is recorded, so a backlog of callbacks shows up here: a page
+  // costs one add (under a webhook-id BullMQ still holds, a no-op) and one marking statement, not one per series.
+  const unqueued = await store.findUnqueued(opts.graceMs ?? CALLBACK_SWEEP_GRACE_MS, limit);
+  await queue.enqueueMany(unqueued.map(deliverySnapshot));
+  await Promise.all(unqueued.map((row) => store.markEnqueued(row.job_id, row.webhook_id)));
+  let queued = unqueued.length;
   const overdue = await store.findOverdue(opts.overdueMs ?? CALLBACK_OVERDUE_MS, limit);
   const verdicts: Record<'queued' | 'delivered' | 'failed', string[]> = { queued: [], delivered: [], failed: [] };
   // One round trip for all of them (up to `limit`), not one per series.

@@ -31,7 +31,7 @@ export interface CallbackDeliveryDeps {
 export function createCallbackDelivery(settings: Settings, deps: CallbackDeliveryDeps): CallbackDelivery {
   const store = new CallbackStore(deps.db);
   const queue = new CallbackQueue(deps.redis('producer'), settings.QUEUE_PREFIX, settings.CALLBACK_MAX_ATTEMPTS);
-  enqueueCallbacksOnTransition(deps.jobs, queue, store, (err, jobId) =>
+  enqueueCallbacksOnTransition(deps.jobs, queue, (err, jobId) =>
     deps.logger.warn('callback enqueue failed; the sweep will queue it', { job_id: jobId, err: String(err) }),
   );
   const worker = new CallbackWorker(
