@@ -182,7 +182,13 @@ describe('the API answers as its OpenAPI document says', () => {
       await expectCall(202, 'POST', '/api/admin/callbacks/redeliver', { since: new Date(0).toISOString() }),
     ).toEqual({ series: expect.any(Number) });
     await expectCall(400, 'POST', '/api/admin/callbacks/redeliver', { since: 'yesterday' });
-    await expectCall(403, 'POST', '/api/admin/callbacks/redeliver', { since: new Date(0).toISOString() }, tenant.memberKey);
+    await expectCall(
+      403,
+      'POST',
+      '/api/admin/callbacks/redeliver',
+      { since: new Date(0).toISOString() },
+      tenant.memberKey,
+    );
 
     const bulk = await expectCall<{ jobs: ContractJob[] }>(201, 'POST', '/api/jobs/bulk', {
       jobs: [{ task: 'noop' }, { task: 'noop', idempotency_key: 'contract-bulk' }],
