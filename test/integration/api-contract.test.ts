@@ -171,6 +171,35 @@ describe('the API answers as its OpenAPI document says', () => {
     );
     await expectCall(202, 'POST', `/api/jobs/${created.body.id}/callback/redeliver`);
     await expectCall(409, 'POST', `/api/jobs/${waited.id}/callback/redeliver`);
+    const attempts = await expectCall<{ webhook_id: string }[]>(
+      200,
+      'GET',
+      `/api/jobs/${created.body.id}/callback/attempts`,
+    );
+    expect(attempts.length).toBeGreaterThan(0);
+    await expectCall(404, 'GET', `/api/jobs/${missingJob}/callback/attempts`);
+    expect(
+      await expectCall(202, 'POST', '/api/admin/callbacks/redeliver', { since: new Date(0).toISOString() }),
+    ).toEqual({ series: expect.any(Number) });
+    await expectCall(400, 'POST', '/api/admin/callbacks/redeliver', { since: 'yesterday' });
+    await expectCall(
+      403,
+      'POST',
+      '/api/admin/callbacks/redeliver',
+      { since: new Date(0).toISOString() },
+      tenant.memberKey,
+    );
+
+    const bulk = await expectCall<{ jobs: ContractJob[] }>(201, 'POST', '/api/jobs/bulk', {
+      jobs: [{ task: 'noop' }, { task: 'noop', idempotency_key: 'contract-bulk' }],
+    });
+    expect(bulk.jobs).toHaveLength(2);
+    await expectCall(409, 'POST', '/api/jobs/bulk', {
+      jobs: [{ task: 'noop', idempotency_key: 'contract-bulk', metadata: { other: true } }],
+    });
+    await expectCall(400, 'POST', '/api/jobs/bulk', { jobs: [] });
+    const huge = { jobs: [{ task: 'noop', metadata: { pad: 'x'.repeat(stack.settings.MAX_BULK_BODY_BYTES) } }] };
+    await expectCall(413, 'POST', '/api/jobs/bulk', huge);
 
     await expectCall(409, 'PATCH', `/api/jobs/${created.body.id}/cancel`);
     await expectCall(409, 'POST', `/api/jobs/${created.body.id}/retry`);

@@ -40,6 +40,7 @@ describe('callback delivery log and bulk redelivery (F6)', () => {
     receiver = await new CallbackReceiver().start();
     stack = await startStack({
       worker: true,
+      checkContract: true,
       env: {
         CALLBACK_BACKOFF_MS: '50',
         CALLBACK_TIMEOUT_MS: '500',

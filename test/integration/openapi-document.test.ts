@@ -109,6 +109,26 @@ describe('the OpenAPI document', () => {
       Object.keys((doc.paths['/api/jobs/{id}/events']!['get']!.responses['200'] as { content: object }).content),
     ).toEqual(['application/json', 'text/event-stream']);
   });
+
+  it('documents the bulk create, the callback attempt log and the bulk redelivery with their schemas', () => {
+    const schemas = (doc as unknown as { components: { schemas: Record<string, { properties?: object }> } }).components
+      .schemas;
+    expect(schemas['CreateJobsInBulkBody']!.properties).toEqual({
+      jobs: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/components/schemas/CreateJobBody' } },
+    });
+    expect(Object.keys(schemas['CallbackAttempt']!.properties!).sort()).toEqual(
+      ['at', 'attempt', 'duration_ms', 'error', 'response_excerpt', 'status_code', 'webhook_id'].sort(),
+    );
+    expect(Object.keys(doc.paths['/api/jobs/bulk']!['post']!.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '409', '413', '429']),
+    );
+    expect(Object.keys(doc.paths['/api/jobs/{id}/callback/attempts']!['get']!.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '404']),
+    );
+    expect(Object.keys(doc.paths['/api/admin/callbacks/redeliver']!['post']!.responses)).toEqual(
+      expect.arrayContaining(['202', '400', '401', '403', '404']),
+    );
+  });
 });
 
 describe('/docs', () => {

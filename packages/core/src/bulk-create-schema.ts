@@ -11,9 +11,12 @@ export const MAX_BULK_JOBS = 1000;
 export const bulkCreateBodySchema = z.strictObject({
   jobs: z
     .array(
-      createJobBodySchema.superRefine((body, ctx) => {
-        if (!body.background) ctx.addIssue({ code: 'custom', path: ['background'], message: 'must be true (or absent) in a bulk create' });
-      }),
+      createJobBodySchema
+        .superRefine((body, ctx) => {
+          if (!body.background) ctx.addIssue({ code: 'custom', path: ['background'], message: 'must be true (or absent) in a bulk create' });
+        })
+        // The document's `CreateJobBody`: an item is a single create's body, which the refinement leaves unchanged.
+        .meta({ id: 'CreateJobBody' }),
     )
     .min(1, 'must hold at least one job')
     .max(MAX_BULK_JOBS, `must hold at most ${MAX_BULK_JOBS} jobs`),

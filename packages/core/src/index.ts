@@ -4,6 +4,7 @@ export * from './errors';
 export * from './settings';
 export * from './schemas';
 export * from './bulk-create-schema';
+export * from './callback-redeliver-schema';
 export * from './canonical-json';
 export * from './json-depth';
 export * from './actor';

@@ -2,6 +2,7 @@ import {
   AdminBatchJobSchema,
   ApiKeySchema,
   BatchItemSchema,
+  CallbackAttemptSchema,
   ChunkSchema,
   CreatedApiKeySchema,
   FileSchema,
@@ -11,15 +12,18 @@ import {
   LivenessSchema,
   MessageSchema,
   OrganizationSchema,
+  RedeliverySchema,
   SchedulerStatusSchema,
   SourceSchema,
   StepSchema,
   UserSchema,
+  bulkCreateBodySchema,
   createApiKeyBodySchema,
   createJobBodySchema,
   createOrganizationBodySchema,
   createUserBodySchema,
   idOf,
+  redeliverCallbacksBodySchema,
 } from '@jobs/core';
 import { z } from 'zod';
 import { listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema } from '../query-schemas';
@@ -159,6 +163,31 @@ export const OPERATIONS: OperationSpec[] = [
   },
   ...jobReads('/api/jobs', 'job', 'Jobs', 'job'),
   {
+    method: 'post',
+    path: '/api/jobs/bulk',
+    operationId: 'createJobsInBulk',
+    summary: 'Create 1..1000 jobs at once, all or none',
+    description:
+      'Each item is a `POST /api/jobs` body, validated as one, except that `background: false` is refused. Any invalid item: 400 naming it (`jobs.3.input.ms`) and nothing created. ' +
+      'An item whose `idempotency_key` was used with the same body answers the existing Job in its place. ' +
+      'The body may be up to MAX_BULK_BODY_BYTES; each item carries its own `idempotency_key` (the `Idempotency-Key` header is refused).',
+    tag: 'Jobs',
+    access: 'member',
+    body: bulkCreateBodySchema,
+    responses: {
+      201: {
+        description: 'The Jobs in the order given (existing ones for idempotent replays)',
+        schema: z.strictObject({ jobs: z.array(JobSchema) }),
+      },
+    },
+    errors: [409],
+    errorNotes: {
+      400: 'Invalid body or item (`errors[].path` names the item: `jobs.3.input.ms`), or an `Idempotency-Key` header; nothing is created',
+      409: "An item's idempotency key was used with another body; nothing is created",
+      413: 'The body is larger than MAX_BULK_BODY_BYTES (or MAX_BODY_BYTES, where that is larger)',
+    },
+  },
+  {
     method: 'patch',
     path: '/api/jobs/{id}/cancel',
     operationId: 'cancelJob',
@@ -218,6 +247,16 @@ export const OPERATIONS: OperationSpec[] = [
         },
       },
     },
+  },
+  {
+    method: 'get',
+    path: '/api/jobs/{id}/callback/attempts',
+    operationId: 'listJobCallbackAttempts',
+    summary: "Every delivery attempt of the job's callbacks, oldest first",
+    tag: 'Jobs',
+    access: 'member',
+    pathParams: jobId,
+    responses: { 200: { description: 'Attempts', schema: z.array(CallbackAttemptSchema) } },
   },
   {
     method: 'post',
@@ -472,6 +511,20 @@ export const OPERATIONS: OperationSpec[] = [
     access: 'admin',
     pathParams: { id: idOf('key') },
     responses: { 200: { description: 'The revoked key (without its clear text)', schema: ApiKeySchema } },
+  },
+  {
+    method: 'post',
+    path: '/api/admin/callbacks/redeliver',
+    operationId: 'redeliverCallbacks',
+    summary: 'A new attempt budget for every callback series that ended undelivered since a time (same webhook-ids)',
+    description:
+      "`organization_id` absent: an admin's own organization, an operator's every organization. The series are queued again at once.",
+    tag: 'Admin',
+    access: 'admin',
+    body: redeliverCallbacksBodySchema,
+    responses: { 202: { description: 'How many series were queued again', schema: RedeliverySchema } },
+    errors: [404],
+    errorNotes: { 404: 'No such organization for the caller (another organization named by an admin included)' },
   },
   {
     method: 'get',

@@ -1,19 +1,13 @@
 import { Router, type Request, type Response } from 'express';
-import { DependencyDownError, idSchema } from '@jobs/core';
+import { DependencyDownError, redeliverCallbacksBodySchema } from '@jobs/core';
 import { CallbackAttemptsStore, type DeliveryRow } from '@jobs/db';
 import type { CallbackQueue } from '@jobs/queue';
 import { deliverySnapshot } from '@jobs/service';
-import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
 import { toApiCallbackAttempt } from '../presenters/callback-attempt';
 import { parse, pathId } from '../middleware/validate';
 import type { RouteTable } from '../route-table';
-
-const redeliverBodySchema = z.strictObject({
-  organization_id: idSchema('org').nullish(),
-  since: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp', abort: true }),
-});
 
 /** Series queued at once by a bulk redelivery: bounded so one request does not flood Redis. */
 const ENQUEUE_CONCURRENCY = 20;
@@ -33,7 +27,7 @@ export function callbackLogRoutes(deps: AppDeps, table: RouteTable): Router {
   });
 
   table.add(r, 'post', '/api/admin/callbacks/redeliver', requireRole('admin'), async (req: Request, res: Response) => {
-    const body = parse(redeliverBodySchema, req.body);
+    const body = parse(redeliverCallbacksBodySchema, req.body);
     const actor = actorOf(req);
     let organizationId = body.organization_id ?? (actor.role === 'operator' ? null : actor.organizationId);
     // getOrganization answers 404 for an organization the caller may not see, or that does not exist.

@@ -6,3 +6,4 @@ export * from './runs';
 export * from './batches';
 export * from './files';
 export * from './operations';
+export * from './callbacks';
