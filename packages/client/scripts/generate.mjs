@@ -48,21 +48,22 @@ export async function typesOf(document) {
 async function main() {
   const { values } = parseArgs({ options: { url: { type: 'string' }, file: { type: 'string' }, check: { type: 'boolean', default: false } } });
   const document = values.url ? await servedDocument(values.url) : values.file ? JSON.parse(fs.readFileSync(values.file, 'utf8')) : builtDocument();
-  const types = await typesOf(document);
+  const outputs = [
+    [TYPES, await typesOf(document)],
+    [DOCUMENT, `${JSON.stringify({ ...document, servers: [{ url: DEFAULT_SERVER }] }, null, 2)}\n`],
+  ];
   if (values.check) {
-    const committed = fs.existsSync(TYPES) ? fs.readFileSync(TYPES, 'utf8') : '';
-    if (committed !== types) {
-      console.error(`${path.relative(root, TYPES)} differs from the types of the API's document: run \`npm run client:generate\` and commit the result`);
+    const drifted = outputs.filter(([file, text]) => !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text).map(([file]) => path.relative(root, file));
+    if (drifted.length) {
+      console.error(`${drifted.join(' and ')} differ${drifted.length === 1 ? 's' : ''} from the API's document: run \`npm run client:generate\` and commit the result`);
       process.exitCode = 1;
       return;
     }
-    console.log(`${path.relative(root, TYPES)} matches the API's document`);
+    console.log(`${outputs.map(([file]) => path.relative(root, file)).join(' and ')} match the API's document`);
     return;
   }
-  const committedDocument = { ...document, servers: [{ url: DEFAULT_SERVER }] };
   fs.mkdirSync(path.dirname(TYPES), { recursive: true });
-  fs.writeFileSync(DOCUMENT, `${JSON.stringify(committedDocument, null, 2)}\n`);
-  fs.writeFileSync(TYPES, types);
+  for (const [file, text] of outputs) fs.writeFileSync(file, text);
   console.log(`wrote ${path.relative(root, DOCUMENT)} and ${path.relative(root, TYPES)}`);
 }
 
