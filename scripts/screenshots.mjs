@@ -13,7 +13,7 @@ import { ROOT, startStack } from './screenshots/stack.mjs';
 import { captureTerminal } from './screenshots/terminal.mjs';
 
 const { createJobsClient, unwrap } = createRequire(import.meta.url)('@jobs/client');
-const OUT = path.join(ROOT, 'docs', 'img');
+const OUT = process.env.SCREENSHOTS_DIR ? path.resolve(process.env.SCREENSHOTS_DIR) : path.join(ROOT, 'docs', 'img');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
@@ -92,6 +92,7 @@ async function main() {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
+    console.log(`service at ${stack.base} (database ${stack.database}, key prefix ${stack.prefix})`);
     const jobs = createJobsClient({ baseUrl: stack.base, apiKey: stack.operatorKey });
     const startBacklog = await populate(jobs, receiver.url);
     const terminal = await cliPage(stack);
@@ -102,7 +103,7 @@ async function main() {
     const page = await context.newPage();
     const shot = async (name, target = page) => {
       await target.screenshot({ path: path.join(OUT, name) });
-      console.log(`wrote docs/img/${name}`);
+      console.log(`wrote ${path.relative(ROOT, path.join(OUT, name))}`);
     };
 
     await page.setContent(terminal);

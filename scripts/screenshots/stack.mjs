@@ -114,7 +114,7 @@ export async function startStack(extraEnv = {}) {
       children.push(spawn(process.execPath, [...SERVICE_NODE_FLAGS, main], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] }));
     }
     await waitForHealth(base, children);
-    return { base, operatorKey, stop };
+    return { base, operatorKey, database: dbName, prefix, stop };
   } catch (err) {
     await stop();
     throw err;
