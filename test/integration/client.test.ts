@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, createJobsClient, unwrap, verifyWebhook, WebhookVerificationError, type Job, type JobEvent, type WatchEvent } from '../../packages/client/src';
+import { createApiProcess } from '../../apps/api/src/api-process';
 import { webhookHeaders } from '../../apps/worker/src/callbacks/callback-request';
 import { CallbackReceiver } from '../fakes/callback-receiver';
 import { startStack, type TestStack } from '../support/stack';
@@ -71,6 +72,43 @@ describe('@jobs/client against a running API and worker', () => {
       expect(statuses.some((e) => e.seq > cutAfter)).toBe(true);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('resumes after the API process restarts, which ends its streams early', async () => {
+    const first = createApiProcess(stack.settings);
+    const url = await first.listen(0, '127.0.0.1');
+    let second: ReturnType<typeof createApiProcess> | undefined;
+    const lastEventIds: (string | null)[] = [];
+    const client = createJobsClient({
+      baseUrl: url,
+      apiKey: tenant.memberKey,
+      fetch: (request) => {
+        if (request.headers.get('accept') === 'text/event-stream') lastEventIds.push(request.headers.get('last-event-id'));
+        return fetch(request);
+      },
+    });
+    try {
+      const job = unwrap(await client.POST('/api/jobs', { body: { task: 'sleep', input: { ms: 1500 } } })) as Job;
+      const events: WatchEvent[] = [];
+      let cutAfter = 0;
+      for await (const e of client.watch(job.id, { maxRetryMs: 300 })) {
+        events.push(e);
+        if (e.event === 'status' && e.data.to === 'running' && !cutAfter) {
+          cutAfter = e.id;
+          await first.stop();
+          await waitFor(async () => ((await stack.request('GET', `/api/jobs/${job.id}`)).body as Job).status === 'completed', 'the job to complete');
+          second = createApiProcess(stack.settings);
+          await second.listen(Number(new URL(url).port), '127.0.0.1');
+        }
+      }
+      expect(cutAfter).toBeGreaterThan(0);
+      expect(lastEventIds.slice(1)).toContain(String(cutAfter));
+      const history = (await stack.request('GET', `/api/jobs/${job.id}/events`, undefined, tenant.memberKey)).body as JobEvent[];
+      expect(statusesOf(events)).toEqual(history);
+    } finally {
+      await first.stop();
+      await second?.stop();
     }
   });
 
