@@ -16,6 +16,8 @@ export const PACKAGE_IMPORTS = {
   outbound: ['core', 'observability'],
   tasks: ['core', 'observability', 'outbound'],
   service: ['core', 'observability', 'db', 'queue', 'outbound'],
+  // A client others install carries no server code.
+  client: [],
 };
 
 const dirs = (parent) =>

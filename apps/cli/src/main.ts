@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ApiClient, ApiError } from './client';
+import { ApiError, createJobsClient } from '@jobs/client';
 import { adminCommand } from './commands/admin';
 import { sourcesCommand, uploadCommand } from './commands/files';
 import { cancelCommand, createCommand, getCommand, listCommand, retryCommand, watchCommand, type Io } from './commands/jobs';
@@ -18,7 +18,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io, err: N
   try {
     const key = env['JOBS_API_KEY'];
     if (!key) throw new UsageError('set JOBS_API_KEY to your API key');
-    const client = new ApiClient(env['JOBS_API_URL'] ?? 'http://127.0.0.1:8283', key);
+    const client = createJobsClient({ baseUrl: env['JOBS_API_URL'] ?? 'http://127.0.0.1:8283', apiKey: key });
     if (command in JOB_COMMANDS) return await JOB_COMMANDS[command as keyof typeof JOB_COMMANDS](client, args, io);
     if (command === 'sources') return await sourcesCommand(client, args, io);
     if (command === 'upload') return await uploadCommand(client, args, io);

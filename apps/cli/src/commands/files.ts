@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiError, type ApiClient } from '../client';
+import { unwrap, type JobsClient } from '@jobs/client';
 import { json, table } from '../format';
 import { UsageError } from '../usage';
 import { watchJob } from './watch';
@@ -28,16 +28,16 @@ interface Source {
 }
 
 /** `jobs sources create <name>` and `jobs sources list`. */
-export async function sourcesCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function sourcesCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
   const [action, ...rest] = positionals;
   if (action === 'create' && rest.length === 1) {
-    const source = await client.call<Source>('POST', '/api/sources', { name: rest[0] });
+    const source = unwrap(await client.POST('/api/sources', { body: { name: rest[0]! } })) as Source;
     io.out.write(values.json ? json(source) : `${source.id}\n`);
     return 0;
   }
   if (action === 'list' && rest.length === 0) {
-    const sources = await client.call<Source[]>('GET', '/api/sources');
+    const sources = unwrap(await client.GET('/api/sources')) as Source[];
     io.out.write(values.json ? json(sources) : table([['ID', 'NAME', 'CREATED'], ...sources.map((s) => [s.id, s.name, s.created_at])]));
     return 0;
   }
@@ -48,21 +48,20 @@ export async function sourcesCommand(client: ApiClient, args: string[], io: Io):
  * `jobs upload <source-id> <path> [--watch]`: the multipart upload of API.md, then (with --watch) the processing
  * job's live progress bar and the File as it ended. Exit 0 only when the file is `completed`.
  */
-export async function uploadCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function uploadCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { watch: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
   if (positionals.length !== 2) throw new UsageError('expected a source id and a file path');
   const [sourceId, path] = positionals as [string, string];
   const form = new FormData();
   form.append('file', new Blob([await readFile(path)]), basename(path));
-  const res = await fetch(new URL(`/api/sources/${encodeURIComponent(sourceId)}/upload`, client.baseUrl), { method: 'POST', headers: client.authHeaders(), body: form });
-  const body = (await res.json().catch(() => ({}))) as ApiFile & { detail?: string; errors?: { path: string; message: string }[] };
-  if (!res.ok) throw new ApiError(res.status, body.detail ?? res.statusText, body.errors);
+  // The form goes as it is: openapi-fetch sends FormData as multipart, with its boundary.
+  const body = unwrap(await client.POST('/api/sources/{id}/upload', { params: { path: { id: sourceId } }, body: { file: '' }, bodySerializer: () => form })) as ApiFile;
   if (!values.watch || !body.job_id) {
     io.out.write(values.json ? json(body) : `${body.id} ${body.status} job ${body.job_id ?? '-'}\n`);
     return 0;
   }
   await watchJob(client, body.job_id, io.out, io.tty);
-  const file = await client.call<ApiFile>('GET', `/api/files/${body.id}`);
+  const file = unwrap(await client.GET('/api/files/{id}', { params: { path: { id: body.id } } })) as ApiFile;
   if (values.json) io.out.write(json(file));
   else io.out.write(`${file.id} ${file.status} ${file.chunks_embedded}/${file.total_chunks ?? 0} chunks${file.error_message ? `: ${file.error_message}` : ''}\n`);
   return file.status === 'completed' ? 0 : 1;

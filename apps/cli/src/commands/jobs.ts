@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { ApiClient, Job } from '../client';
+import { isTerminal, unwrap, type Job, type JobsClient, type JsonBody } from '@jobs/client';
 import { json, table } from '../format';
 import { UsageError } from '../usage';
-import { isTerminal, watchJob } from './watch';
+import { watchJob } from './watch';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -23,6 +23,9 @@ const intArg = (name: string, text: string | undefined): number | undefined => {
   if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got ${text}`);
   return Number(text);
 };
+
+/** The object without its undefined entries: options not given are not sent. */
+export const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>;
 
 const one = (positionals: string[], what: string): string => {
   if (positionals.length !== 1) throw new UsageError(`expected one ${what}`);
@@ -48,7 +51,7 @@ function show(job: Job, io: Io, asJson: boolean): void {
   }
 }
 
-export async function createCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function createCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -76,7 +79,8 @@ export async function createCommand(client: ApiClient, args: string[], io: Io): 
     callback_url: v['callback-url'],
     idempotency_key: v['idempotency-key'],
   };
-  const job = await client.call<Job>('POST', '/api/jobs', Object.fromEntries(Object.entries(body).filter(([, x]) => x !== undefined)));
+  // Sent as typed: the API validates and names a wrong field in its 400.
+  const job = unwrap(await client.POST('/api/jobs', { body: definedOnly(body) as JsonBody<'/api/jobs', 'post'> })) as Job;
   if (!v.watch) {
     show(job, io, v.json);
     return 0;
@@ -85,18 +89,18 @@ export async function createCommand(client: ApiClient, args: string[], io: Io): 
   return finish(await watchJob(client, job.id, io.out, io.tty), io, v.json);
 }
 
-export async function getCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function getCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  show(await client.call<Job>('GET', `/api/jobs/${encodeURIComponent(one(positionals, 'job id'))}`), io, values.json);
+  show(unwrap(await client.GET('/api/jobs/{id}', { params: { path: { id: one(positionals, 'job id') } } })) as Job, io, values.json);
   return 0;
 }
 
-export async function watchCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function watchCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
   return finish(await watchJob(client, one(positionals, 'job id'), io.out, io.tty), io, values.json);
 }
 
-export async function listCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function listCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -110,12 +114,8 @@ export async function listCommand(client: ApiClient, args: string[], io: Io): Pr
     },
   });
   if (positionals.length) throw new UsageError(`unexpected ${positionals.join(' ')}`);
-  const q = new URLSearchParams();
-  for (const s of v.status ?? []) q.append('status', s);
-  if (v.task) q.set('task', v.task);
-  if (v.limit) q.set('limit', String(intArg('limit', v.limit)));
-  if (v.organization) q.set('organization_id', v.organization);
-  const jobs = await client.call<Job[]>('GET', `/api/jobs${v.active ? '/active' : ''}${q.size ? `?${q}` : ''}`);
+  const query = definedOnly({ status: v.status, task: v.task || undefined, limit: v.limit ? String(intArg('limit', v.limit)) : undefined, organization_id: v.organization || undefined });
+  const jobs = unwrap(await client.GET(v.active ? '/api/jobs/active' : '/api/jobs', { params: { query } })) as Job[];
   if (v.json) io.out.write(json(jobs));
   else
     io.out.write(
@@ -127,19 +127,19 @@ export async function listCommand(client: ApiClient, args: string[], io: Io): Pr
   return 0;
 }
 
-export async function cancelCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function cancelCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  show(await client.call<Job>('PATCH', `/api/jobs/${encodeURIComponent(one(positionals, 'job id'))}/cancel`), io, values.json);
+  show(unwrap(await client.PATCH('/api/jobs/{id}/cancel', { params: { path: { id: one(positionals, 'job id') } } })) as Job, io, values.json);
   return 0;
 }
 
-export async function retryCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function retryCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: { watch: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
-  const job = await client.call<Job>('POST', `/api/jobs/${encodeURIComponent(one(positionals, 'job id'))}/retry`);
+  const job = unwrap(await client.POST('/api/jobs/{id}/retry', { params: { path: { id: one(positionals, 'job id') } } })) as Job;
   if (!values.watch || isTerminal(job.status)) {
     show(job, io, values.json);
     return 0;

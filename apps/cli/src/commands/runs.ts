@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { ApiClient, Job } from '../client';
+import { unwrap, type Job, type JobsClient, type JsonBody } from '@jobs/client';
 import { json, table } from '../format';
 import { UsageError } from '../usage';
-import type { Io } from './jobs';
+import { definedOnly, type Io } from './jobs';
 import { watchJob } from './watch';
 
 interface RunMessage {
@@ -30,7 +30,7 @@ export function contentText(content: unknown): string {
 }
 
 /** `jobs run --model M --message TEXT [--max-tokens N] [--system S] [--watch]`: one anthropic.message run. */
-export async function runCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function runCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -62,7 +62,7 @@ export async function runCommand(client: ApiClient, args: string[], io: Io): Pro
     timeout_ms: intArg('timeout-ms', v['timeout-ms']),
     callback_url: v['callback-url'],
   };
-  const job = await client.call<Job>('POST', '/api/jobs', Object.fromEntries(Object.entries(body).filter(([, x]) => x !== undefined)));
+  const job = unwrap(await client.POST('/api/jobs', { body: definedOnly(body) as JsonBody<'/api/jobs', 'post'> })) as Job;
   if (!v.watch) {
     io.out.write(v.json ? json(job) : `${job.id} ${job.status}\n`);
     return 0;
@@ -80,7 +80,7 @@ export async function runCommand(client: ApiClient, args: string[], io: Io): Pro
 }
 
 /** `jobs messages RUN_ID [--order asc|desc] [--limit N]`: a run's messages, every page followed. */
-export async function messagesCommand(client: ApiClient, args: string[], io: Io): Promise<number> {
+export async function messagesCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -90,14 +90,10 @@ export async function messagesCommand(client: ApiClient, args: string[], io: Io)
   if (v.order !== undefined && v.order !== 'asc' && v.order !== 'desc') throw new UsageError(`--order must be asc or desc, got ${v.order}`);
   const total = intArg('limit', v.limit);
   const all: RunMessage[] = [];
-  for (let after: string | undefined; ; ) {
-    const q = new URLSearchParams({ limit: String(Math.min(1000, total ?? 1000)) });
-    if (v.order) q.set('order', v.order);
-    if (after) q.set('after', after);
-    const page = await client.call<RunMessage[]>('GET', `/api/runs/${encodeURIComponent(positionals[0]!)}/messages?${q}`);
-    all.push(...page);
-    if (page.length < Number(q.get('limit')) || (total !== undefined && all.length >= total)) break;
-    after = page[page.length - 1]!.id;
+  const query = { limit: String(Math.min(1000, total ?? 1000)), ...(v.order ? { order: v.order as 'asc' | 'desc' } : {}) };
+  for await (const page of client.pages('/api/runs/{id}/messages', query, { path: { id: positionals[0]! } })) {
+    all.push(...(page as RunMessage[]));
+    if (total !== undefined && all.length >= total) break;
   }
   const shown = total === undefined ? all : all.slice(0, total);
   if (v.json) io.out.write(json(shown));

@@ -1,0 +1,6 @@
+export { createJobsClient, type JobsClient, type JobsClientOptions } from './jobs-client';
+export { ApiError, unwrap, type Problem } from './api-error';
+export { nextLink, type ListItem, type ListPath, type ListQuery, type PagesOptions } from './pages';
+export type { WatchEvent, WatchOptions } from './watch';
+export { verifyWebhook, WebhookVerificationError, type WebhookHeaders, type WebhookPayload } from './verify-webhook';
+export { isTerminal, TERMINAL_STATUSES, type components, type Job, type JobEvent, type JobProgressEvent, type JsonBody, type paths } from './types';
