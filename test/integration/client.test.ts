@@ -125,13 +125,13 @@ describe('@jobs/client against a running API and worker', () => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((unwrap(await client.POST('/api/jobs', { body: { task: 'noop', metadata: { i } } })) as Job).id);
     const pages: string[][] = [];
-    for await (const page of client.pages('/api/jobs', { limit: '3', order: 'asc' })) pages.push(page.map((j) => (j as Job).id));
+    for await (const page of client.pages('/api/jobs', { limit: 3, order: 'asc' })) pages.push(page.map((j) => (j as Job).id));
     expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
     expect(pages.flat()).toEqual(ids);
 
     // A list that fills its last page exactly: the empty page after the last Link is not yielded.
     const exact: string[][] = [];
-    for await (const page of client.pages('/api/jobs', { limit: '7', order: 'asc' })) exact.push(page.map((j) => (j as Job).id));
+    for await (const page of client.pages('/api/jobs', { limit: 7, order: 'asc' })) exact.push(page.map((j) => (j as Job).id));
     expect(exact).toEqual([ids]);
   });
 

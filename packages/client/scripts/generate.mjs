@@ -29,10 +29,14 @@ const HEADER = `/**
 /** The document the built API would serve, from the function that builds it (no server started). */
 function builtDocument() {
   const require = createRequire(import.meta.url);
-  const built = path.join(root, 'apps', 'api', 'dist', 'openapi.js');
-  if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run -s build\` first`);
+  const built = path.join(root, 'apps', 'api', 'dist', 'openapi', 'document.js');
+  const tasks = path.join(root, 'packages', 'tasks', 'dist', 'index.js');
+  for (const f of [built, tasks]) if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm run -s build\` first`);
   const { openApiDocument } = require(built);
-  return openApiDocument(DEFAULT_SERVER);
+  const { builtinTasks } = require(tasks);
+  const doc = openApiDocument(builtinTasks());
+  // The served document's server is relative; the committed copy names the default address of `npm start`.
+  return { ...doc, servers: [{ url: DEFAULT_SERVER }] };
 }
 
 async function servedDocument(base) {

@@ -114,7 +114,7 @@ export async function listCommand(client: JobsClient, args: string[], io: Io): P
     },
   });
   if (positionals.length) throw new UsageError(`unexpected ${positionals.join(' ')}`);
-  const query = definedOnly({ status: v.status, task: v.task || undefined, limit: v.limit ? String(intArg('limit', v.limit)) : undefined, organization_id: v.organization || undefined });
+  const query = definedOnly({ status: v.status as Job['status'][] | undefined, task: v.task || undefined, limit: v.limit ? intArg('limit', v.limit) : undefined, organization_id: v.organization || undefined });
   const jobs = unwrap(await client.GET(v.active ? '/api/jobs/active' : '/api/jobs', { params: { query } })) as Job[];
   if (v.json) io.out.write(json(jobs));
   else

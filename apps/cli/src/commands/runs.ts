@@ -90,7 +90,7 @@ export async function messagesCommand(client: JobsClient, args: string[], io: Io
   if (v.order !== undefined && v.order !== 'asc' && v.order !== 'desc') throw new UsageError(`--order must be asc or desc, got ${v.order}`);
   const total = intArg('limit', v.limit);
   const all: RunMessage[] = [];
-  const query = { limit: String(Math.min(1000, total ?? 1000)), ...(v.order ? { order: v.order as 'asc' | 'desc' } : {}) };
+  const query = { limit: Math.min(1000, total ?? 1000), ...(v.order ? { order: v.order as 'asc' | 'desc' } : {}) };
   for await (const page of client.pages('/api/runs/{id}/messages', query, { path: { id: positionals[0]! } })) {
     all.push(...(page as RunMessage[]));
     if (total !== undefined && all.length >= total) break;

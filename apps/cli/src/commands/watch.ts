@@ -37,7 +37,7 @@ export async function watchJob(client: JobsClient, id: string, out: NodeJS.Writa
           draw();
           continue;
         }
-        job = { ...job, status: e.data.to };
+        job = { ...job, status: e.data.to as Job['status'] };
         // The terminal state is drawn from the final read below, with its final progress.
         if (!isTerminal(e.data.to)) draw();
       }
