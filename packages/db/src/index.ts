@@ -10,3 +10,4 @@ export * from './callback-store';
 export * from './file-store';
 export * from './file-job-link';
 export * from './run-records';
+export * from './pool-capacity';

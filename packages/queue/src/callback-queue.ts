@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis';
 import type { DeliveryRow, JobRow } from '@jobs/db';
 import { jobStates } from './job-states';
 import { CALLBACKS_QUEUE } from './names';

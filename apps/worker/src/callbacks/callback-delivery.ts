@@ -3,7 +3,7 @@ import { CallbackStore, type Db, type JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import { CallbackQueue, enqueueCallbacksOnTransition, enqueueMissingCallbacks, type createRedis } from '@jobs/queue';
 import type { HostGuard } from '@jobs/tasks';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 import { CallbackWorker } from './callback-worker';
 
 export interface CallbackDelivery {
