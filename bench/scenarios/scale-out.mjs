@@ -1,0 +1,109 @@
+// Scenarios 6 and 7 (opt-in): what a Redis Cluster costs against one Redis, and what more worker processes
+// bring on work that is not CPU-free. Each setup is a fresh stack of its own (database, prefix, API, workers).
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiClient } from '../lib/http-client.mjs';
+import { createFlatOut, waitTerminal } from '../lib/jobs.mjs';
+import { startRedisCluster } from '../lib/redis-cluster.mjs';
+import { REDIS_URL, createDatabase, createPrefix, freePort, startProcess, waitHealthy } from '../lib/stack.mjs';
+import { percentiles, rate, round } from '../lib/stats.mjs';
+
+const WARMUP = 300;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** One setup: an API and `workers` worker processes on a new database; returns its figures. */
+async function measure(ctx, { label, redisEnv, workers, concurrency, body, n }) {
+  const db = await createDatabase(ROOT);
+  const prefix = createPrefix();
+  const key = `jsk_bench_${randomBytes(16).toString('hex')}`;
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: db.url,
+    QUEUE_PREFIX: prefix.prefix,
+    BOOTSTRAP_API_KEY: key,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    WORKER_CONCURRENCY: String(concurrency),
+    RATE_LIMIT_PER_SECOND: '1000000',
+    SHUTDOWN_GRACE_MS: '5000',
+    EXPECTED_PROCESSES: String(workers + 1),
+    ...redisEnv,
+  };
+  const procs = [startProcess(ROOT, 'api', env)];
+  const api = new ApiClient(`http://127.0.0.1:${port}`, key, ctx.opts.inflight + 8);
+  try {
+    await waitHealthy(`http://127.0.0.1:${port}`, procs[0]);
+    for (let i = 1; i <= workers; i++) procs.push(startProcess(ROOT, 'worker', { ...env, WORKER_ID: `bench-w${i}` }));
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const p of procs) if (p.exited !== null) throw new Error(`${p.kind} exited (${p.exited}):\n${p.tail.join('\n')}`);
+    const first = await api.request('POST', '/api/jobs', body);
+    if (first.status !== 201) throw new Error(`POST /api/jobs answered ${first.status}`);
+    const local = { db, actor: { organization_id: first.json.organization_id }, since: null };
+    const deadline = Date.now() + ctx.opts.timeoutS * 1000;
+    // A discarded warm-up, so that connection set-up and the JIT are not part of the figures.
+    local.since = (await db.pool.query('SELECT now() AS t')).rows[0].t;
+    const warm = await createFlatOut(api, WARMUP, ctx.opts.inflight, deadline, body);
+    await waitTerminal(local, warm.accepted, deadline);
+    local.since = (await db.pool.query('SELECT now() AS t')).rows[0].t;
+    const c = await createFlatOut(api, n, ctx.opts.inflight, deadline, body);
+    const done = await waitTerminal(local, c.accepted, deadline);
+    const { rows } = await db.pool.query(
+      `SELECT extract(epoch FROM completed_at - created_at) * 1000 AS ms, extract(epoch FROM completed_at) * 1000 AS done
+         FROM jobs WHERE organization_id = $1 AND created_at >= $2 AND status = 'completed'`,
+      [local.actor.organization_id, local.since],
+    );
+    const last = Math.max(...rows.map((r) => Number(r.done)));
+    const result = {
+      label,
+      workers,
+      concurrency,
+      n,
+      completed: done.completed,
+      timedOut: done.timedOut,
+      jobsPerS: rate(done.completed, last - c.t0),
+      latencyMs: percentiles(rows.map((r) => Number(r.ms))),
+    };
+    ctx.log(`${label}: ${result.completed}/${n} completed, ${result.jobsPerS} jobs/s, latency p50 ${result.latencyMs?.p50} ms p90 ${result.latencyMs?.p90} ms`);
+    return result;
+  } finally {
+    api.close();
+    for (const p of procs.reverse()) await p.stop().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    if (!redisEnv.REDIS_CLUSTER_NODES) await prefix.clear().catch(() => undefined);
+  }
+}
+
+const loadavg = async () => (await import('node:os')).default.loadavg().map((v) => round(v, 2));
+
+/** The same noop load on one Redis and on a 3-master cluster (one worker each, same machine). */
+export async function cluster(ctx) {
+  const cl = await startRedisCluster();
+  try {
+    const common = { workers: 1, concurrency: ctx.opts.concurrency, body: { task: 'noop', input: {} }, n: ctx.opts.scaleOutN };
+    const loadBefore = await loadavg();
+    const single = await measure(ctx, { ...common, label: 'one Redis', redisEnv: { REDIS_URL } });
+    const clustered = await measure(ctx, { ...common, label: 'Redis Cluster (3 masters + 3 replicas)', redisEnv: { REDIS_CLUSTER_NODES: cl.nodes } });
+    return {
+      single,
+      cluster: clustered,
+      rateRatio: single.jobsPerS ? round(clustered.jobsPerS / single.jobsPerS, 2) : null,
+      p50Ratio: single.latencyMs?.p50 ? round(clustered.latencyMs.p50 / single.latencyMs.p50, 2) : null,
+      loadavg: { before: loadBefore, after: await loadavg() },
+    };
+  } finally {
+    await cl.stop();
+  }
+}
+
+/** 1, 2 and 3 worker processes on jobs that each sleep 20 ms (I/O-like waiting), concurrency 50 each. */
+export async function workers(ctx) {
+  const runs = [];
+  const loadBefore = await loadavg();
+  for (const w of [1, 2, 3]) {
+    runs.push(
+      await measure(ctx, { label: `${w} worker(s), sleep 20 ms`, redisEnv: { REDIS_URL }, workers: w, concurrency: 50, body: { task: 'sleep', input: { ms: 20 } }, n: ctx.opts.scaleOutN }),
+    );
+  }
+  return { runs, loadavg: { before: loadBefore, after: await loadavg() } };
+}
