@@ -164,6 +164,7 @@ export function markdown(results, appendix = '') {
     );
   for (const [name, v] of Object.entries(s))
     if (v?.error) lines.push(`| ${name} | failed: ${String(v.error).split('\n')[0]} |`);
+  lines.push(...scaleOutMarkdown(s));
   lines.push('', '## Targets (issue 6)', '', '| target | measured | met |', '| --- | --- | --- |');
   for (const [t, v] of Object.entries(c.targets))
     lines.push(`| ${t} | ${cell(v.value)} | ${v.met === null ? 'n/a' : v.met ? 'yes' : 'no'} |`);
@@ -175,6 +176,7 @@ export function markdown(results, appendix = '') {
     'npm run bench                       # everything, then the peers; writes bench/results/*.json and this file',
     'npm run bench -- --quick            # small N, no peers: a quick check',
     'npm run bench -- --scenarios 1,2 --no-peers --n 5000',
+    'npm run bench -- --scenarios cluster,workers --warmup 0 --no-peers   # scale-out (opt-in; own stacks)',
     'npm run bench -- --help',
     '```',
     '',
@@ -182,4 +184,37 @@ export function markdown(results, appendix = '') {
   if (results.notes?.length) lines.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
   if (appendix) lines.push(appendix.trim(), '');
   return lines.join('\n');
+}
+
+/** The opt-in scale-out scenarios (bench/scenarios/scale-out.mjs), when the results hold them. */
+export function scaleOutMarkdown(s) {
+  if (!s.cluster?.single && !s.workers?.runs) return [];
+  const lines = ['', '## Scale-out', ''];
+  const load = (l) => (l ? `load average ${l.before.join(' / ')} before, ${l.after.join(' / ')} after` : '');
+  const row = (r) =>
+    `| ${r.label} | ${cell(r.completed)} / ${cell(r.n)} | **${cell(r.jobsPerS)}** | ${cell(r.latencyMs?.p50)} / ${cell(r.latencyMs?.p90)} / ${cell(r.latencyMs?.p99)} |`;
+  if (s.cluster?.single) {
+    lines.push(
+      `Redis Cluster against one Redis, on the same machine (${load(s.cluster.loadavg)}): the same ${cell(s.cluster.single.n)} \`noop\` jobs created flat out through one API into one worker (concurrency ${s.cluster.single.concurrency}); the cluster is 3 masters + 3 replicas on loopback, all of the service's keys on one master (\`{hash tag}\` prefix). Latency is create → completed.`,
+      '',
+      '| setup | completed | jobs/s | latency p50 / p90 / p99 ms |',
+      '| --- | --- | --- | --- |',
+      row(s.cluster.single),
+      row(s.cluster.cluster),
+      `| cluster ÷ one Redis | | ${cell(s.cluster.rateRatio, '×')} | p50 ${cell(s.cluster.p50Ratio, '×')} |`,
+      '',
+    );
+  }
+  if (s.workers?.runs) {
+    const r = s.workers.runs;
+    lines.push(
+      `Worker processes on work that is not CPU-free (${load(s.workers.loadavg)}): ${cell(r[0].n)} \`sleep\` jobs of 20 ms, concurrency ${r[0].concurrency} per worker, created as a backlog with the workers stopped; then 1, 2 or 3 workers drain it. Jobs/s runs from the first start to the last completion; latency is started → completed.`,
+      '',
+      '| setup | completed | jobs/s | latency p50 / p90 / p99 ms |',
+      '| --- | --- | --- | --- |',
+      ...r.map(row),
+      '',
+    );
+  }
+  return lines;
 }

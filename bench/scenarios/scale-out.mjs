@@ -12,8 +12,13 @@ import { percentiles, rate, round } from '../lib/stats.mjs';
 const WARMUP = 300;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** One setup: an API and `workers` worker processes on a new database; returns its figures. */
-async function measure(ctx, { label, redisEnv, workers, concurrency, body, n }) {
+/**
+ * One setup: an API and `workers` worker processes on a new database; returns its figures. `flat`: jobs are created
+ * as fast as the API takes them while the workers run (jobs/s end to end, latency create→completed). `drain`: a
+ * backlog of n jobs is created with the workers stopped, then they start (jobs/s from the first start to the last
+ * completion, latency started→completed): the workers' own rate, whatever the API's create rate.
+ */
+async function measure(ctx, { label, redisEnv, workers, concurrency, body, n, mode = 'flat' }) {
   const db = await createDatabase(ROOT);
   const prefix = createPrefix();
   const key = `jsk_bench_${randomBytes(16).toString('hex')}`;
@@ -31,10 +36,16 @@ async function measure(ctx, { label, redisEnv, workers, concurrency, body, n }) 
     ...redisEnv,
   };
   const procs = [startProcess(ROOT, 'api', env)];
+  const startWorkers = async () => {
+    const started = [];
+    for (let i = 1; i <= workers; i++) started.push(startProcess(ROOT, 'worker', { ...env, WORKER_ID: `bench-w${i}` }));
+    procs.push(...started);
+    return started;
+  };
   const api = new ApiClient(`http://127.0.0.1:${port}`, key, ctx.opts.inflight + 8);
   try {
     await waitHealthy(`http://127.0.0.1:${port}`, procs[0]);
-    for (let i = 1; i <= workers; i++) procs.push(startProcess(ROOT, 'worker', { ...env, WORKER_ID: `bench-w${i}` }));
+    const running = await startWorkers();
     await new Promise((r) => setTimeout(r, 2000));
     for (const p of procs) if (p.exited !== null) throw new Error(`${p.kind} exited (${p.exited}):\n${p.tail.join('\n')}`);
     const first = await api.request('POST', '/api/jobs', body);
@@ -45,15 +56,31 @@ async function measure(ctx, { label, redisEnv, workers, concurrency, body, n }) 
     local.since = (await db.pool.query('SELECT now() AS t')).rows[0].t;
     const warm = await createFlatOut(api, WARMUP, ctx.opts.inflight, deadline, body);
     await waitTerminal(local, warm.accepted, deadline);
+    if (mode === 'drain') {
+      for (const w of running) await w.stop();
+      procs.splice(procs.length - running.length);
+    }
     local.since = (await db.pool.query('SELECT now() AS t')).rows[0].t;
     const c = await createFlatOut(api, n, ctx.opts.inflight, deadline, body);
+    if (mode === 'drain') await startWorkers();
     const done = await waitTerminal(local, c.accepted, deadline);
+    const from = mode === 'drain' ? 'started_at' : 'created_at';
     const { rows } = await db.pool.query(
-      `SELECT extract(epoch FROM completed_at - created_at) * 1000 AS ms, extract(epoch FROM completed_at) * 1000 AS done
+      `SELECT extract(epoch FROM completed_at - ${from}) * 1000 AS ms, extract(epoch FROM completed_at) * 1000 AS done,
+              extract(epoch FROM started_at) * 1000 AS started
          FROM jobs WHERE organization_id = $1 AND created_at >= $2 AND status = 'completed'`,
       [local.actor.organization_id, local.since],
     );
     const last = Math.max(...rows.map((r) => Number(r.done)));
+    const t0 = mode === 'drain' ? Math.min(...rows.map((r) => Number(r.started))) : c.t0;
+    // Jobs that ended otherwise, with why (a busy machine can push attempts past their lock).
+    const others = (
+      await db.pool.query(
+        `SELECT status, stop_reason, left(coalesce(error->>'message', ''), 120) AS error, count(*)::int AS n FROM jobs
+          WHERE organization_id = $1 AND created_at >= $2 AND status <> 'completed' GROUP BY 1, 2, 3`,
+        [local.actor.organization_id, local.since],
+      )
+    ).rows;
     const result = {
       label,
       workers,
@@ -61,10 +88,12 @@ async function measure(ctx, { label, redisEnv, workers, concurrency, body, n }) 
       n,
       completed: done.completed,
       timedOut: done.timedOut,
-      jobsPerS: rate(done.completed, last - c.t0),
+      notCompleted: others,
+      mode,
+      jobsPerS: rate(done.completed, last - t0),
       latencyMs: percentiles(rows.map((r) => Number(r.ms))),
     };
-    ctx.log(`${label}: ${result.completed}/${n} completed, ${result.jobsPerS} jobs/s, latency p50 ${result.latencyMs?.p50} ms p90 ${result.latencyMs?.p90} ms`);
+    ctx.log(`${label} (${mode}): ${result.completed}/${n} completed, ${result.jobsPerS} jobs/s, latency p50 ${result.latencyMs?.p50} ms p90 ${result.latencyMs?.p90} ms`);
     return result;
   } finally {
     api.close();
@@ -102,7 +131,7 @@ export async function workers(ctx) {
   const loadBefore = await loadavg();
   for (const w of [1, 2, 3]) {
     runs.push(
-      await measure(ctx, { label: `${w} worker(s), sleep 20 ms`, redisEnv: { REDIS_URL }, workers: w, concurrency: 50, body: { task: 'sleep', input: { ms: 20 } }, n: ctx.opts.scaleOutN }),
+      await measure(ctx, { label: `${w} worker(s), sleep 20 ms`, redisEnv: { REDIS_URL }, workers: w, concurrency: 50, body: { task: 'sleep', input: { ms: 20 } }, n: ctx.opts.scaleOutN, mode: 'drain' }),
     );
   }
   return { runs, loadavg: { before: loadBefore, after: await loadavg() } };

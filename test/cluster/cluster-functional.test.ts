@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { createDb, type Db } from '../../packages/db/src';
-import { LeaderLock, createRedis, leaderLockKey, redisTarget, schedulerRunsKey, type RedisClient } from '../../packages/queue/src';
+import { Registry } from 'prom-client';
+import { LeaderLock, clusterMetrics, createRedis, leaderLockKey, metricsProcessId, redisTarget, schedulerRunsKey, type RedisClient } from '../../packages/queue/src';
 import { CallbackReceiver } from '../fakes/callback-receiver';
 import { LocalRedisCluster } from '../support/redis-cluster';
 import { startStack, type TestStack } from '../support/stack';
@@ -139,6 +140,24 @@ describe('on a Redis Cluster', () => {
       jobs.map((j) => j.id),
     );
     expect(rows.map((r) => Number(r.n))).toEqual(jobs.map(() => 1));
+  });
+
+  it('reports Redis healthy, counts requests in the shared rate limiter and merges metrics through the cluster', async () => {
+    expect(expectStatus<{ checks: { redis: string } }>(await stack.request('GET', '/api/health'), 200).checks.redis).toBe('ok');
+    // The limiter fails open, so a broken one would go unnoticed by the requests above: its counters must exist.
+    const limiterKeys = [...(await cluster.keysPerMaster(`${stack.settings.QUEUE_PREFIX}:ratelimit*`)).values()].flat();
+    expect(limiterKeys.length).toBeGreaterThan(0);
+    // The metrics exchange: snapshots published with MULTI (SET + ZADD), read back with ZRANGE + MGET of several keys.
+    const k = { index: `${stack.settings.QUEUE_PREFIX}:metrics:processes`, snapshot: `${stack.settings.QUEUE_PREFIX}:metrics:process:peer` };
+    const peer = [{ name: 'jobsvc_cluster_probe_total', help: 'probe', type: 'counter', aggregator: 'sum', values: [{ value: 3, labels: {} }] }];
+    await admin.set(k.snapshot, JSON.stringify(peer), 'PX', 60_000);
+    await admin.zadd(k.index, Date.now(), 'peer');
+    const text = await waitFor(async () => {
+      const t = await clusterMetrics(admin, stack.settings.QUEUE_PREFIX, new Registry(), 'reader');
+      return t.includes(`process="${metricsProcessId()}"`) ? t : null;
+    }, 'this process\'s published snapshot', 15_000);
+    expect(text).toContain('jobsvc_cluster_probe_total{process="peer"} 3');
+    expect(expectStatus<string>(await stack.request('GET', '/metrics'), 200)).toContain('jobsvc_cluster_probe_total{process="peer"} 3');
   });
 
   it('keeps every key of the service in the one slot of its hash tag (no cross-slot command can arise)', async () => {
