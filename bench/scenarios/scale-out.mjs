@@ -105,19 +105,30 @@ async function measure(ctx, { label, redisEnv, workers, concurrency, body, n, mo
 
 const loadavg = async () => (await import('node:os')).default.loadavg().map((v) => round(v, 2));
 
-/** The same noop load on one Redis and on a 3-master cluster (one worker each, same machine). */
+/**
+ * The same noop load on one Redis and on a 3-master cluster (one worker each, same machine), in the order
+ * one, cluster, cluster, one, so that a machine getting busier or quieter during the run weighs on both alike.
+ */
 export async function cluster(ctx) {
   const cl = await startRedisCluster();
   try {
     const common = { workers: 1, concurrency: ctx.opts.concurrency, body: { task: 'noop', input: {} }, n: ctx.opts.scaleOutN };
     const loadBefore = await loadavg();
-    const single = await measure(ctx, { ...common, label: 'one Redis', redisEnv: { REDIS_URL } });
-    const clustered = await measure(ctx, { ...common, label: 'Redis Cluster (3 masters + 3 replicas)', redisEnv: { REDIS_CLUSTER_NODES: cl.nodes } });
+    const one = () => measure(ctx, { ...common, label: 'one Redis', redisEnv: { REDIS_URL } });
+    const many = () => measure(ctx, { ...common, label: 'Redis Cluster (3 masters + 3 replicas)', redisEnv: { REDIS_CLUSTER_NODES: cl.nodes } });
+    const runs = [await one(), await many(), await many(), await one()];
+    const mean = (label, pick) => {
+      const xs = runs.filter((r) => r.label === label).map(pick);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    const single = { label: 'one Redis', jobsPerS: mean('one Redis', (r) => r.jobsPerS), p50: mean('one Redis', (r) => r.latencyMs.p50) };
+    const clustered = { label: runs[1].label, jobsPerS: mean(runs[1].label, (r) => r.jobsPerS), p50: mean(runs[1].label, (r) => r.latencyMs.p50) };
     return {
+      runs,
       single,
       cluster: clustered,
-      rateRatio: single.jobsPerS ? round(clustered.jobsPerS / single.jobsPerS, 2) : null,
-      p50Ratio: single.latencyMs?.p50 ? round(clustered.latencyMs.p50 / single.latencyMs.p50, 2) : null,
+      rateRatio: round(clustered.jobsPerS / single.jobsPerS, 2),
+      p50Ratio: round(clustered.p50 / single.p50, 2),
       loadavg: { before: loadBefore, after: await loadavg() },
     };
   } finally {

@@ -144,7 +144,9 @@ describe('on a Redis Cluster', () => {
 
   it('reports Redis healthy, counts requests in the shared rate limiter and merges metrics through the cluster', async () => {
     expect(expectStatus<{ checks: { redis: string } }>(await stack.request('GET', '/api/health'), 200).checks.redis).toBe('ok');
-    // The limiter fails open, so a broken one would go unnoticed by the requests above: its counters must exist.
+    // The limiter fails open, so a broken one would go unnoticed by the requests above: its counters (which live
+    // one second) must exist right after an authenticated request.
+    expectStatus(await stack.request('GET', '/api/jobs?limit=1'), 200);
     const limiterKeys = [...(await cluster.keysPerMaster(`${stack.settings.QUEUE_PREFIX}:ratelimit*`)).values()].flat();
     expect(limiterKeys.length).toBeGreaterThan(0);
     // The metrics exchange: snapshots published with MULTI (SET + ZADD), read back with ZRANGE + MGET of several keys.

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,10 @@ export class LocalRedisCluster {
 
   static async start(opts: { masters?: number; nodeTimeoutMs?: number } = {}): Promise<LocalRedisCluster> {
     const masters = opts.masters ?? 3;
+    const version = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+    if (version.error || !/v=([7-9]|\d{2,})\./.test(version.stdout)) {
+      throw new Error(`the cluster suite starts its own nodes: redis-server 7 or later must be on PATH (${version.error?.message ?? version.stdout.trim()})`);
+    }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobsvc-redis-cluster-'));
     const nodes: ClusterNode[] = [];
     const cluster = new LocalRedisCluster(dir, nodes);
