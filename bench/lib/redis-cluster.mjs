@@ -63,3 +63,36 @@ export async function startRedisCluster() {
   }
   return { nodes: nodes.map((n) => `127.0.0.1:${n.port}`).join(','), stop };
 }
+
+/**
+ * One private redis-server with the cluster nodes' settings (no persistence), so that the comparison is not
+ * against the shared server on 6379, which other work on the machine also uses.
+ */
+export async function startRedisSingle() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jobsvc-bench-single-'));
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  admin.on('error', () => undefined);
+  try {
+    const deadline = Date.now() + 10000;
+    while ((await admin.ping().catch(() => null)) !== 'PONG') {
+      if (Date.now() > deadline) throw new Error('private redis-server did not answer');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    admin.disconnect();
+  }
+  return { url: `redis://127.0.0.1:${port}`, stop };
+}

@@ -195,7 +195,7 @@ export function scaleOutMarkdown(s) {
     `| ${r.label} | ${cell(r.completed)} / ${cell(r.n)} | **${cell(r.jobsPerS)}** | ${cell(r.latencyMs?.p50)} / ${cell(r.latencyMs?.p90)} / ${cell(r.latencyMs?.p99)} |`;
   if (s.cluster?.runs) {
     lines.push(
-      `Redis Cluster against one Redis, on the same machine (${load(s.cluster.loadavg)}): the same ${cell(s.cluster.runs[0].n)} \`noop\` jobs created flat out through one API into one worker (concurrency ${s.cluster.runs[0].concurrency}), each setup a fresh stack, run in the order one Redis, cluster, cluster, one Redis; the cluster is 3 masters + 3 replicas on loopback, all of the service's keys on one master (\`{hash tag}\` prefix). Latency is create → completed.`,
+      `Redis Cluster against one Redis, on the same machine (${load(s.cluster.loadavg)}): the same ${cell(s.cluster.runs[0].n)} \`noop\` jobs created flat out through one API into one worker (concurrency ${s.cluster.runs[0].concurrency}), each setup a fresh stack, run in the order one Redis, cluster, cluster, one Redis; one Redis is a private redis-server and the cluster 3 masters + 3 replicas, all on loopback without persistence, all of the service's keys on one master (\`{hash tag}\` prefix). Latency is create → completed.`,
       '',
       '| setup | completed | jobs/s | latency p50 / p90 / p99 ms |',
       '| --- | --- | --- | --- |',

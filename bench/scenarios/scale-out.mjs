@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../lib/http-client.mjs';
 import { createFlatOut, waitTerminal } from '../lib/jobs.mjs';
-import { startRedisCluster } from '../lib/redis-cluster.mjs';
+import { startRedisCluster, startRedisSingle } from '../lib/redis-cluster.mjs';
 import { REDIS_URL, createDatabase, createPrefix, freePort, startProcess, waitHealthy } from '../lib/stack.mjs';
 import { percentiles, rate, round } from '../lib/stats.mjs';
 
@@ -99,7 +99,7 @@ async function measure(ctx, { label, redisEnv, workers, concurrency, body, n, mo
     api.close();
     for (const p of procs.reverse()) await p.stop().catch(() => undefined);
     await db.drop().catch(() => undefined);
-    if (!redisEnv.REDIS_CLUSTER_NODES) await prefix.clear().catch(() => undefined);
+    if (redisEnv.REDIS_URL === REDIS_URL) await prefix.clear().catch(() => undefined);
   }
 }
 
@@ -111,28 +111,33 @@ const loadavg = async () => (await import('node:os')).default.loadavg().map((v) 
  */
 export async function cluster(ctx) {
   const cl = await startRedisCluster();
+  const single = await startRedisSingle().catch(async (err) => {
+    await cl.stop();
+    throw err;
+  });
   try {
     const common = { workers: 1, concurrency: ctx.opts.concurrency, body: { task: 'noop', input: {} }, n: ctx.opts.scaleOutN };
     const loadBefore = await loadavg();
-    const one = () => measure(ctx, { ...common, label: 'one Redis', redisEnv: { REDIS_URL } });
+    const one = () => measure(ctx, { ...common, label: 'one Redis', redisEnv: { REDIS_URL: single.url } });
     const many = () => measure(ctx, { ...common, label: 'Redis Cluster (3 masters + 3 replicas)', redisEnv: { REDIS_CLUSTER_NODES: cl.nodes } });
     const runs = [await one(), await many(), await many(), await one()];
     const mean = (label, pick) => {
       const xs = runs.filter((r) => r.label === label).map(pick);
       return xs.reduce((a, b) => a + b, 0) / xs.length;
     };
-    const single = { label: 'one Redis', jobsPerS: mean('one Redis', (r) => r.jobsPerS), p50: mean('one Redis', (r) => r.latencyMs.p50) };
-    const clustered = { label: runs[1].label, jobsPerS: mean(runs[1].label, (r) => r.jobsPerS), p50: mean(runs[1].label, (r) => r.latencyMs.p50) };
+    const oneMean = { label: 'one Redis', jobsPerS: mean('one Redis', (r) => r.jobsPerS), p50: mean('one Redis', (r) => r.latencyMs.p50) };
+    const clusterMean = { label: runs[1].label, jobsPerS: mean(runs[1].label, (r) => r.jobsPerS), p50: mean(runs[1].label, (r) => r.latencyMs.p50) };
     return {
       runs,
-      single,
-      cluster: clustered,
-      rateRatio: round(clustered.jobsPerS / single.jobsPerS, 2),
-      p50Ratio: round(clustered.p50 / single.p50, 2),
+      single: oneMean,
+      cluster: clusterMean,
+      rateRatio: round(clusterMean.jobsPerS / oneMean.jobsPerS, 2),
+      p50Ratio: round(clusterMean.p50 / oneMean.p50, 2),
       loadavg: { before: loadBefore, after: await loadavg() },
     };
   } finally {
     await cl.stop();
+    await single.stop();
   }
 }
 
