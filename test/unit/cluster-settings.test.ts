@@ -12,6 +12,11 @@ describe('REDIS_CLUSTER_NODES', () => {
     expect(redisTarget(s)).toEqual({ clusterNodes: s.REDIS_CLUSTER_NODES });
   });
 
+  it('takes the nodes\' user, password and TLS from REDIS_URL', () => {
+    const s = loadSettings({ REDIS_URL: 'rediss://app:p%40ss@ignored:6380', REDIS_CLUSTER_NODES: 'redis-a:7000' });
+    expect(redisTarget(s)).toEqual({ clusterNodes: [{ host: 'redis-a', port: 7000 }], username: 'app', password: 'p@ss', tls: true });
+  });
+
   it('leaves single-node mode alone when unset', () => {
     const s = loadSettings({ REDIS_URL: 'redis://10.0.0.9:6379' });
     expect(s.REDIS_CLUSTER_NODES).toBeUndefined();

@@ -10,12 +10,27 @@ export type RedisRole = 'worker' | 'producer' | 'subscriber' | 'command';
  */
 export type RedisClient = Redis | Cluster;
 
-/** Where Redis is: one server by URL, or a cluster by seed nodes (`REDIS_CLUSTER_NODES` wins over `REDIS_URL`). */
-export type RedisTarget = string | { clusterNodes: readonly { host: string; port: number }[] };
+/**
+ * Where Redis is: one server by URL, or a cluster by seed nodes (`REDIS_CLUSTER_NODES` wins over `REDIS_URL`), with
+ * the credentials and TLS every node is reached with.
+ */
+export type RedisTarget =
+  | string
+  | { clusterNodes: readonly { host: string; port: number }[]; username?: string; password?: string; tls?: boolean };
 
-/** The target the settings name. */
+/**
+ * The target the settings name. A cluster's nodes take their user, password and TLS (`rediss://`) from
+ * REDIS_URL, so one setting carries the secret whichever mode is used; its host and port are ignored then.
+ */
 export function redisTarget(s: { REDIS_URL: string; REDIS_CLUSTER_NODES?: readonly { host: string; port: number }[] | undefined }): RedisTarget {
-  return s.REDIS_CLUSTER_NODES && s.REDIS_CLUSTER_NODES.length > 0 ? { clusterNodes: s.REDIS_CLUSTER_NODES } : s.REDIS_URL;
+  if (!s.REDIS_CLUSTER_NODES || s.REDIS_CLUSTER_NODES.length === 0) return s.REDIS_URL;
+  const url = new URL(s.REDIS_URL);
+  return {
+    clusterNodes: s.REDIS_CLUSTER_NODES,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: true } : {}),
+  };
 }
 
 /**
@@ -39,7 +54,10 @@ export function createRedis(target: RedisTarget, role: RedisRole, extra: RedisOp
     command: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3000, enableAutoPipelining: true },
   };
   const options = { ...base, ...byRole[role], ...extra };
-  const client = typeof target === 'string' ? new Redis(target, options) : new Cluster([...target.clusterNodes], clusterOptions(options));
+  const client =
+    typeof target === 'string'
+      ? new Redis(target, options)
+      : new Cluster([...target.clusterNodes], clusterOptions({ ...options, username: target.username, password: target.password, ...(target.tls ? { tls: {} } : {}) }));
   // Connection errors are retried by the strategy above; they are counted and logged (rate-limited) so an
   // outage shows, and without a listener ioredis would print each one.
   client.on('error', backgroundErrorListener('redis'));
