@@ -1,6 +1,8 @@
 // Command-line flags of `npm run bench` (also readable from BENCH_* environment variables).
 export const SCENARIOS = ['throughput', 'paced', 'reads', 'memory', 'scale', 'bulk', 'cold-start'];
-const ALIASES = { 1: 'throughput', 2: 'paced', 3: 'reads', 4: 'memory', 5: 'scale', 6: 'bulk', 7: 'cold-start' };
+/** Opt-in scenarios, not part of the default run (each starts stacks of its own): `--scenarios cluster,workers`. */
+export const EXTRA_SCENARIOS = ['cluster', 'workers'];
+const ALIASES = { 1: 'throughput', 2: 'paced', 3: 'reads', 4: 'memory', 5: 'scale', 6: 'bulk', 7: 'cold-start', 8: 'cluster', 9: 'workers' };
 
 const DEFAULTS = {
   scenarios: SCENARIOS.join(','),
@@ -20,6 +22,7 @@ const DEFAULTS = {
   scaleWorkers: 2,
   bulkSize: 1000, // jobs per POST /api/jobs/bulk in the bulk scenario (it creates n jobs)
   bulkInflight: 4, // bulk requests in flight
+  scaleOutN: 3000, // jobs per setup in the cluster and workers scenarios
   timeoutS: 240, // cap per scenario; a capped scenario reports what it processed
   peers: 'bullmq,pgboss,graphile', // '' or --no-peers skips them
   peersDir: '',
@@ -53,6 +56,8 @@ export const USAGE = `usage: npm run bench -- [flags]
   --list-rows 1000000 --list-requests 300              GET /api/jobs?limit=100 at that many rows
   --memory-n 200000    jobs in the memory scenario     --scale-workers 2
   --bulk-size 1000 --bulk-inflight 4                   bulk scenario: n jobs through POST /api/jobs/bulk
+  --scenarios cluster,workers (8,9; opt-in)            one Redis vs a Redis Cluster; 1/2/3 workers on sleep 20 ms
+  --scale-out-n 3000   jobs per setup in cluster/workers
   --timeout-s 240      cap per scenario
   --peers bullmq,pgboss,graphile | --no-peers          --peers-dir <path to shared/bench/peers>
   --cpu-prof           API and worker run with --cpu-prof (profiles in bench/results/prof-*)
@@ -109,7 +114,7 @@ export function parseOptions(argv, env = process.env) {
     .filter(Boolean)
     .map((s) => ALIASES[s] ?? s);
   for (const s of o.scenarios)
-    if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (know ${SCENARIOS.join(', ')})`);
+    if (!SCENARIOS.includes(s) && !EXTRA_SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (know ${[...SCENARIOS, ...EXTRA_SCENARIOS].join(', ')})`);
   o.rates = String(o.rates)
     .split(',')
     .map(Number)

@@ -216,6 +216,7 @@ export function markdown(results, appendix = '') {
     );
   for (const [name, v] of Object.entries(s))
     if (v?.error) lines.push(`| ${name} | failed: ${String(v.error).split('\n')[0]} |`);
+  lines.push(...scaleOutMarkdown(s));
   lines.push('', '## Targets', '', '| target | measured | met |', '| --- | --- | --- |');
   for (const [t, v] of Object.entries(c.targets))
     lines.push(`| ${t} | ${cell(v.value)} | ${v.met === null ? 'n/a' : v.met ? 'yes' : 'no'} |`);
@@ -227,6 +228,7 @@ export function markdown(results, appendix = '') {
     'npm run bench                       # everything, then the peers; writes bench/results/*.json and this file',
     'npm run bench -- --quick            # small N, no peers: a quick check',
     'npm run bench -- --scenarios 1,2 --no-peers --n 5000',
+    'npm run bench -- --scenarios cluster,workers --warmup 0 --no-peers   # scale-out (opt-in; own stacks)',
     'npm run bench -- --help',
     '```',
     '',
@@ -234,4 +236,36 @@ export function markdown(results, appendix = '') {
   if (results.notes?.length) lines.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
   if (appendix) lines.push(appendix.trim(), '');
   return lines.join('\n');
+}
+
+/** The opt-in scale-out scenarios (bench/scenarios/scale-out.mjs), when the results hold them. */
+export function scaleOutMarkdown(s) {
+  if (!s.cluster?.runs && !s.workers?.runs) return [];
+  const lines = ['', '## Scale-out', ''];
+  const load = (l) => (l ? `load average ${l.before.join(' / ')} before, ${l.after.join(' / ')} after` : '');
+  const row = (r) =>
+    `| ${r.label} | ${cell(r.completed)} / ${cell(r.n)} | **${cell(r.jobsPerS)}** | ${cell(r.latencyMs?.p50)} / ${cell(r.latencyMs?.p90)} / ${cell(r.latencyMs?.p99)} |`;
+  if (s.cluster?.runs) {
+    lines.push(
+      `Redis Cluster against one Redis, on the same machine (${load(s.cluster.loadavg)}): the same ${cell(s.cluster.runs[0].n)} \`noop\` jobs created flat out through one API into one worker (concurrency ${s.cluster.runs[0].concurrency}), each setup a fresh stack, run in the order one Redis, cluster, cluster, one Redis; one Redis is a private redis-server and the cluster 3 masters + 3 replicas, all on loopback without persistence, all of the service's keys on one master (\`{hash tag}\` prefix). Latency is create → completed.`,
+      '',
+      '| setup | completed | jobs/s | latency p50 / p90 / p99 ms |',
+      '| --- | --- | --- | --- |',
+      ...s.cluster.runs.map(row),
+      `| cluster ÷ one Redis (means) | | ${cell(s.cluster.rateRatio, '×')} | p50 ${cell(s.cluster.p50Ratio, '×')} |`,
+      '',
+    );
+  }
+  if (s.workers?.runs) {
+    const r = s.workers.runs;
+    lines.push(
+      `Worker processes on work that is not CPU-free (${load(s.workers.loadavg)}): ${cell(r[0].n)} \`sleep\` jobs of 20 ms, concurrency ${r[0].concurrency} per worker, created as a backlog with the workers stopped; then 1, 2 or 3 workers drain it. Jobs/s runs from the first start to the last completion; latency is started → completed.`,
+      '',
+      '| setup | completed | jobs/s | latency p50 / p90 / p99 ms |',
+      '| --- | --- | --- | --- |',
+      ...r.map(row),
+      '',
+    );
+  }
+  return lines;
 }

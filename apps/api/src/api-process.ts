@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
-import { AccountStore, CallbackStore, FileStore, JobStore, createDb, linkFilesToJobs } from '@jobs/db';
+import { AccountStore, CallbackStore, FileStore, JobStore, checkPoolCapacity, createDb, linkFilesToJobs } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, type Logger } from '@jobs/observability';
 import { CallbackQueue, JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis } from '@jobs/queue';
 import { enqueueCallbacksOnTransition, publishTransitions } from '@jobs/service';
 import { builtinTasks } from '@jobs/tasks';
 import { HostGuard } from '@jobs/outbound';
-import type { Redis } from 'ioredis';
+import { redisTarget, type RedisClient as Redis } from '@jobs/queue';
 import { createApp } from './app';
 import { callbackUrlChecker } from './callback-url-check';
 import type { AppDeps } from './deps';
@@ -28,7 +28,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
   const db = createDb(settings.DATABASE_URL, settings.DB_POOL_SIZE);
   const connections: Redis[] = [];
   const redis = (role: Parameters<typeof createRedis>[1]) => {
-    const c = createRedis(settings.REDIS_URL, role);
+    const c = createRedis(redisTarget(settings), role);
     connections.push(c);
     return c;
   };
@@ -78,6 +78,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
   const proc: ApiProcess = {
     deps,
     async listen(port = settings.PORT, host = settings.HOST) {
+      await checkPoolCapacity(db, settings.DB_POOL_SIZE, settings.EXPECTED_PROCESSES);
       watchdog.start();
       metrics.start();
       if (settings.BOOTSTRAP_API_KEY) {

@@ -1,6 +1,6 @@
 import type { Db } from '@jobs/db';
 import { waitReady } from '@jobs/queue';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 import { backgroundErrorListener } from '@jobs/observability';
 import { QUEUE_NAMES } from '@jobs/queue';
 

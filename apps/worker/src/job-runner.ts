@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 import { MAX_ATTEMPTS_CAP, TaskError, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobStore, JobRow } from '@jobs/db';
 import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
-import { BatchStore, FileStore, JobRetentionStore, JobStore, ReconcilerStore, createDb, linkFilesToJobs, type Db } from '@jobs/db';
+import { BatchStore, FileStore, JobRetentionStore, JobStore, ReconcilerStore, checkPoolCapacity, createDb, linkFilesToJobs, type Db } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, observeQueueWait, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
 import { JobBus, JobQueue, MetricsPublisher, createRedis } from '@jobs/queue';
 import { publishTransitions } from '@jobs/service';
 import { FilePipelinePool, builtinTasks, createAnthropicClient, type FileProcessingClients, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import { HostGuard } from '@jobs/outbound';
-import type { Redis } from 'ioredis';
+import { redisTarget, type RedisClient as Redis } from '@jobs/queue';
 import { expireOverdueLlmBatches } from './batches/expire-llm-batches';
 import { createCallbackDelivery, type CallbackDelivery } from './callbacks/callback-delivery';
 import { createEmbedder } from './files/create-embedder';
@@ -49,7 +49,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   const jobs = new JobStore(db);
   const connections: Redis[] = [];
   const redis = (role: Parameters<typeof createRedis>[1]) => {
-    const c = createRedis(settings.REDIS_URL, role);
+    const c = createRedis(redisTarget(settings), role);
     connections.push(c);
     return c;
   };
@@ -125,6 +125,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     callbacks,
     filePipeline,
     async start() {
+      await checkPoolCapacity(db, settings.DB_POOL_SIZE, settings.EXPECTED_PROCESSES);
       watchdog.start();
       metrics.start();
       healthFile = settings.HEALTH_FILE ? startHealthFile(settings.HEALTH_FILE) : undefined;

@@ -54,11 +54,32 @@ const trustProxy = z
     return list;
   });
 
+/** `host:port` seeds of a Redis Cluster, comma-separated; ioredis discovers the other nodes from them. */
+const clusterNodes = z.string().transform((v, ctx): { host: string; port: number }[] => {
+  const nodes: { host: string; port: number }[] = [];
+  for (const entry of v.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: `must be comma-separated host:port pairs (bad: ${JSON.stringify(entry)})` });
+      return z.NEVER;
+    }
+    nodes.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+  }
+  if (nodes.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must name at least one host:port' });
+    return z.NEVER;
+  }
+  return nodes;
+});
+
 /** Every setting of SPEC F11, with its default. Environment values are strings; this parses them once. */
 export const settingsSchema = z.object({
   NODE_ENV: z.string().default('development'),
   DATABASE_URL: urlOf('postgres', 'postgresql').default('postgresql://postgres@127.0.0.1:5432/jobs'),
   REDIS_URL: urlOf('redis', 'rediss').default('redis://127.0.0.1:6379'),
+  /** Set: every Redis client is a cluster client (REDIS_URL is ignored) and QUEUE_PREFIX is hash-tagged. */
+  REDIS_CLUSTER_NODES: clusterNodes.optional(),
   QUEUE_PREFIX: z
     .string()
     .min(1)
@@ -115,6 +136,8 @@ export const settingsSchema = z.object({
   FILE_PROCESSING_TIMEOUT_MINUTES: int(30, 1),
   FILE_PROCESSING_TIMEOUT_ERROR_MESSAGE: z.string().default('File processing timed out after {} minutes. Please try again.'),
   DB_POOL_SIZE: int(20, 1, 1000),
+  /** API + worker processes sharing the database; a process refuses to start when their pools exceed max_connections. */
+  EXPECTED_PROCESSES: int(1, 1, 10000),
   /** Uploads are kept here (one file per upload) when set; otherwise in PostgreSQL (`files.content`, bytea). */
   FILE_STORAGE_DIR: z.string().min(1).optional(),
   /** Chunk length in tokens (o200k BPE, as gpt-tokenizer counts them) and the tokens two neighbours share. */
@@ -157,8 +180,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.CHUNK_OVERLAP >= s.CHUNK_SIZE) throw new SettingsError('CHUNK_OVERLAP', `must be smaller than CHUNK_SIZE (${s.CHUNK_SIZE}) (got ${s.CHUNK_OVERLAP})`);
   return {
     ...s,
+    QUEUE_PREFIX: s.REDIS_CLUSTER_NODES ? hashTagged(s.QUEUE_PREFIX) : s.QUEUE_PREFIX,
     effectiveThreadpoolWorkers: Math.max(1, Math.min(s.EVENT_LOOP_THREADPOOL_MAX_WORKERS, os.availableParallelism())),
   };
+}
+
+/**
+ * A prefix whose keys all hash to one cluster slot: BullMQ's Lua scripts and our MULTIs touch several keys of a
+ * queue at once, which a cluster allows only within one slot. A prefix that already has a `{tag}` is kept.
+ */
+export function hashTagged(prefix: string): string {
+  return /\{[^{}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
 }
 
 /** The public base URL of the API, used in callback bodies and Link headers. */

@@ -12,3 +12,4 @@ export * from './job-retention-store';
 export * from './file-store';
 export * from './file-job-link';
 export * from './run-records';
+export * from './pool-capacity';

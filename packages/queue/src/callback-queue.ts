@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis';
 import { jobStates } from './job-states';
 import { CALLBACKS_QUEUE } from './names';
 import { READY_WAIT_MS, waitReady } from './redis';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis';
 import { channels } from './names';
 
 export interface BusEvent {

@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { backgroundErrorListener } from '@jobs/observability';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis';
 import { jobStates } from './job-states';
 import { JOBS_QUEUE } from './names';
 import { READY_WAIT_MS, waitReady } from './redis';

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis';
 
 /**
  * BullMQ's getState (getStateV2: same checks, same precedence) for many ids in one call, so the reconciler and

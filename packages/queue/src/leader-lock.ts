@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { waitReady } from './redis';
+import { waitReady, type RedisClient as Redis } from './redis';
 
 /**
  * Takes the lock, or re-extends it when this token already holds it (a renewal whose reply was lost).

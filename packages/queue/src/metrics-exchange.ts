@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { backgroundErrorListener } from '@jobs/observability';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
 
 /** How this process is named in the `process` label of every series it contributes to /metrics. */

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { backgroundErrorListener } from '@jobs/observability';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis';
 import { POLL_LLM_BATCHES, SCHEDULER_QUEUE, leaderLockKey, schedulerLastErrorKey, schedulerLastRunKey, schedulerLastSuccessKey } from './names';
 
 /** When a scheduled handler last finished well, and last failed (ISO times; null: not since Redis was empty). */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 
 /** How long a Bull Board login lasts; the operator logs in again afterwards. */
 export const ADMIN_SESSION_TTL_SECONDS = 8 * 60 * 60;

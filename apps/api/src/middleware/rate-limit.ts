@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 import { RLWrapperTimeouts, RateLimiterRedis } from 'rate-limiter-flexible';
 import { RateLimitedError } from '@jobs/core';
 import type { Logger } from '@jobs/observability';

@@ -4,7 +4,7 @@ import type { Logger } from '@jobs/observability';
 import { CallbackQueue, type createRedis } from '@jobs/queue';
 import { enqueueCallbacksOnTransition, enqueueMissingCallbacks } from '@jobs/service';
 import type { HostGuard } from '@jobs/outbound';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 import { CallbackWorker } from './callback-worker';
 
 export interface CallbackDelivery {

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 import type { CallbackAttemptRecord, CallbackStore } from '@jobs/db';
 import { callbackDeliveries, type Logger } from '@jobs/observability';
 import { CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';

@@ -3,7 +3,7 @@ import type { Settings } from '@jobs/core';
 import type { BatchStore, JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import { LeaderLock, POLL_LLM_BATCHES, SWEEP, leaderLockKey, type RedisRole } from '@jobs/queue';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 import { pollRunningLlmBatches } from '../batches/poll-llm-batches';
 import { Scheduler, type ScheduleEntry } from './scheduler';
 

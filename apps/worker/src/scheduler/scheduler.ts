@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@jobs/queue';
 import { leaderGauge, schedulerRuns, type Logger } from '@jobs/observability';
 import { SCHEDULER_QUEUE, schedulerLastErrorKey, schedulerLastRunKey, schedulerLastSuccessKey, schedulerRunsKey, type LeaderLock, type LostReason } from '@jobs/queue';
 
