@@ -29,13 +29,15 @@ describe('layer lint rule (one-way imports)', () => {
     { file: 'packages/service/src/wrong-tasks.ts', code: use('@jobs/tasks') },
     { file: 'packages/db/src/wrong-app.ts', code: use('../../../apps/api/src/app') },
     { file: 'apps/api/src/wrong-app.ts', code: use('../../worker/src/worker-process') },
+    { file: 'packages/client/src/wrong-core.ts', code: use('@jobs/core') },
   ];
   const allowed: Case[] = [
     { file: 'packages/service/src/ok.ts', code: use('@jobs/db') },
     { file: 'packages/tasks/src/ok.ts', code: use('@jobs/outbound') },
     { file: 'packages/queue/src/ok.ts', code: use('@jobs/observability') },
     { file: 'apps/worker/src/ok.ts', code: use('@jobs/service') },
-    { file: 'apps/cli/src/ok.ts', code: use('@jobs/core') },
+    // The CLI is a client of the REST API: it declares @jobs/client only.
+    { file: 'apps/cli/src/ok.ts', code: use('@jobs/client') },
   ];
 
   let results: Record<string, string[]>;
