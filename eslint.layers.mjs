@@ -56,6 +56,8 @@ export function layerConfig() {
       rules: {
         'import-x/no-restricted-paths': ['error', { basePath: root, zones: zones() }],
         'import-x/no-unresolved': ['error', { ignore: ['^(?!@jobs/)'] }],
+        // Two imports of one module are usually a merge seam; one statement per module.
+        'import-x/no-duplicates': ['error', { 'prefer-inline': true }],
       },
     },
     // Each workspace's package.json declares what its code imports (the root's list alone would hide a gap).

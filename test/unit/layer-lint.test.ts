@@ -47,6 +47,7 @@ describe('layer lint rule (one-way imports)', () => {
       ...allowed,
       { file: 'packages/queue/src/unresolved.ts', code: use('@jobs/nowhere') },
       { file: 'packages/core/src/undeclared.ts', code: use('express') },
+      { file: 'packages/service/src/twice.ts', code: `import { enqueueCallback } from './callback-enqueue';\nimport type { CallbackSweepOptions } from './callback-enqueue';\nexport const used: [typeof enqueueCallback, CallbackSweepOptions?] = [enqueueCallback];\n` },
     ]);
   }, 60_000);
 
@@ -60,6 +61,10 @@ describe('layer lint rule (one-way imports)', () => {
 
   it('reports an @jobs import it cannot resolve (an unresolved import would escape the layer rule)', () => {
     expect(results['packages/queue/src/unresolved.ts']).toContain('import-x/no-unresolved');
+  });
+
+  it('reports a module imported by two statements (a merge seam)', () => {
+    expect(results['packages/service/src/twice.ts']).toContain('import-x/no-duplicates');
   });
 
   it("reports a library the workspace's package.json does not declare", () => {

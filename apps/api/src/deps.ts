@@ -1,9 +1,8 @@
 import type { Settings } from '@jobs/core';
 import type { AccountStore, CallbackStore, Db, JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
-import type { CallbackQueue, JobBus, JobQueue, SchedulerStatusReader } from '@jobs/queue';
+import type { CallbackQueue, JobBus, JobQueue, SchedulerStatusReader, RedisClient as Redis } from '@jobs/queue';
 import type { TaskRegistry } from '@jobs/tasks';
-import type { RedisClient as Redis } from '@jobs/queue';
 
 /** Everything the Express app needs, built by the process entry (or by a test) and passed to createApp. */
 export interface AppDeps {

@@ -1,6 +1,5 @@
 import type { Db } from '@jobs/db';
-import { waitReady } from '@jobs/queue';
-import type { RedisClient as Redis } from '@jobs/queue';
+import { waitReady, type RedisClient as Redis } from '@jobs/queue';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';

@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
-import type { RedisClient as Redis } from '@jobs/queue';
+import { type RedisClient as Redis, QUEUE_NAMES } from '@jobs/queue';
 import { backgroundErrorListener } from '@jobs/observability';
-import { QUEUE_NAMES } from '@jobs/queue';
 
 export interface ServiceQueues {
   /** One read-side Queue object per queue of the service (dashboard, queue depths). */

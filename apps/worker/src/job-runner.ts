@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
-import type { RedisClient as Redis } from '@jobs/queue';
+import { type RedisClient as Redis, JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
 import { MAX_ATTEMPTS_CAP, TaskError, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobStore, JobRow } from '@jobs/db';
 import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';
-import { JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
 import type { TaskClients, TaskOutput, TaskRegistry } from '@jobs/tasks';
 import { AttemptWatch, type AttemptState, type WatchedAttempt } from './attempt-watch';
 import { fullJitterBackoff } from './backoff';

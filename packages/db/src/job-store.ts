@@ -23,9 +23,8 @@ import { jobListSelect } from './job-list-values';
 import { keysetPage, type Bind } from './keyset-page';
 import { TransitionWriter } from './transition-writer';
 import { handOffJobs, recordTimings, reportProgress, retryJobs } from './sql';
-import type { JobError, JobEvent, JobProgress, JobRow } from './job-row';
+import { type JobError, type JobEvent, type JobProgress, type JobRow, iso } from './job-row';
 import { listMessages, listSteps, stepOwner, type MessageRow, type RunPage, type StepRow } from './run-records';
-import { iso } from './job-row';
 
 export interface CreateJobInput extends Omit<CreateJobBody, 'wait_ms'> {
   job_type?: JobType;

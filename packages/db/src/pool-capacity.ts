@@ -1,5 +1,4 @@
-import type { Db } from './client';
-import { rawRows } from './client';
+import { type Db, rawRows } from './client';
 
 /** What the server can hold and what the deployment asks of it. */
 export interface PoolCapacity {

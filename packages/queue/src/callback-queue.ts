@@ -1,8 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { RedisClient as Redis } from './redis';
+import { type RedisClient as Redis, READY_WAIT_MS, waitReady } from './redis';
 import { jobStates } from './job-states';
 import { CALLBACKS_QUEUE } from './names';
-import { READY_WAIT_MS, waitReady } from './redis';
 
 /**
  * One delivery series as queued: a snapshot of what the callback reports, taken at the terminal

@@ -1,9 +1,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { backgroundErrorListener } from '@jobs/observability';
-import type { RedisClient as Redis } from './redis';
+import { type RedisClient as Redis, READY_WAIT_MS, waitReady } from './redis';
 import { jobStates } from './job-states';
 import { JOBS_QUEUE } from './names';
-import { READY_WAIT_MS, waitReady } from './redis';
 
 /** What the queue needs of a job row to schedule it. */
 export interface Enqueueable {

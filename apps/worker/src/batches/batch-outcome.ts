@@ -1,5 +1,4 @@
-import type { JobError } from '@jobs/db';
-import type { BatchItemStatus } from '@jobs/db';
+import type { BatchItemStatus, JobError } from '@jobs/db';
 
 export interface BatchCounts {
   succeeded: number;

@@ -1,10 +1,9 @@
 import { publicUrl, type Settings } from '@jobs/core';
 import { CallbackStore, type Db, type JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
-import { CallbackQueue, type createRedis } from '@jobs/queue';
+import { CallbackQueue, type createRedis, type RedisClient as Redis } from '@jobs/queue';
 import { enqueueCallbacksOnTransition, enqueueMissingCallbacks } from '@jobs/service';
 import type { HostGuard } from '@jobs/outbound';
-import type { RedisClient as Redis } from '@jobs/queue';
 import { CallbackWorker } from './callback-worker';
 
 export interface CallbackDelivery {

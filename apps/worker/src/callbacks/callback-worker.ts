@@ -1,8 +1,7 @@
 import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
-import type { RedisClient as Redis } from '@jobs/queue';
+import { type RedisClient as Redis, CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';
 import type { CallbackAttemptRecord, CallbackStore } from '@jobs/db';
 import { callbackDeliveries, type Logger } from '@jobs/observability';
-import { CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';
 import type { HostGuard } from '@jobs/outbound';
 import { callbackBody, webhookHeaders } from './callback-request';
 import { EndpointHealth } from './endpoint-health';

@@ -2,8 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Settings } from '@jobs/core';
 import type { BatchStore, JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
-import { LeaderLock, POLL_LLM_BATCHES, SWEEP, leaderLockKey, type RedisRole } from '@jobs/queue';
-import type { RedisClient as Redis } from '@jobs/queue';
+import { LeaderLock, POLL_LLM_BATCHES, SWEEP, leaderLockKey, type RedisRole, type RedisClient as Redis } from '@jobs/queue';
 import { pollRunningLlmBatches } from '../batches/poll-llm-batches';
 import { Scheduler, type ScheduleEntry } from './scheduler';
 

@@ -1,7 +1,6 @@
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
-import type { RedisClient as Redis } from '@jobs/queue';
+import { type RedisClient as Redis, SCHEDULER_QUEUE, schedulerLastErrorKey, schedulerLastRunKey, schedulerLastSuccessKey, schedulerRunsKey, type LeaderLock, type LostReason } from '@jobs/queue';
 import { leaderGauge, schedulerRuns, type Logger } from '@jobs/observability';
-import { SCHEDULER_QUEUE, schedulerLastErrorKey, schedulerLastRunKey, schedulerLastSuccessKey, schedulerRunsKey, type LeaderLock, type LostReason } from '@jobs/queue';
 
 /** A scheduled handler; `signal` fires when leadership is lost or the process stops. */
 export type ScheduledHandler = (signal: AbortSignal) => Promise<unknown>;
