@@ -58,3 +58,40 @@ describe('postCallback reads at most CALLBACK_MAX_RESPONSE_BYTES', () => {
     expect(r.error).toContain('ECONNREFUSED');
   });
 });
+
+/** A receiver that stalls: the attempt ends at its timeout, whether the headers or the body are missing. */
+describe('postCallback bounds the whole exchange by its timeout', () => {
+  let server: Server;
+  let base = '';
+  const open = new Set<ServerResponse>();
+  const guard = new HostGuard({ allowPrivateNetworks: true });
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      // '/headers': headers and one chunk, then nothing; otherwise not even the headers.
+      if (req.url === '/headers') {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.write('partial');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of open) s.destroy();
+    guard.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('no headers: no response within the timeout', async () => {
+    const r = await postCallback({ url: `${base}/silent`, body: '{}', headers: {} }, { timeoutMs: 300, maxResponseBytes: 4096, guard });
+    expect(r).toMatchObject({ statusCode: null, refused: false, error: 'no response within 300 ms' });
+  });
+
+  it('a body that stops: the attempt ends at the timeout, decided by its status line', async () => {
+    const r = await postCallback({ url: `${base}/headers`, body: '{}', headers: {} }, { timeoutMs: 300, maxResponseBytes: 4096, guard });
+    expect(r).toMatchObject({ statusCode: 500, refused: false, error: 'HTTP 500: partial', responseExcerpt: 'partial' });
+  });
+});
