@@ -47,8 +47,8 @@ export async function postCallback(req: CallbackRequest, opts: PostOptions): Pro
   }
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  // One deadline for the whole exchange, the body read included.
+  const signal = AbortSignal.timeout(opts.timeoutMs);
   try {
     const res: AxiosResponse<Readable> = await axios.post(req.url, req.body, {
       headers: { 'content-type': 'application/json', 'user-agent': 'jobsvc-callbacks/1', ...req.headers },
@@ -58,7 +58,7 @@ export async function postCallback(req: CallbackRequest, opts: PostOptions): Pro
       validateStatus: () => true,
       maxRedirects: 0,
       timeout: opts.timeoutMs,
-      signal: controller.signal,
+      signal,
       proxy: false,
       httpAgent: opts.guard.httpAgent,
       httpsAgent: opts.guard.httpsAgent,
@@ -74,11 +74,9 @@ export async function postCallback(req: CallbackRequest, opts: PostOptions): Pro
   } catch (err) {
     if (isOutboundRefused(err)) return { statusCode: null, error: (err as Error).message, retryAfterMs: null, refused: true, durationMs: elapsed(), responseExcerpt: null };
     const code = (err as { code?: unknown }).code;
-    const timedOut = controller.signal.aborted || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+    const timedOut = signal.aborted || code === 'ECONNABORTED' || code === 'ETIMEDOUT';
     const error = timedOut ? `no response within ${opts.timeoutMs} ms` : `${typeof code === 'string' ? `${code}: ` : ''}${(err as Error).message}`;
     return { statusCode: null, error, retryAfterMs: null, refused: false, durationMs: elapsed(), responseExcerpt: null };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
