@@ -1,4 +1,6 @@
 import { Router, type Request, type Response } from 'express';
+// p-map 4: its last CommonJS major (see apps/worker/src/batches/poll-llm-batches.ts).
+import pMap from 'p-map';
 import { DependencyDownError, redeliverCallbacksBodySchema } from '@jobs/core';
 import { CallbackAttemptsStore, type DeliveryRow } from '@jobs/db';
 import type { CallbackQueue } from '@jobs/queue';
@@ -51,7 +53,5 @@ export function callbackLogRoutes(deps: AppDeps, table: RouteTable): Router {
  * again, so the request can simply be repeated.
  */
 async function enqueueAll(queue: CallbackQueue, series: readonly DeliveryRow[]): Promise<void> {
-  for (let i = 0; i < series.length; i += ENQUEUE_CONCURRENCY) {
-    await Promise.all(series.slice(i, i + ENQUEUE_CONCURRENCY).map((row) => queue.redeliver(deliverySnapshot(row))));
-  }
+  await pMap(series, (row) => queue.redeliver(deliverySnapshot(row)), { concurrency: ENQUEUE_CONCURRENCY });
 }
