@@ -23,10 +23,6 @@ const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
 /** Terminal statuses from which `POST /retry` may start a new attempt. */
 export const RETRYABLE_STATUSES = ['failed', 'cancelled', 'expired'] as const satisfies readonly JobStatus[];
 
-export function isJobStatus(value: string): value is JobStatus {
-  return (JOB_STATUSES as readonly string[]).includes(value);
-}
-
 export function isTerminal(status: JobStatus): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
@@ -44,5 +40,3 @@ export function allowedSources(to: JobStatus): JobStatus[] {
 export function canRetry(from: JobStatus): boolean {
   return (RETRYABLE_STATUSES as readonly string[]).includes(from);
 }
-
-export const transitionTable = TRANSITIONS;
