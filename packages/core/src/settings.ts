@@ -78,7 +78,7 @@ export const settingsSchema = z.object({
   NODE_ENV: z.string().default('development'),
   DATABASE_URL: urlOf('postgres', 'postgresql').default('postgresql://postgres@127.0.0.1:5432/jobs'),
   REDIS_URL: urlOf('redis', 'rediss').default('redis://127.0.0.1:6379'),
-  /** Set: every Redis client is a cluster client (REDIS_URL is ignored) and QUEUE_PREFIX is hash-tagged. */
+  /** Set: every Redis client is a cluster client (REDIS_URL gives only its user, password and TLS) and QUEUE_PREFIX is hash-tagged. */
   REDIS_CLUSTER_NODES: clusterNodes.optional(),
   QUEUE_PREFIX: z
     .string()
