@@ -77,7 +77,8 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
   const proc: ApiProcess = {
     deps,
     async listen(port = settings.PORT, host = settings.HOST) {
-      await checkPoolCapacity(db, settings.DB_POOL_SIZE, settings.EXPECTED_PROCESSES);
+      if (!(await checkPoolCapacity(db, settings.DB_POOL_SIZE, settings.EXPECTED_PROCESSES)))
+        log.warn('PostgreSQL unreachable at start: the pool size check (DB_POOL_SIZE x EXPECTED_PROCESSES) was skipped');
       watchdog.start();
       metrics.start();
       if (settings.BOOTSTRAP_API_KEY) {

@@ -124,7 +124,8 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     callbacks,
     filePipeline,
     async start() {
-      await checkPoolCapacity(db, settings.DB_POOL_SIZE, settings.EXPECTED_PROCESSES);
+      if (!(await checkPoolCapacity(db, settings.DB_POOL_SIZE, settings.EXPECTED_PROCESSES)))
+        log.warn('PostgreSQL unreachable at start: the pool size check (DB_POOL_SIZE x EXPECTED_PROCESSES) was skipped');
       watchdog.start();
       metrics.start();
       healthFile = settings.HEALTH_FILE ? startHealthFile(settings.HEALTH_FILE) : undefined;

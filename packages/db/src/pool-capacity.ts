@@ -1,3 +1,4 @@
+import { isDependencyDown } from '@jobs/core';
 import { type Db, rawRows } from './client';
 
 /** What the server can hold and what the deployment asks of it. */
@@ -29,14 +30,21 @@ export function poolsFit(c: PoolCapacity): boolean {
 /**
  * Refuses a deployment whose pools the server cannot hold. A process cannot see the pools of processes on other
  * hosts before they open, so the count of processes is declared (EXPECTED_PROCESSES) rather than guessed from
- * the connections open now.
+ * the connections open now. A server that cannot be reached is not checked (undefined): the process starts
+ * degraded and answers 503 until PostgreSQL is back, as it would had PostgreSQL gone away later.
  */
-export async function checkPoolCapacity(db: Db, poolSize: number, processes: number): Promise<PoolCapacity> {
-  const rows = await rawRows<{ name: string; setting: string }>(
-    db,
-    `SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'superuser_reserved_connections', 'reserved_connections')`,
-    [],
-  );
+export async function checkPoolCapacity(db: Db, poolSize: number, processes: number): Promise<PoolCapacity | undefined> {
+  let rows: { name: string; setting: string }[];
+  try {
+    rows = await rawRows<{ name: string; setting: string }>(
+      db,
+      `SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'superuser_reserved_connections', 'reserved_connections')`,
+      [],
+    );
+  } catch (err) {
+    if (isDependencyDown(err) === 'postgres') return undefined;
+    throw err;
+  }
   const value = (name: string) => Number(rows.find((r) => r.name === name)?.setting ?? 0);
   const capacity: PoolCapacity = {
     maxConnections: value('max_connections'),
