@@ -122,6 +122,18 @@ describe('jobs console (apps/console) in a browser', () => {
     expect(unexpectedErrors()).toEqual([]);
   }, 60_000);
 
+  it('creates a source and uploads a file to it with progress; the file enters the pipeline', async () => {
+    const page = await open(stack.settings.BOOTSTRAP_API_KEY!, '/console/sources');
+    await page.getByLabel('New source name').fill('Handbook');
+    await page.getByRole('button', { name: 'Create source' }).click();
+    await page.getByRole('link', { name: 'Handbook' }).click();
+    await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Hello from the console.\n'.repeat(200)) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByRole('cell', { name: 'notes.txt' }).waitFor();
+    expect(await page.getByLabel('Upload progress').evaluate((p) => (p as unknown as { value: number }).value)).toBe(1);
+    expect(unexpectedErrors()).toEqual([]);
+  }, 60_000);
+
   it("gives a member key no admin view, and another organization's job is not found", async () => {
     const org = (await stack.request('POST', '/api/admin/organizations', { name: 'Other' })).body as { id: string };
     const user = (await stack.request('POST', '/api/admin/users', { organization_id: org.id, name: 'Mia' })).body as { id: string };

@@ -2,11 +2,12 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link } from './components/Link';
 import { ProblemView } from './components/ProblemView';
 import { useLocation } from './router';
-import { openSession, SessionContext, storedKey, storeKey, type Session } from './session';
+import { openSession, SessionContext, storedKey, storeKey, useSession, type Session } from './session';
 import { AdminView } from './views/AdminView';
 import { JobsView } from './views/JobsView';
 import { JobView } from './views/JobView';
 import { SignIn } from './views/SignIn';
+import { SourcesView, SourceView } from './views/SourcesView';
 
 export function App() {
   const [session, setSession] = useState<Session | null>(null);
@@ -52,33 +53,35 @@ export function App() {
 
 function Shell({ onSignOut }: { onSignOut: () => void }) {
   const { path } = useLocation();
+  const session = useSession();
   return (
-    <SessionContext.Consumer>
-      {(session) => (
-        <>
-          <header className="topbar">
-            <strong className="brand">Jobs console</strong>
-            <nav aria-label="Views">
-              <Link to="/jobs" aria-current={path === '/' || path.startsWith('/jobs') ? 'page' : undefined}>
-                Jobs
-              </Link>
-              {session && session.role !== 'member' && (
-                <Link to="/admin" aria-current={path.startsWith('/admin') ? 'page' : undefined}>
-                  Admin
-                </Link>
-              )}
-            </nav>
-            <span className="role">role: {session?.role}</span>
-            <button type="button" onClick={onSignOut}>
-              Sign out
-            </button>
-          </header>
-          <main>
-            <Route path={path} role={session?.role ?? 'member'} />
-          </main>
-        </>
-      )}
-    </SessionContext.Consumer>
+    <>
+      <header className="topbar">
+        <strong className="brand">Jobs console</strong>
+        <nav aria-label="Views">
+          <Link to="/jobs" aria-current={path === '/' || path.startsWith('/jobs') ? 'page' : undefined}>
+            Jobs
+          </Link>
+          <Link to="/jobs?job_type=run">Runs</Link>
+          <Link to="/jobs?job_type=batch">Batches</Link>
+          <Link to="/sources" aria-current={path.startsWith('/sources') ? 'page' : undefined}>
+            Sources
+          </Link>
+          {session.role !== 'member' && (
+            <Link to="/admin" aria-current={path.startsWith('/admin') ? 'page' : undefined}>
+              Admin
+            </Link>
+          )}
+        </nav>
+        <span className="role">role: {session.role}</span>
+        <button type="button" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        <Route path={path} role={session.role} />
+      </main>
+    </>
   );
 }
 
@@ -86,6 +89,10 @@ function Route({ path, role }: { path: string; role: string }) {
   const job = /^\/jobs\/([^/]+)$/.exec(path);
   if (job) return <JobView id={decodeURIComponent(job[1]!)} />;
   if (path === '/' || path === '/jobs') return <JobsView />;
-  if (path === '/admin') return role === 'member' ? <p role="alert">The admin view needs an admin or operator key.</p> : <AdminView />;
+  const source = /^\/sources\/([^/]+)$/.exec(path);
+  if (source) return <SourceView id={decodeURIComponent(source[1]!)} />;
+  if (path === '/sources') return <SourcesView />;
+  if (path === '/admin')
+    return role === 'member' ? <p role="alert">The admin view needs an admin or operator key.</p> : <AdminView />;
   return <p role="alert">No such view.</p>;
 }

@@ -14,9 +14,18 @@ export const STATUSES = ['created', 'pending', 'running', 'completed', 'failed',
 export const JOB_TYPES = ['job', 'run', 'batch'] as const;
 export const DEFAULT_LIMIT = 50;
 
-export const DEFAULT_FILTERS: JobFilters = { status: [], task: '', job_type: 'job', agent_id: '', order: 'desc', limit: DEFAULT_LIMIT, after: '' };
+export const DEFAULT_FILTERS: JobFilters = {
+  status: [],
+  task: '',
+  job_type: 'job',
+  agent_id: '',
+  order: 'desc',
+  limit: DEFAULT_LIMIT,
+  after: '',
+};
 
-const oneOf = <T extends string>(values: readonly T[], value: string | null, fallback: T): T => (values.includes(value as T) ? (value as T) : fallback);
+const oneOf = <T extends string>(values: readonly T[], value: string | null, fallback: T): T =>
+  values.includes(value as T) ? (value as T) : fallback;
 
 /** Reads filters from a query string; anything unknown falls back to the default rather than failing. */
 export function filtersFromQuery(query: URLSearchParams): JobFilters {

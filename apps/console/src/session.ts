@@ -8,6 +8,8 @@ export type Role = 'member' | 'admin' | 'operator';
 
 export interface Session {
   client: JobsClient;
+  /** For the one request the client cannot make: an upload with progress (src/upload.ts). */
+  apiKey: string;
   /** The key's role as far as the API lets it be known (see `probeRole`). */
   role: Role;
   /** The key's organization, when the key list shows it (admins and operators). */
@@ -22,10 +24,15 @@ export async function openSession(apiKey: string, baseUrl = location.origin): Pr
   const client = createJobsClient({ baseUrl, apiKey });
   unwrap(await client.GET('/api/jobs', { params: { query: { limit: 1 } } }));
   const keys = await client.GET('/api/admin/api-keys');
-  if (keys.response.status === 403) return { client, role: 'member', organizationId: null };
+  if (keys.response.status === 403) return { client, apiKey, role: 'member', organizationId: null };
   const list = unwrap(keys);
   const own = list.find((k) => apiKey.startsWith(k.prefix));
-  return { client, role: own?.role ?? 'admin', organizationId: own?.organization_id ?? list[0]?.organization_id ?? null };
+  return {
+    client,
+    apiKey,
+    role: own?.role ?? 'admin',
+    organizationId: own?.organization_id ?? list[0]?.organization_id ?? null,
+  };
 }
 
 export function storedKey(): string | null {

@@ -4,7 +4,11 @@ import { useEffect, useRef, useState } from 'react';
  * Loads with `load` now and again every `everyMs` while the view is shown (a hidden tab skips its turns), keeping
  * the last good value beside the last error. A change of `key` starts over.
  */
-export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, key: string, everyMs: number | null): { data: T | undefined; error: unknown; reload: () => void } {
+export function usePoll<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  key: string,
+  everyMs: number | null,
+): { data: T | undefined; error: unknown; reload: () => void } {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);

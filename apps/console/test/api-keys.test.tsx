@@ -12,7 +12,15 @@ describe('API keys', () => {
     const session = fakeSession(async (req) => {
       if (req.method === 'POST') {
         expect(await req.json()).toEqual({ user_id: 'user-1', role: 'member' });
-        const key = { id: 'key-1', prefix: SECRET.slice(0, 12), user_id: 'user-1', organization_id: 'org-1', role: 'member', created_at: '2026-12-07T00:00:00.000Z', revoked_at: null };
+        const key = {
+          id: 'key-1',
+          prefix: SECRET.slice(0, 12),
+          user_id: 'user-1',
+          organization_id: 'org-1',
+          role: 'member',
+          created_at: '2026-12-07T00:00:00.000Z',
+          revoked_at: null,
+        };
         listed.push(key);
         return json({ ...key, key: SECRET }, 201);
       }

@@ -4,7 +4,10 @@ import type { Session } from '../src/session';
 export type Handler = (req: Request) => Response | Promise<Response>;
 
 export const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json', ...headers } });
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json', ...headers },
+  });
 
 /**
  * A session whose client is the real @jobs/client over a transport answering from `handler`: the views' logic
@@ -20,5 +23,5 @@ export function fakeSession(handler: Handler, role: Session['role'] = 'admin'): 
       return handler(req);
     },
   });
-  return { client, role, organizationId: 'org-1', requests };
+  return { client, apiKey: 'test-key', role, organizationId: 'org-1', requests };
 }

@@ -4,7 +4,15 @@ import { SessionContext } from '../src/session';
 import { JobsView } from '../src/views/JobsView';
 import { fakeSession, json } from './fake-api';
 
-const job = (id: string, status: string) => ({ id, task: 'noop', status, attempts: 0, max_attempts: 1, progress: null, created_at: '2026-12-07T00:00:00.000Z' });
+const job = (id: string, status: string) => ({
+  id,
+  task: 'noop',
+  status,
+  attempts: 0,
+  max_attempts: 1,
+  progress: null,
+  created_at: '2026-12-07T00:00:00.000Z',
+});
 
 describe('JobsView', () => {
   beforeEach(() => history.replaceState(null, '', '/console/jobs?status=failed&task=noop'));
@@ -12,7 +20,9 @@ describe('JobsView', () => {
   it('reads its filters from the URL, asks the list route with them, and writes changes back to the URL', async () => {
     const session = fakeSession((req) => {
       const url = new URL(req.url);
-      return json(url.searchParams.get('after') ? [] : [job('job-1', 'failed')], 200, { link: '</api/jobs?task=noop&after=job-1>; rel="next"' });
+      return json(url.searchParams.get('after') ? [] : [job('job-1', 'failed')], 200, {
+        link: '</api/jobs?task=noop&after=job-1>; rel="next"',
+      });
     });
     render(
       <SessionContext.Provider value={session}>
@@ -41,11 +51,18 @@ describe('JobsView', () => {
       fireEvent.click(next);
     });
     expect(new URLSearchParams(location.search).get('after')).toBe('job-1');
-    await waitFor(() => expect(session.requests.some((r) => new URL(r.url).searchParams.get('after') === 'job-1')).toBe(true));
+    await waitFor(() =>
+      expect(session.requests.some((r) => new URL(r.url).searchParams.get('after') === 'job-1')).toBe(true),
+    );
   });
 
   it('shows the problem document of a refused filter', async () => {
-    const session = fakeSession(() => json({ title: 'Bad Request', status: 400, detail: 'Invalid query', errors: [{ path: 'task', message: 'Too long' }] }, 400));
+    const session = fakeSession(() =>
+      json(
+        { title: 'Bad Request', status: 400, detail: 'Invalid query', errors: [{ path: 'task', message: 'Too long' }] },
+        400,
+      ),
+    );
     render(
       <SessionContext.Provider value={session}>
         <JobsView />

@@ -5,7 +5,18 @@ import { ProblemView } from '../src/components/ProblemView';
 
 describe('ProblemView', () => {
   it('shows status, title, detail and each field error of a problem document', () => {
-    render(<ProblemView error={new ApiError(409, { title: 'Conflict', status: 409, detail: 'Job job-1 is completed', errors: [{ path: 'a.b', message: 'bad' }] })} />);
+    render(
+      <ProblemView
+        error={
+          new ApiError(409, {
+            title: 'Conflict',
+            status: 409,
+            detail: 'Job job-1 is completed',
+            errors: [{ path: 'a.b', message: 'bad' }],
+          })
+        }
+      />,
+    );
     const alert = screen.getByRole('alert');
     expect(alert.textContent).toContain('409 Conflict');
     expect(alert.textContent).toContain('Job job-1 is completed');

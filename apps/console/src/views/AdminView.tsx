@@ -130,7 +130,9 @@ function Users() {
     e.preventDefault();
     setError(null);
     try {
-      setUser(unwrap(await client.POST('/api/admin/users', { body: { organization_id: org.trim(), name: name.trim() } })));
+      setUser(
+        unwrap(await client.POST('/api/admin/users', { body: { organization_id: org.trim(), name: name.trim() } })),
+      );
     } catch (err) {
       setError(err);
     }
@@ -167,7 +169,13 @@ function WebhookSecret() {
   const rotate = async () => {
     setError(null);
     try {
-      setSecret(unwrap(await client.POST('/api/admin/organizations/{id}/webhook-secret/rotate', { params: { path: { id: organizationId } } })).webhook_secret);
+      setSecret(
+        unwrap(
+          await client.POST('/api/admin/organizations/{id}/webhook-secret/rotate', {
+            params: { path: { id: organizationId } },
+          }),
+        ).webhook_secret,
+      );
     } catch (err) {
       setError(err);
     }
@@ -176,7 +184,8 @@ function WebhookSecret() {
     <section aria-labelledby="secret-title">
       <h2 id="secret-title">Webhook secret</h2>
       <p>
-        Organization <code>{organizationId}</code>. A rotation keeps the old secret signing beside the new one for a day.
+        Organization <code>{organizationId}</code>. A rotation keeps the old secret signing beside the new one for a
+        day.
       </p>
       <button type="button" onClick={rotate}>
         Rotate webhook secret
@@ -189,16 +198,18 @@ function WebhookSecret() {
 
 function Scheduler() {
   const { client } = useSession();
-  const status = usePoll(async (signal) => unwrap(await client.GET('/api/admin/scheduler/status', { signal })), 'scheduler', 5000);
+  const status = usePoll(
+    async (signal) => unwrap(await client.GET('/api/admin/scheduler/status', { signal })),
+    'scheduler',
+    5000,
+  );
   return (
     <section aria-labelledby="scheduler-title">
       <h2 id="scheduler-title">Scheduler</h2>
       <ProblemView error={status.error} />
       {status.data && (
         <>
-          <p>
-            Leader: {status.data.leader ? <code>{status.data.leader_id}</code> : 'none'}
-          </p>
+          <p>Leader: {status.data.leader ? <code>{status.data.leader_id}</code> : 'none'}</p>
           <ul>
             {status.data.repeatable_jobs.map((j) => (
               <li key={j.name}>
@@ -214,7 +225,11 @@ function Scheduler() {
 
 function BatchJobs() {
   const { client } = useSession();
-  const batches = usePoll(async (signal) => unwrap(await client.GET('/api/admin/batch-jobs', { signal })), 'batch-jobs', 5000);
+  const batches = usePoll(
+    async (signal) => unwrap(await client.GET('/api/admin/batch-jobs', { signal })),
+    'batch-jobs',
+    5000,
+  );
   return (
     <section aria-labelledby="batches-title">
       <h2 id="batches-title">Batch jobs</h2>

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
-import { ApiError, unwrap, type Job, type JobEvent } from '@jobs/client';
+import { ApiError, isTerminal, unwrap, type Job, type JobEvent } from '@jobs/client';
 import { ProblemView } from '../components/ProblemView';
 import { StatusBadge } from '../components/StatusBadge';
 import { allowedActions } from '../job-actions';
 import { useSession } from '../session';
 import { usePoll } from '../use-poll';
+import { BatchItems } from './BatchItems';
+import { RunDetails } from './RunDetails';
 
 /** The delivery log changes without a status event (retries of a callback): it is asked for again meanwhile. */
 const ATTEMPTS_POLL_MS = 2000;
@@ -42,7 +44,8 @@ export function JobView({ id }: { id: string }) {
   }, [client, id, generation]);
 
   const attempts = usePoll(
-    async (signal) => unwrap(await client.GET('/api/jobs/{id}/callback/attempts', { params: { path: { id } }, signal })),
+    async (signal) =>
+      unwrap(await client.GET('/api/jobs/{id}/callback/attempts', { params: { path: { id } }, signal })),
     `${id}:${generation}`,
     job?.callback_url ? ATTEMPTS_POLL_MS : null,
   );
@@ -78,6 +81,7 @@ export function JobView({ id }: { id: string }) {
     }
   };
   const allowed = allowedActions(job);
+  const jobType = (job as { job_type?: string }).job_type;
   const params = { params: { path: { id } } };
   return (
     <section aria-labelledby="job-title" className="job">
@@ -88,13 +92,25 @@ export function JobView({ id }: { id: string }) {
         <code>{job.id}</code>
       </p>
       <div className="actions">
-        <button type="button" disabled={busy || !allowed.cancel} onClick={() => act(() => client.PATCH('/api/jobs/{id}/cancel', params))}>
+        <button
+          type="button"
+          disabled={busy || !allowed.cancel}
+          onClick={() => act(() => client.PATCH('/api/jobs/{id}/cancel', params))}
+        >
           Cancel
         </button>
-        <button type="button" disabled={busy || !allowed.retry} onClick={() => act(() => client.POST('/api/jobs/{id}/retry', params))}>
+        <button
+          type="button"
+          disabled={busy || !allowed.retry}
+          onClick={() => act(() => client.POST('/api/jobs/{id}/retry', params))}
+        >
           Retry
         </button>
-        <button type="button" disabled={busy || !allowed.redeliver} onClick={() => act(() => client.POST('/api/jobs/{id}/callback/redeliver', params))}>
+        <button
+          type="button"
+          disabled={busy || !allowed.redeliver}
+          onClick={() => act(() => client.POST('/api/jobs/{id}/callback/redeliver', params))}
+        >
           Redeliver callback
         </button>
       </div>
@@ -103,7 +119,11 @@ export function JobView({ id }: { id: string }) {
       <div className="progress-row">
         <label htmlFor="job-progress">Progress</label>
         <progress id="job-progress" max={100} value={job.progress?.percent ?? (job.status === 'completed' ? 100 : 0)} />
-        <span>{job.progress ? `${Math.round(job.progress.percent)}%${job.progress.message ? ` ${job.progress.message}` : ''}` : ''}</span>
+        <span>
+          {job.progress
+            ? `${Math.round(job.progress.percent)}%${job.progress.message ? ` ${job.progress.message}` : ''}`
+            : ''}
+        </span>
       </div>
       <dl className="facts">
         <dt>Attempts</dt>
@@ -124,6 +144,8 @@ export function JobView({ id }: { id: string }) {
         <Pane title="Result" value={job.result} />
         {job.error && <Pane title="Error" value={job.error} />}
       </div>
+      {jobType === 'run' && <RunDetails id={job.id} live={!isTerminal(job.status)} />}
+      {jobType === 'batch' && <BatchItems id={job.id} live={!isTerminal(job.status)} />}
       <h2>Events</h2>
       <ol className="timeline" aria-label="Events">
         {events.map((e) => (

@@ -2,7 +2,15 @@ import { nextLink, unwrap, type Job } from '@jobs/client';
 import { Link } from '../components/Link';
 import { ProblemView } from '../components/ProblemView';
 import { StatusBadge } from '../components/StatusBadge';
-import { afterOf, filtersFromQuery, filtersToQuery, JOB_TYPES, listQuery, STATUSES, type JobFilters } from '../jobs-filters';
+import {
+  afterOf,
+  filtersFromQuery,
+  filtersToQuery,
+  JOB_TYPES,
+  listQuery,
+  STATUSES,
+  type JobFilters,
+} from '../jobs-filters';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
 import { usePoll } from '../use-poll';
@@ -59,7 +67,13 @@ export function JobsView() {
                   <td>
                     <StatusBadge status={job.status} />
                   </td>
-                  <td>{job.progress ? <progress max={100} value={job.progress.percent} aria-label={`${job.id} progress`} /> : '—'}</td>
+                  <td>
+                    {job.progress ? (
+                      <progress max={100} value={job.progress.percent} aria-label={`${job.id} progress`} />
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                   <td>
                     {job.attempts}/{job.max_attempts}
                   </td>
@@ -88,15 +102,28 @@ export function JobsView() {
   );
 }
 
-export function JobFiltersForm({ filters, onChange }: { filters: JobFilters; onChange: (change: Partial<JobFilters>) => void }) {
-  const toggle = (status: string, on: boolean) => onChange({ status: on ? [...filters.status, status] : filters.status.filter((s) => s !== status) });
+export function JobFiltersForm({
+  filters,
+  onChange,
+}: {
+  filters: JobFilters;
+  onChange: (change: Partial<JobFilters>) => void;
+}) {
+  const toggle = (status: string, on: boolean) =>
+    onChange({ status: on ? [...filters.status, status] : filters.status.filter((s) => s !== status) });
   return (
     <form className="filters" role="search" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
       <fieldset>
         <legend>Status</legend>
         {STATUSES.map((s) => (
           <label key={s} className="check">
-            <input type="checkbox" name="status" value={s} checked={filters.status.includes(s)} onChange={(e) => toggle(s, e.target.checked)} />
+            <input
+              type="checkbox"
+              name="status"
+              value={s}
+              checked={filters.status.includes(s)}
+              onChange={(e) => toggle(s, e.target.checked)}
+            />
             {s}
           </label>
         ))}
@@ -107,7 +134,11 @@ export function JobFiltersForm({ filters, onChange }: { filters: JobFilters; onC
       </label>
       <label>
         Type
-        <select name="job_type" value={filters.job_type} onChange={(e) => onChange({ job_type: e.target.value as JobFilters['job_type'] })}>
+        <select
+          name="job_type"
+          value={filters.job_type}
+          onChange={(e) => onChange({ job_type: e.target.value as JobFilters['job_type'] })}
+        >
           {JOB_TYPES.map((t) => (
             <option key={t}>{t}</option>
           ))}
@@ -119,7 +150,11 @@ export function JobFiltersForm({ filters, onChange }: { filters: JobFilters; onC
       </label>
       <label>
         Order
-        <select name="order" value={filters.order} onChange={(e) => onChange({ order: e.target.value as JobFilters['order'] })}>
+        <select
+          name="order"
+          value={filters.order}
+          onChange={(e) => onChange({ order: e.target.value as JobFilters['order'] })}
+        >
           <option value="desc">newest first</option>
           <option value="asc">oldest first</option>
         </select>

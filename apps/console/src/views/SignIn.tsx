@@ -17,7 +17,15 @@ export function SignIn({ onSignIn }: { onSignIn: (key: string) => Promise<void> 
     <form className="signin" onSubmit={submit}>
       <h1>Jobs console</h1>
       <label htmlFor="api-key">API key</label>
-      <input id="api-key" name="api-key" type="password" autoComplete="off" required value={key} onChange={(e) => setKey(e.target.value)} />
+      <input
+        id="api-key"
+        name="api-key"
+        type="password"
+        autoComplete="off"
+        required
+        value={key}
+        onChange={(e) => setKey(e.target.value)}
+      />
       <p className="hint">Kept in this tab's session storage only; closing the tab forgets it.</p>
       <button type="submit" disabled={busy || !key.trim()}>
         {busy ? 'Signing in…' : 'Sign in'}
