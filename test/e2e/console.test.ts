@@ -134,6 +134,38 @@ describe('jobs console (apps/console) in a browser', () => {
     expect(unexpectedErrors()).toEqual([]);
   }, 60_000);
 
+  it('fits a phone-width screen, and every control is labelled and reachable from the keyboard', async () => {
+    const job = await create({ task: 'noop', callback_url: receiver.url('/console-phone') });
+    await context.close();
+    context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    const page = await open(stack.settings.BOOTSTRAP_API_KEY!);
+    const check = async () => {
+      // Wide tables scroll inside their own box; the page itself never scrolls sideways.
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
+      const unlabelled = await page.locator('input, select, button, a').evaluateAll((els) =>
+        els
+          .filter((el) => {
+            const e = el as unknown as { labels?: ArrayLike<unknown> | null; textContent: string | null; getAttribute(n: string): string | null; tabIndex: number };
+            return !((e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || (e.textContent ?? '').trim()) || e.tabIndex < 0;
+          })
+          .map((el) => (el as unknown as { outerHTML: string }).outerHTML),
+      );
+      expect(unlabelled).toEqual([]);
+    };
+    await page.locator('table.jobs tbody tr').first().waitFor();
+    await check();
+    await page.goto(`${stack.url}/console/jobs/${job.id}`);
+    await page.locator('table.attempts tbody tr').first().waitFor();
+    await check();
+    await page.goto(`${stack.url}/console/admin`);
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await check();
+    // The keyboard reaches the first control of the page from the top.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement?.textContent ?? ""')).toBe('Jobs');
+    expect(unexpectedErrors()).toEqual([]);
+  }, 60_000);
+
   it("gives a member key no admin view, and another organization's job is not found", async () => {
     const org = (await stack.request('POST', '/api/admin/organizations', { name: 'Other' })).body as { id: string };
     const user = (await stack.request('POST', '/api/admin/users', { organization_id: org.id, name: 'Mia' })).body as { id: string };
