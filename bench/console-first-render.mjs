@@ -13,7 +13,9 @@ import { REDIS_URL, createDatabase, createPrefix, freePort, startProcess, waitHe
 import { ensureServices } from '../scripts/services.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '7' } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '7' } },
+});
 const ROWS = Number(values.rows);
 const RUNS = Number(values.runs);
 const CHUNK = 100000;
@@ -63,11 +65,22 @@ async function main() {
   const key = `jsk_bench_${randomBytes(16).toString('hex')}`;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const api = startProcess(ROOT, 'api', { DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: prefix.prefix, BOOTSTRAP_API_KEY: key, PORT: String(port), RATE_LIMIT_PER_SECOND: '100000' });
+  const api = startProcess(ROOT, 'api', {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix.prefix,
+    BOOTSTRAP_API_KEY: key,
+    PORT: String(port),
+    RATE_LIMIT_PER_SECOND: '100000',
+  });
   let browser;
   try {
     await waitHealthy(url, api);
-    const created = await fetch(`${url}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ task: 'noop' }) });
+    const created = await fetch(`${url}/api/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ task: 'noop' }),
+    });
     const actor = await created.json();
     log(`seeding ${ROWS} jobs`);
     const t = Date.now();
@@ -76,7 +89,14 @@ async function main() {
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const load = os.loadavg();

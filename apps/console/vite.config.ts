@@ -12,5 +12,9 @@ export default defineConfig({
   plugins: [react()],
   resolve: { alias: { '@jobs/client': path.join(here, '..', '..', 'packages', 'client', 'src', 'index.ts') } },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, reportCompressedSize: true },
-  test: { environment: 'happy-dom', include: ['test/**/*.test.tsx', 'test/**/*.test.ts'], setupFiles: ['test/setup.ts'] },
+  test: {
+    environment: 'happy-dom',
+    include: ['test/**/*.test.tsx', 'test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
+  },
 });

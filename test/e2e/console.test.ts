@@ -6,7 +6,14 @@ import { ROOT } from '../support/processes';
 import { startStack, type TestStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const CONSOLE_INDEX = path.join(ROOT, 'apps', 'console', 'dist', 'index.html');
 
 interface Job {
@@ -27,9 +34,13 @@ describe('jobs console (apps/console) in a browser', () => {
   let errors: string[];
 
   beforeAll(async () => {
-    if (!fs.existsSync(CONSOLE_INDEX)) throw new Error(`${CONSOLE_INDEX} is missing: run \`npm run build\` before the e2e tests`);
+    if (!fs.existsSync(CONSOLE_INDEX))
+      throw new Error(`${CONSOLE_INDEX} is missing: run \`npm run build\` before the e2e tests`);
     receiver = await new CallbackReceiver().start();
-    stack = await startStack({ worker: true, env: { CALLBACK_BACKOFF_MS: '50', CALLBACK_MAX_ATTEMPTS: '3', CALLBACK_TIMEOUT_MS: '2000' } });
+    stack = await startStack({
+      worker: true,
+      env: { CALLBACK_BACKOFF_MS: '50', CALLBACK_MAX_ATTEMPTS: '3', CALLBACK_TIMEOUT_MS: '2000' },
+    });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   }, 60_000);
   afterAll(async () => {
@@ -99,7 +110,10 @@ describe('jobs console (apps/console) in a browser', () => {
 
   it('cancels a running job from its page, and the page follows its events', async () => {
     const job = await create({ task: 'sleep', input: { ms: 60_000, progress_steps: 60 } });
-    await waitFor(async () => ((await stack.request('GET', `/api/jobs/${job.id}`)).body as Job).status === 'running', 'the job to run');
+    await waitFor(
+      async () => ((await stack.request('GET', `/api/jobs/${job.id}`)).body as Job).status === 'running',
+      'the job to run',
+    );
     const page = await open(stack.settings.BOOTSTRAP_API_KEY!, `/console/jobs/${job.id}`);
     await page.locator('#job-title .status-running').waitFor();
     await page.locator('.timeline li[data-to="running"]').waitFor();
@@ -117,7 +131,10 @@ describe('jobs console (apps/console) in a browser', () => {
     const page = await open(stack.settings.BOOTSTRAP_API_KEY!, `/console/jobs/${job.id}`);
     const rows = page.locator('table.attempts tbody tr');
     await page.locator('table.attempts tbody tr[data-status-code="200"]').waitFor({ timeout: 15_000 });
-    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status-code')))).toEqual(['500', '200']);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status-code')))).toEqual([
+      '500',
+      '200',
+    ]);
     expect(await page.getByRole('button', { name: 'Redeliver callback' }).isEnabled()).toBe(true);
     expect(unexpectedErrors()).toEqual([]);
   }, 60_000);
@@ -127,7 +144,13 @@ describe('jobs console (apps/console) in a browser', () => {
     await page.getByLabel('New source name').fill('Handbook');
     await page.getByRole('button', { name: 'Create source' }).click();
     await page.getByRole('link', { name: 'Handbook' }).click();
-    await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Hello from the console.\n'.repeat(200)) });
+    await page
+      .getByLabel('File', { exact: true })
+      .setInputFiles({
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('Hello from the console.\n'.repeat(200)),
+      });
     await page.getByRole('button', { name: 'Upload' }).click();
     await page.getByRole('cell', { name: 'notes.txt' }).waitFor();
     expect(await page.getByLabel('Upload progress').evaluate((p) => (p as unknown as { value: number }).value)).toBe(1);
@@ -141,12 +164,22 @@ describe('jobs console (apps/console) in a browser', () => {
     const page = await open(stack.settings.BOOTSTRAP_API_KEY!);
     const check = async () => {
       // Wide tables scroll inside their own box; the page itself never scrolls sideways.
-      expect(await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
+      expect(
+        await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+      ).toBeLessThanOrEqual(0);
       const unlabelled = await page.locator('input, select, button, a').evaluateAll((els) =>
         els
           .filter((el) => {
-            const e = el as unknown as { labels?: ArrayLike<unknown> | null; textContent: string | null; getAttribute(n: string): string | null; tabIndex: number };
-            return !((e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || (e.textContent ?? '').trim()) || e.tabIndex < 0;
+            const e = el as unknown as {
+              labels?: ArrayLike<unknown> | null;
+              textContent: string | null;
+              getAttribute(n: string): string | null;
+              tabIndex: number;
+            };
+            return (
+              !((e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || (e.textContent ?? '').trim()) ||
+              e.tabIndex < 0
+            );
           })
           .map((el) => (el as unknown as { outerHTML: string }).outerHTML),
       );
@@ -166,10 +199,27 @@ describe('jobs console (apps/console) in a browser', () => {
     expect(unexpectedErrors()).toEqual([]);
   }, 60_000);
 
+  it('signs out at once when its key is revoked', async () => {
+    const admin = (await stack.request('GET', '/api/admin/api-keys')).body as { user_id: string }[];
+    const created = (await stack.request('POST', '/api/admin/api-keys', { user_id: admin[0]!.user_id, role: 'member' }))
+      .body as { id: string; key: string };
+    const page = await open(created.key);
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    expect((await stack.request('DELETE', `/api/admin/api-keys/${created.id}`)).status).toBe(200);
+    await page.getByText('The API no longer accepts this key').waitFor({ timeout: 10_000 });
+    await page.getByLabel('API key').waitFor();
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+    expect(unexpectedErrors([/status of 401/, /status of 403/])).toEqual([]);
+  }, 60_000);
+
   it("gives a member key no admin view, and another organization's job is not found", async () => {
     const org = (await stack.request('POST', '/api/admin/organizations', { name: 'Other' })).body as { id: string };
-    const user = (await stack.request('POST', '/api/admin/users', { organization_id: org.id, name: 'Mia' })).body as { id: string };
-    const key = ((await stack.request('POST', '/api/admin/api-keys', { user_id: user.id, role: 'member' })).body as { key: string }).key;
+    const user = (await stack.request('POST', '/api/admin/users', { organization_id: org.id, name: 'Mia' })).body as {
+      id: string;
+    };
+    const key = (
+      (await stack.request('POST', '/api/admin/api-keys', { user_id: user.id, role: 'member' })).body as { key: string }
+    ).key;
     const foreign = await create({ task: 'noop' });
 
     const page = await open(key);

@@ -17,7 +17,11 @@ export function App() {
   const signIn = useCallback(async (key: string) => {
     setError(null);
     try {
-      const opened = await openSession(key);
+      const opened = await openSession(key, () => {
+        storeKey(null);
+        setSession(null);
+        setError(new Error('The API no longer accepts this key (revoked?): sign in again.'));
+      });
       storeKey(key);
       setSession(opened);
     } catch (err) {

@@ -20,8 +20,21 @@ export interface Session {
  * Learns what a key may do through the ordinary routes: a jobs list proves the key (401 otherwise), and the
  * admin key list answers 403 to a member. An admin or operator finds its own key there by its prefix.
  */
-export async function openSession(apiKey: string, baseUrl = location.origin): Promise<Session> {
-  const client = createJobsClient({ baseUrl, apiKey });
+export async function openSession(
+  apiKey: string,
+  onUnauthorized: () => void = () => undefined,
+  baseUrl = location.origin,
+): Promise<Session> {
+  // A key revoked while the tab is open (perhaps from this very console) ends the session at its first refusal.
+  const client = createJobsClient({
+    baseUrl,
+    apiKey,
+    fetch: async (request) => {
+      const res = await globalThis.fetch(request);
+      if (res.status === 401) onUnauthorized();
+      return res;
+    },
+  });
   unwrap(await client.GET('/api/jobs', { params: { query: { limit: 1 } } }));
   const keys = await client.GET('/api/admin/api-keys');
   if (keys.response.status === 403) return { client, apiKey, role: 'member', organizationId: null };

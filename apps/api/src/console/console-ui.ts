@@ -38,11 +38,22 @@ const consolePolicy = helmet.contentSecurityPolicy({
 export function consoleRoutes(dist = CONSOLE_DIST): Router {
   const r = Router();
   r.use(CONSOLE_PATH, consolePolicy);
-  r.use(`${CONSOLE_PATH}/assets`, express.static(path.join(dist, 'assets'), { index: false, fallthrough: false, immutable: true, maxAge: '1y' }));
+  r.use(
+    `${CONSOLE_PATH}/assets`,
+    express.static(path.join(dist, 'assets'), { index: false, fallthrough: false, immutable: true, maxAge: '1y' }),
+  );
   const page = (_req: Request, res: Response) => {
     const file = path.join(dist, 'index.html');
     if (!fs.existsSync(file)) {
-      res.status(404).type('application/problem+json').json({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'The console is not built: run npm run build.' });
+      res
+        .status(404)
+        .type('application/problem+json')
+        .json({
+          type: 'about:blank',
+          title: 'Not Found',
+          status: 404,
+          detail: 'The console is not built: run npm run build.',
+        });
       return;
     }
     res.set('cache-control', 'no-cache').sendFile(file);
