@@ -76,6 +76,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
               Admin
             </Link>
           )}
+          {session.role === 'operator' && <a href="/admin/queues">Queues</a>}
         </nav>
         <span className="role">role: {session.role}</span>
         <button type="button" onClick={onSignOut}>
