@@ -29,6 +29,9 @@ describe('layer lint rule (one-way imports)', () => {
     { file: 'packages/service/src/wrong-tasks.ts', code: use('@jobs/tasks') },
     { file: 'packages/db/src/wrong-app.ts', code: use('../../../apps/api/src/app') },
     { file: 'apps/api/src/wrong-app.ts', code: use('../../worker/src/worker-process') },
+    // The console runs in a browser: the client only.
+    { file: 'apps/console/src/wrong-core.tsx', code: use('@jobs/core') },
+    { file: 'apps/console/src/wrong-app.ts', code: use('../../api/src/app') },
   ];
   const allowed: Case[] = [
     { file: 'packages/service/src/ok.ts', code: use('@jobs/db') },
@@ -36,6 +39,7 @@ describe('layer lint rule (one-way imports)', () => {
     { file: 'packages/queue/src/ok.ts', code: use('@jobs/observability') },
     { file: 'apps/worker/src/ok.ts', code: use('@jobs/service') },
     { file: 'apps/cli/src/ok.ts', code: use('@jobs/core') },
+    { file: 'apps/console/src/ok.tsx', code: use('@jobs/client') },
   ];
 
   let results: Record<string, string[]>;
