@@ -20,6 +20,14 @@ export const PACKAGE_IMPORTS = {
   client: [],
 };
 
+/**
+ * Apps that may import fewer packages than "any": the console runs in a browser, where only the client (no
+ * server code, no Node built-ins) belongs.
+ */
+export const APP_IMPORTS = {
+  console: ['client'],
+};
+
 const dirs = (parent) =>
   readdirSync(path.join(root, parent), { withFileTypes: true })
     .filter((d) => d.isDirectory())
@@ -39,6 +47,11 @@ function zones() {
   for (const app of apps) {
     const from = apps.filter((a) => a !== app).map((a) => `./apps/${a}`);
     if (from.length) out.push({ target: `./apps/${app}`, from, message: 'an app never imports another app (one-way layers, docs/architecture.md).' });
+    const allowed = APP_IMPORTS[app];
+    if (allowed) {
+      const others = packages.filter((p) => !allowed.includes(p)).map((p) => `./packages/${p}`);
+      out.push({ target: `./apps/${app}`, from: others, message: `apps/${app} may import only @jobs/${allowed.join(', @jobs/')} (it runs in a browser; docs/architecture.md).` });
+    }
   }
   return out;
 }
@@ -47,11 +60,11 @@ function zones() {
 export function layerConfig() {
   return [
     {
-      files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+      files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts', 'apps/*/src/**/*.tsx'],
       plugins: { 'import-x': importX },
       settings: {
         // Resolve @jobs/* to the sources (tsconfig.json paths), built or not.
-        'import-x/resolver-next': [createNodeResolver({ tsconfig: { configFile: path.join(root, 'tsconfig.json') }, extensions: ['.ts', '.d.ts', '.js', '.json'] })],
+        'import-x/resolver-next': [createNodeResolver({ tsconfig: { configFile: path.join(root, 'tsconfig.json') }, extensions: ['.ts', '.tsx', '.d.ts', '.js', '.json'] })],
       },
       rules: {
         'import-x/no-restricted-paths': ['error', { basePath: root, zones: zones() }],
@@ -63,7 +76,7 @@ export function layerConfig() {
     // Each workspace's package.json declares what its code imports (the root's list alone would hide a gap).
     ...['packages', 'apps'].flatMap((parent) =>
       dirs(parent).map((name) => ({
-        files: [`${parent}/${name}/src/**/*.ts`],
+        files: [`${parent}/${name}/src/**/*.ts`, `${parent}/${name}/src/**/*.tsx`],
         ignores: ['packages/db/src/generated/**'],
         rules: { 'import-x/no-extraneous-dependencies': ['error', { packageDir: [path.join(root, parent, name)], devDependencies: false, includeInternal: true, includeTypes: true }] },
       })),

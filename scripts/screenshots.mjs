@@ -1,6 +1,7 @@
 // `npm run screenshots`: starts a throwaway service (fresh database, API and worker), puts jobs in every state,
 // and captures docs/img/*.png with Debian's Chromium driven by playwright-core: the API docs (/docs), Bull Board
-// with those jobs, and the CLI's live progress bar (a tmux screen rendered to HTML). Cleans up after itself.
+// with those jobs, the CLI's live progress bar (a tmux screen rendered to HTML) and the jobs console (/console:
+// the jobs list, a job's page, the admin view). Cleans up after itself.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -40,12 +41,30 @@ async function populate(jobs, callbackUrl) {
   ];
   for (const job of finishing) for await (const _ of jobs.watch(job.id)) void _;
   await new Promise((r) => setTimeout(r, 2000));
-  return async () => {
+  // The first job's callback was delivered: the console's job page shows its delivery log.
+  return { withCallback: finishing[0].id, startBacklog };
+  async function startBacklog() {
     // Started after the CLI capture: with two worker slots, two of these run and two wait.
     for (let i = 0; i < 4; i++) await create({ task: 'sleep', input: { ms: 600_000, progress_steps: 100 } });
     for (let i = 0; i < 2; i++) await create({ task: 'noop', delay_ms: 3_600_000 });
     await new Promise((r) => setTimeout(r, 1500));
-  };
+  }
+}
+
+/** The jobs console: signed in with the operator key, its jobs list, a job with a delivered callback, the admin view. */
+async function consolePages(page, stack, jobId, shot) {
+  await page.goto(`${stack.base}/console`);
+  await page.getByLabel('API key').fill(stack.operatorKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('table.jobs tbody tr').first().waitFor();
+  await shot('console-jobs.png');
+  await page.goto(`${stack.base}/console/jobs/${jobId}`);
+  await page.locator('table.attempts tbody tr').first().waitFor();
+  await shot('console-job.png');
+  await page.goto(`${stack.base}/console/admin`);
+  await page.getByRole('heading', { name: 'API keys' }).waitFor();
+  await page.waitForLoadState('networkidle');
+  await shot('console-admin.png');
 }
 
 /** The CLI's progress bar, mid-way: a tmux screen of `jobs create ... --watch`, rendered as a terminal page. */
@@ -94,7 +113,7 @@ async function main() {
   try {
     console.log(`service at ${stack.base} (database ${stack.database}, key prefix ${stack.prefix})`);
     const jobs = createJobsClient({ baseUrl: stack.base, apiKey: stack.operatorKey });
-    const startBacklog = await populate(jobs, receiver.url);
+    const { withCallback, startBacklog } = await populate(jobs, receiver.url);
     const terminal = await cliPage(stack);
     await startBacklog();
 
@@ -119,6 +138,7 @@ async function main() {
     await shot('bull-board.png');
     await page.goto(`${stack.base}/admin/queues/queue/jobs?status=latest`, { waitUntil: 'networkidle' });
     await shot('bull-board-jobs.png');
+    await consolePages(page, stack, withCallback, shot);
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);

@@ -73,6 +73,7 @@ console.log(`
   Job service is running
     API          ${base}/api
     Docs         ${base}/docs   (OpenAPI: ${base}/api/openapi.json)
+    Console      ${base}/console   (sign in with the operator key below)
     Bull Board   ${base}/admin/queues
     Metrics      ${base}/metrics
     Operator key ${env.BOOTSTRAP_API_KEY}   (from ${keySource})

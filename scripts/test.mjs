@@ -1,4 +1,5 @@
-// The whole suite: services up, build, typecheck, lint, then jest (unit, integration, e2e).
+// The whole suite: services up, build, typecheck, lint, the console's component tests (vitest), then jest
+// (unit, integration, e2e).
 // Extra arguments go to jest (e.g. `npm test -- test/unit`).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -18,5 +19,7 @@ const step = (name, cmd, args) => {
 if (!(await ensureServices())) process.exit(1);
 step('build', 'node', ['scripts/ensure-built.mjs']);
 step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+step('typecheck console', 'npx', ['tsc', '-p', 'apps/console/tsconfig.json']);
 step('lint', 'npx', ['eslint', '.']);
+step('vitest', 'npx', ['vitest', 'run', '--root', 'apps/console']);
 step('jest', 'npx', ['jest', '--json', '--outputFile=.jest-report.json', ...process.argv.slice(2)]);

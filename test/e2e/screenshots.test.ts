@@ -18,7 +18,7 @@ describe('npm run screenshots (scripts/screenshots.mjs)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('captures the docs, Bull Board and the CLI progress bar, then leaves no service, database or key behind', async () => {
+  it('captures the docs, Bull Board, the CLI progress bar and the console, then leaves no service, database or key behind', async () => {
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile(process.execPath, [path.join(ROOT, 'scripts', 'screenshots.mjs')], { cwd: ROOT, env: { ...process.env, SCREENSHOTS_DIR: dir }, timeout: 240_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, stdout, stderr }),
@@ -27,7 +27,7 @@ describe('npm run screenshots (scripts/screenshots.mjs)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const files = fs.readdirSync(dir).sort();
-    expect(files).toEqual(['api-docs.png', 'bull-board-jobs.png', 'bull-board.png', 'cli-progress.png']);
+    expect(files).toEqual(['api-docs.png', 'bull-board-jobs.png', 'bull-board.png', 'cli-progress.png', 'console-admin.png', 'console-job.png', 'console-jobs.png']);
     for (const f of files) {
       const png = fs.readFileSync(path.join(dir, f));
       expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);

@@ -30,6 +30,9 @@ describe('layer lint rule (one-way imports)', () => {
     { file: 'packages/db/src/wrong-app.ts', code: use('../../../apps/api/src/app') },
     { file: 'apps/api/src/wrong-app.ts', code: use('../../worker/src/worker-process') },
     { file: 'packages/client/src/wrong-core.ts', code: use('@jobs/core') },
+    // The console runs in a browser: the client only.
+    { file: 'apps/console/src/wrong-core.tsx', code: use('@jobs/core') },
+    { file: 'apps/console/src/wrong-app.ts', code: use('../../api/src/app') },
   ];
   const allowed: Case[] = [
     { file: 'packages/service/src/ok.ts', code: use('@jobs/db') },
@@ -38,6 +41,7 @@ describe('layer lint rule (one-way imports)', () => {
     { file: 'apps/worker/src/ok.ts', code: use('@jobs/service') },
     // The CLI is a client of the REST API: it declares @jobs/client only.
     { file: 'apps/cli/src/ok.ts', code: use('@jobs/client') },
+    { file: 'apps/console/src/ok.tsx', code: use('@jobs/client') },
   ];
 
   let results: Record<string, string[]>;

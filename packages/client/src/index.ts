@@ -1,5 +1,5 @@
 export { createJobsClient, type JobsClient, type JobsClientOptions } from './jobs-client';
-export { ApiError, unwrap, type Problem } from './api-error';
+export { ApiError, problemOf, unwrap, type Problem } from './api-error';
 export { nextLink, type ListItem, type ListPath, type ListQuery, type PagesOptions } from './pages';
 export type { WatchEvent, WatchOptions } from './watch';
 export { verifyWebhook, WebhookVerificationError, type WebhookHeaders, type WebhookPayload } from './verify-webhook';

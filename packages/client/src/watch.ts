@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from './api-error';
+import { delay } from './delay';
 import { sseMessages } from './sse';
 import { isTerminal, type JobEvent, type JobProgressEvent } from './types';
 
@@ -78,7 +78,7 @@ export async function* watchJob(send: Send, jobId: string, opts: WatchOptions = 
       if (caughtUp.length) heard = true;
     }
     failures = heard ? 0 : failures + 1;
-    await sleep(Math.min(opts.maxRetryMs ?? 5000, 100 * 2 ** failures), undefined, { signal: opts.signal });
+    await delay(Math.min(opts.maxRetryMs ?? 5000, 100 * 2 ** failures), opts.signal);
   }
 }
 

@@ -608,5 +608,5 @@ export const UNDOCUMENTED_ROUTES: { method: string; path: string; why: string }[
   { method: 'post', path: '/admin/logout', why: 'the Bull Board session' },
 ];
 
-/** Path prefixes served by mounted UIs (Bull Board and the /docs assets), outside the REST API. */
-export const UNDOCUMENTED_PREFIXES = ['/admin/queues', '/docs/assets'];
+/** Path prefixes served by mounted UIs (Bull Board, the /docs assets, the jobs console), outside the REST API. */
+export const UNDOCUMENTED_PREFIXES = ['/admin/queues', '/docs/assets', '/console'];

@@ -1,0 +1,33 @@
+import { ApiError, problemOf } from '@jobs/client';
+
+/**
+ * Uploads a file to a source (`POST /api/sources/{id}/upload`, multipart `file`) reporting the bytes sent.
+ * XMLHttpRequest, not fetch: only it reports upload progress in today's browsers. Same route, same key.
+ */
+export function uploadFile(opts: {
+  baseUrl: string;
+  apiKey: string;
+  sourceId: string;
+  file: File;
+  onProgress: (fraction: number) => void;
+  signal?: AbortSignal;
+}): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${opts.baseUrl}/api/sources/${encodeURIComponent(opts.sourceId)}/upload`);
+    xhr.setRequestHeader('authorization', `Bearer ${opts.apiKey}`);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) opts.onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(problemOf(xhr.responseText));
+      else reject(new ApiError(xhr.status, problemOf(xhr.responseText), xhr.statusText));
+    };
+    xhr.onerror = () => reject(new TypeError('The upload failed (network error)'));
+    opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    const form = new FormData();
+    form.append('file', opts.file, opts.file.name);
+    xhr.send(form);
+  });
+}
