@@ -4,34 +4,11 @@ export type { components, paths };
 
 type Schemas = components['schemas'];
 
-/**
- * The Job object of API.md (also a run and an LLM batch). The served document describes it loosely for now,
- * so its fields are named here.
- */
-export type Job = Schemas['Job'] & {
-  id: string;
-  task: string;
-  status: string;
-  attempts: number;
-  max_attempts: number;
-  progress: { percent: number; message: string | null } | null;
-  result: unknown;
-  error: { message: string; code?: string } | null;
-  stop_reason: string | null;
-  created_at: string;
-  completed_at: string | null;
-};
-
-/** One status transition of a job, as the events stream and history carry it (API.md "Job events"). */
-export interface JobEvent {
-  seq: number;
-  from: string | null;
-  to: string;
-  at: string;
-  attempt: number;
-  worker_id: string | null;
-  reason: string | null;
-}
+/** The Job object of API.md (also a run and an LLM batch). */
+export type Job = Schemas['Job'];
+export type JobStatus = Schemas['JobStatus'];
+/** One status transition of a job, as the events stream and history carry it. */
+export type JobEvent = Schemas['JobEvent'];
 
 /** A progress report of a running job (events stream with progress=true); not part of the replayable history. */
 export interface JobProgressEvent {
@@ -42,8 +19,11 @@ export interface JobProgressEvent {
   at: string;
 }
 
-export const TERMINAL_STATUSES: readonly string[] = ['completed', 'failed', 'cancelled', 'expired'];
-export const isTerminal = (status: string): boolean => TERMINAL_STATUSES.includes(status);
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'expired'];
+export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
 /** The JSON request body of an operation, e.g. `JsonBody<'/api/jobs', 'post'>`. */
 export type JsonBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+
+/** The query parameters of a GET, e.g. `Query<'/api/jobs'>`. */
+export type Query<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> : never;

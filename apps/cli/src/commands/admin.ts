@@ -4,17 +4,6 @@ import { json, table } from '../format';
 import { UsageError } from '../usage';
 import type { Io } from './jobs';
 
-interface KeyObject {
-  id: string;
-  key?: string;
-  prefix: string;
-  user_id: string;
-  organization_id: string;
-  role: string;
-  created_at: string;
-  revoked_at?: string | null;
-}
-
 const need = (v: string | undefined, flag: string): string => {
   if (!v) throw new UsageError(`--${flag} is required`);
   return v;
@@ -38,34 +27,32 @@ export async function adminCommand(client: JobsClient, noun: string, args: strin
 
   if (noun === 'orgs' && verb === 'create') {
     const name = positionals[0] ?? need(v.name, 'name');
-    const org = unwrap(await client.POST('/api/admin/organizations', { body: { name } })) as { id: string; name: string };
+    const org = unwrap(await client.POST('/api/admin/organizations', { body: { name } }));
     print(org, `${org.id} ${org.name}\n`);
     return 0;
   }
   if (noun === 'users' && verb === 'create') {
-    const user = unwrap(await client.POST('/api/admin/users', { body: { organization_id: need(v.organization, 'organization'), name: need(v.name, 'name') } })) as { id: string; name: string };
+    const user = unwrap(await client.POST('/api/admin/users', { body: { organization_id: need(v.organization, 'organization'), name: need(v.name, 'name') } }));
     print(user, `${user.id} ${user.name}\n`);
     return 0;
   }
   if (noun === 'keys' && verb === 'create') {
     // The role goes as typed: the API names a wrong one in its 400.
     const body = { user_id: need(v.user, 'user'), role: need(v.role, 'role') } as JsonBody<'/api/admin/api-keys', 'post'>;
-    const key = unwrap(await client.POST('/api/admin/api-keys', { body })) as KeyObject;
+    const key = unwrap(await client.POST('/api/admin/api-keys', { body }));
     // The clear key is shown this once; it goes to stdout alone so `$(jobs keys create ...)` captures it.
     print(key, `${key.key ?? ''}\n`);
     if (!v.json) process.stderr.write(`created ${key.id} (${key.role}, prefix ${key.prefix}); the key is not shown again\n`);
     return 0;
   }
   if (noun === 'keys' && verb === 'list') {
-    // The served document does not name this query parameter yet; the route reads it.
-    const query = (v.organization ? { organization_id: v.organization } : undefined) as never;
-    const keys = unwrap(await client.GET('/api/admin/api-keys', { params: { query } })) as KeyObject[];
+    const keys = unwrap(await client.GET('/api/admin/api-keys', { params: { query: v.organization ? { organization_id: v.organization } : {} } }));
     print(keys, table([['ID', 'PREFIX', 'ROLE', 'USER', 'CREATED', 'REVOKED'], ...keys.map((k) => [k.id, k.prefix, k.role, k.user_id, k.created_at, k.revoked_at ?? '-'])]));
     return 0;
   }
   if (noun === 'keys' && verb === 'revoke') {
     if (positionals.length !== 1) throw new UsageError('expected one key id');
-    const key = unwrap(await client.DELETE('/api/admin/api-keys/{id}', { params: { path: { id: positionals[0]! } } })) as KeyObject;
+    const key = unwrap(await client.DELETE('/api/admin/api-keys/{id}', { params: { path: { id: positionals[0]! } } }));
     print(key, `${key.id} revoked\n`);
     return 0;
   }

@@ -7,37 +7,17 @@ import { UsageError } from '../usage';
 import { watchJob } from './watch';
 import type { Io } from './jobs';
 
-/** The File object of API.md "Sources and files". */
-export interface ApiFile {
-  id: string;
-  source_id: string;
-  name: string;
-  mime_type: string;
-  size_bytes: number;
-  status: string;
-  error_message: string | null;
-  total_chunks: number | null;
-  chunks_embedded: number;
-  job_id: string | null;
-}
-
-interface Source {
-  id: string;
-  name: string;
-  created_at: string;
-}
-
 /** `jobs sources create <name>` and `jobs sources list`. */
 export async function sourcesCommand(client: JobsClient, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
   const [action, ...rest] = positionals;
   if (action === 'create' && rest.length === 1) {
-    const source = unwrap(await client.POST('/api/sources', { body: { name: rest[0]! } })) as Source;
+    const source = unwrap(await client.POST('/api/sources', { body: { name: rest[0]! } }));
     io.out.write(values.json ? json(source) : `${source.id}\n`);
     return 0;
   }
   if (action === 'list' && rest.length === 0) {
-    const sources = unwrap(await client.GET('/api/sources')) as Source[];
+    const sources = unwrap(await client.GET('/api/sources'));
     io.out.write(values.json ? json(sources) : table([['ID', 'NAME', 'CREATED'], ...sources.map((s) => [s.id, s.name, s.created_at])]));
     return 0;
   }
@@ -55,13 +35,13 @@ export async function uploadCommand(client: JobsClient, args: string[], io: Io):
   const form = new FormData();
   form.append('file', new Blob([await readFile(path)]), basename(path));
   // The form goes as it is: openapi-fetch sends FormData as multipart, with its boundary.
-  const body = unwrap(await client.POST('/api/sources/{id}/upload', { params: { path: { id: sourceId } }, body: { file: '' }, bodySerializer: () => form })) as ApiFile;
+  const body = unwrap(await client.POST('/api/sources/{id}/upload', { params: { path: { id: sourceId } }, body: { file: '' }, bodySerializer: () => form }));
   if (!values.watch || !body.job_id) {
     io.out.write(values.json ? json(body) : `${body.id} ${body.status} job ${body.job_id ?? '-'}\n`);
     return 0;
   }
   await watchJob(client, body.job_id, io.out, io.tty);
-  const file = unwrap(await client.GET('/api/files/{id}', { params: { path: { id: body.id } } })) as ApiFile;
+  const file = unwrap(await client.GET('/api/files/{id}', { params: { path: { id: body.id } } }));
   if (values.json) io.out.write(json(file));
   else io.out.write(`${file.id} ${file.status} ${file.chunks_embedded}/${file.total_chunks ?? 0} chunks${file.error_message ? `: ${file.error_message}` : ''}\n`);
   return file.status === 'completed' ? 0 : 1;

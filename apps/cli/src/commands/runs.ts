@@ -1,18 +1,9 @@
 import { parseArgs } from 'node:util';
-import { unwrap, type Job, type JobsClient, type JsonBody } from '@jobs/client';
+import { unwrap, type JobsClient, type JsonBody, type ListItem } from '@jobs/client';
 import { json, table } from '../format';
 import { UsageError } from '../usage';
 import { definedOnly, type Io } from './jobs';
 import { watchJob } from './watch';
-
-interface RunMessage {
-  id: string;
-  run_id: string;
-  step_id: string | null;
-  role: string;
-  content: unknown;
-  created_at: string;
-}
 
 const intArg = (name: string, text: string | undefined): number | undefined => {
   if (text === undefined) return undefined;
@@ -62,7 +53,7 @@ export async function runCommand(client: JobsClient, args: string[], io: Io): Pr
     timeout_ms: intArg('timeout-ms', v['timeout-ms']),
     callback_url: v['callback-url'],
   };
-  const job = unwrap(await client.POST('/api/jobs', { body: definedOnly(body) as JsonBody<'/api/jobs', 'post'> })) as Job;
+  const job = unwrap(await client.POST('/api/jobs', { body: definedOnly(body) as JsonBody<'/api/jobs', 'post'> }));
   if (!v.watch) {
     io.out.write(v.json ? json(job) : `${job.id} ${job.status}\n`);
     return 0;
@@ -89,10 +80,10 @@ export async function messagesCommand(client: JobsClient, args: string[], io: Io
   if (positionals.length !== 1) throw new UsageError('expected one run id');
   if (v.order !== undefined && v.order !== 'asc' && v.order !== 'desc') throw new UsageError(`--order must be asc or desc, got ${v.order}`);
   const total = intArg('limit', v.limit);
-  const all: RunMessage[] = [];
+  const all: ListItem<'/api/runs/{id}/messages'>[] = [];
   const query = { limit: Math.min(1000, total ?? 1000), ...(v.order ? { order: v.order as 'asc' | 'desc' } : {}) };
   for await (const page of client.pages('/api/runs/{id}/messages', query, { path: { id: positionals[0]! } })) {
-    all.push(...(page as RunMessage[]));
+    all.push(...page);
     if (total !== undefined && all.length >= total) break;
   }
   const shown = total === undefined ? all : all.slice(0, total);

@@ -8,9 +8,10 @@ import { ProgressLine } from '../progress-bar';
  */
 export async function watchJob(client: JobsClient, id: string, out: NodeJS.WritableStream, tty: boolean, pollMs = 500): Promise<Job> {
   const line = new ProgressLine(out, tty);
-  const read = async () => unwrap(await client.GET('/api/jobs/{id}', { params: { path: { id } } })) as Job;
+  const read = async () => unwrap(await client.GET('/api/jobs/{id}', { params: { path: { id } } }));
   let job = await read();
   // The stream resumes after the history already known: it is not drawn again (nor drawn backwards).
+  // Asked without Accept: text/event-stream, the answer is the JSON history.
   const history = unwrap(await client.GET('/api/jobs/{id}/events', { params: { path: { id } } })) as JobEvent[];
   const draw = () => line.render(job.status, job.progress?.percent ?? (job.status === 'completed' ? 100 : null), job.progress?.message ?? null);
   draw();
