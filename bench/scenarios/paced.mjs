@@ -28,6 +28,16 @@ export function pacedVariant(paced, rate, callbacks) {
   return paced?.variants?.find((v) => v.offeredRate === rate && v.callbacks === callbacks);
 }
 
+/** First callback attempt's start per job of the scenario (ms epoch), from the attempt log. */
+async function firstAttemptTimes(ctx) {
+  const { rows } = await ctx.db.pool.query(
+    `SELECT a.job_id, extract(epoch FROM a.at) * 1000 AS at FROM callback_attempts a
+      JOIN jobs j ON j.id = a.job_id WHERE a.attempt = 1 AND j.organization_id = $1 AND j.created_at >= $2`,
+    [ctx.actor.organization_id, ctx.since],
+  );
+  return new Map(rows.map((r) => [r.job_id, Number(r.at)]));
+}
+
 async function pacedOnce(ctx, rate, callbacks) {
   const { pacedS } = ctx.opts;
   const count = Math.round(rate * pacedS);
@@ -64,12 +74,15 @@ async function pacedOnce(ctx, rate, callbacks) {
   await new Promise((r) => setTimeout(r, 1200)); // pg_stat_database counters are flushed about once a second
   const db = await meter.dbActivity();
   const rows = await scenarioTimes(ctx);
+  const attemptStarts = callbacks ? await firstAttemptTimes(ctx) : new Map();
   const toRunning = [];
   const toCompleted = [];
   const toCallback = [];
   const toInserted = [];
   const insertedToQueued = [];
   const queuedToRunning = [];
+  const terminalToAttempt = [];
+  const attemptToArrival = [];
   for (const r of rows) {
     const at = sent.get(r.id);
     if (at === undefined) continue;
@@ -80,6 +93,9 @@ async function pacedOnce(ctx, rate, callbacks) {
     if (r.completed !== null) toCompleted.push(Number(r.completed) - at);
     const cb = ctx.callbacks.arrivals.get(r.id);
     if (cb !== undefined && r.completed !== null) toCallback.push(cb - Number(r.completed));
+    const started = attemptStarts.get(r.id);
+    if (started !== undefined && r.completed !== null) terminalToAttempt.push(started - Number(r.completed));
+    if (started !== undefined && cb !== undefined) attemptToArrival.push(cb - started);
   }
   const result = {
     callbacks,
@@ -103,6 +119,11 @@ async function pacedOnce(ctx, rate, callbacks) {
     },
     callbacksReceived: ctx.callbacks.arrivals.size,
     terminalToCallbackMs: toCallback.length ? percentiles(toCallback) : null,
+    // Where terminal → callback goes: terminal write → first attempt's start (queue, wake-up, secrets read),
+    // attempt start → arrival at the receiver (signing, the POST).
+    callbackStagesMs: terminalToAttempt.length
+      ? { terminalToAttempt: percentiles(terminalToAttempt), attemptToArrival: percentiles(attemptToArrival) }
+      : null,
     // CPU milliseconds per accepted job (its callback included), by process group.
     cpuMsPerJob: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, outcomes.ok ? Math.round((v / outcomes.ok) * 1000) / 1000 : null])),
     // PostgreSQL work per accepted job: commits (each batched statement is one) and rows written or read.

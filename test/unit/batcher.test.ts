@@ -55,6 +55,19 @@ describe('Batcher', () => {
     await expect(Promise.all(all)).resolves.toEqual([10, 20, 30, 40]);
   });
 
+  it('answers repeats of a key from one run when told to share them (reads)', async () => {
+    const r = recorder();
+    const b = new Batcher(r.run, { maxInFlight: 1, repeats: 'share' }, (i: number) => String(i));
+    const first = b.add(7);
+    await new Promise((res) => setImmediate(res));
+    const later = [7, 7, 8, 7].map((i) => b.add(i));
+    await new Promise((res) => setImmediate(res));
+    await r.openAll();
+    expect(r.batches).toEqual([[7], [7, 8]]);
+    await r.openAll();
+    await expect(Promise.all([first, ...later])).resolves.toEqual([70, 70, 70, 80, 70]);
+  });
+
   it('fails only the item that fails: a failed batch is retried item by item', async () => {
     const seen: number[][] = [];
     const b = new Batcher(async (items: number[]) => {

@@ -92,7 +92,9 @@ export const settingsSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   WORKER_CONCURRENCY: int(50, 1, 10000),
   WORKER_ID: z.string().min(1).optional(),
-  CALLBACK_CONCURRENCY: int(20, 1, 10000),
+  // A delivery mostly waits on its receiver (and on batched statements shared with its neighbours), so the
+  // slots bound the callback rate at slots ÷ attempt time: too few and callbacks queue behind each other.
+  CALLBACK_CONCURRENCY: int(100, 1, 10000),
   CALLBACK_TIMEOUT_MS: int(10000, 1),
   CALLBACK_MAX_ATTEMPTS: int(10, 1, 100),
   CALLBACK_BACKOFF_MS: int(30000, 1),

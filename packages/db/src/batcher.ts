@@ -3,6 +3,11 @@ export interface BatcherOptions {
   maxBatch?: number;
   /** Flushes running at once; further calls wait and are sent together by the next flush. */
   maxInFlight?: number;
+  /**
+   * What happens to an item whose key is already in the batch being taken: `next-flush` (writes: the same row
+   * twice must not share a statement) or `share` (reads: it is answered with that item's result, not run again).
+   */
+  repeats?: 'next-flush' | 'share';
 }
 
 /**
@@ -17,6 +22,8 @@ interface Pending<In, Out> {
   item: In;
   resolve: (out: Out) => void;
   reject: (err: unknown) => void;
+  /** Callers of the same key (`repeats: 'share'`), answered with this item's outcome. */
+  sharers?: Pending<In, Out>[];
 }
 
 /**
@@ -31,6 +38,7 @@ export class Batcher<In, Out> {
   private scheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly shareRepeats: boolean;
 
   constructor(
     private readonly run: (items: In[]) => Promise<Out[]>,
@@ -40,6 +48,7 @@ export class Batcher<In, Out> {
   ) {
     this.maxBatch = opts.maxBatch ?? 200;
     this.maxInFlight = opts.maxInFlight ?? 2;
+    this.shareRepeats = opts.repeats === 'share';
   }
 
   add(item: In): Promise<Out> {
@@ -68,16 +77,24 @@ export class Batcher<In, Out> {
 
   private take(): Pending<In, Out>[] {
     if (!this.keyOf) return this.queue.splice(0, this.maxBatch);
-    const seen = new Set<string>();
+    const seen = new Map<string, Pending<In, Out>>();
     const batch: Pending<In, Out>[] = [];
     for (let i = 0; i < this.queue.length && batch.length < this.maxBatch; ) {
-      const key = this.keyOf(this.queue[i]!.item);
-      if (seen.has(key)) {
+      const p = this.queue[i]!;
+      const key = this.keyOf(p.item);
+      const first = seen.get(key);
+      if (first && this.shareRepeats) {
+        (first.sharers ??= []).push(p);
+        this.queue.splice(i, 1);
+        continue;
+      }
+      if (first) {
         i++;
         continue;
       }
-      seen.add(key);
-      batch.push(...this.queue.splice(i, 1));
+      seen.set(key, p);
+      batch.push(p);
+      this.queue.splice(i, 1);
     }
     return batch;
   }
@@ -85,11 +102,16 @@ export class Batcher<In, Out> {
   private async flush(batch: Pending<In, Out>[]): Promise<void> {
     try {
       const out = await this.run(batch.map((p) => p.item));
-      batch.forEach((p, i) => p.resolve(out[i] as Out));
+      batch.forEach((p, i) => settle(p, (q) => q.resolve(out[i] as Out)));
     } catch (err) {
-      if (batch.length === 1) return batch[0]!.reject(err);
+      if (batch.length === 1) return settle(batch[0]!, (q) => q.reject(err));
       // One bad item must not fail its neighbours: each is tried alone, and only its own error is reported.
       await Promise.all(batch.map((p) => this.flush([p])));
     }
   }
+}
+
+function settle<In, Out>(p: Pending<In, Out>, answer: (q: Pending<In, Out>) => void): void {
+  answer(p);
+  for (const q of p.sharers ?? []) answer(q);
 }

@@ -153,7 +153,8 @@ export class CallbackStore {
           return { secrets: r?.org_exists && r.webhook_secret ? activeSigningSecrets(r as SigningColumns) : [] };
         });
       },
-      HOT_PATH_BATCHING,
+      // Attempts of one organization in flight together share one read of its secrets.
+      { ...HOT_PATH_BATCHING, repeats: 'share' },
       (id) => id,
     );
   }
