@@ -95,7 +95,8 @@ function jobReads(base: string, noun: string, tag: string, jobType: 'job' | 'run
   const listDescription =
     'Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. ' +
     '`before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. ' +
-    'A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.';
+    'A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id. ' +
+    '`created_after` and `created_before` (ISO 8601 with a zone) bound `created_at`, both inclusive.';
   return [
     {
       method: 'get',

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * List jobs
-         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.
+         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id. `created_after` and `created_before` (ISO 8601 with a zone) bound `created_at`, both inclusive.
          *
          *     Any key.
          */
@@ -209,7 +209,7 @@ export interface paths {
         };
         /**
          * List runs
-         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.
+         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id. `created_after` and `created_before` (ISO 8601 with a zone) bound `created_at`, both inclusive.
          *
          *     Any key.
          */
@@ -339,7 +339,7 @@ export interface paths {
         };
         /**
          * List batchs
-         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.
+         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id. `created_after` and `created_before` (ISO 8601 with a zone) bound `created_at`, both inclusive.
          *
          *     Any key.
          */
@@ -1356,6 +1356,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -1555,6 +1557,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -2276,6 +2280,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -2354,6 +2360,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -2749,6 +2757,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -2936,6 +2946,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
