@@ -58,3 +58,12 @@ const runPageQuery = (prefix: 'step' | 'message') =>
   });
 export const listRunMessagesQuerySchema = runPageQuery('message');
 export const listRunStepsQuerySchema = runPageQuery('step');
+
+/** The users list: creation order by default (as the API keys list), cursors are user ids. */
+export const listUsersQuerySchema = z.object({
+  organization_id: idSchema('org').optional(),
+  order: z.enum(['asc', 'desc']).default('asc'),
+  limit: pageLimitSchema,
+  after: idSchema('user').optional(),
+  before: idSchema('user').optional(),
+});

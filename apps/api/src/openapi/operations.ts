@@ -26,7 +26,7 @@ import {
   redeliverCallbacksBodySchema,
 } from '@jobs/core';
 import { z } from 'zod';
-import { listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema } from '../query-schemas';
+import { listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema, listUsersQuerySchema } from '../query-schemas';
 import { listKeysQuerySchema } from '../routes/admin';
 import { createBatchBodySchema, listBatchItemsQuerySchema } from '../routes/batches';
 import { jobEventsQuerySchema } from '../routes/jobs';
@@ -480,6 +480,19 @@ export const OPERATIONS: OperationSpec[] = [
     responses: { 201: { description: 'The User', schema: UserSchema } },
     errors: [404],
     errorNotes: { 404: 'No such organization for the caller' },
+  },
+  {
+    method: 'get',
+    path: '/api/admin/users',
+    operationId: 'listUsers',
+    summary: 'List users',
+    description:
+      'An admin: its organization\'s users; an operator: every organization\'s, or those of `organization_id`. ' +
+      'Oldest first by default; keyset pages by `after`/`before` (user ids); a full page carries `Link: <...>; rel="next"`.',
+    tag: 'Admin',
+    access: 'admin',
+    query: listUsersQuerySchema,
+    responses: { 200: page('Users', UserSchema) },
   },
   {
     method: 'post',
