@@ -321,6 +321,10 @@ describe('the API answers as its OpenAPI document says', () => {
       name: 'second',
     });
     await expectCall(404, 'POST', '/api/admin/users', { organization_id: org.id, name: 'elsewhere' });
+    await expectCall(200, 'GET', '/api/admin/users?limit=1');
+    await expectCall(200, 'GET', `/api/admin/users?organization_id=${tenant.orgId}`, undefined, OPERATOR_KEY);
+    await expectCall(400, 'GET', '/api/admin/users?after=user-1');
+    await expectCall(403, 'GET', '/api/admin/users', undefined, tenant.memberKey);
     const key = await expectCall<{ id: string }>(201, 'POST', '/api/admin/api-keys', {
       user_id: user.id,
       role: 'member',

@@ -20,6 +20,12 @@ export const pageLimitSchema = z
   .pipe(z.number().int().min(1).max(1000))
   .default(100);
 
+/** A created_at bound: an ISO 8601 timestamp with a zone (a bare local time would depend on the server's zone). */
+const timestampParam = z
+  .string()
+  .datetime({ offset: true, message: 'must be an ISO 8601 timestamp with a zone' })
+  .transform((v) => new Date(v));
+
 export const listJobsQuerySchema = z.object({
   status: csvList(z.enum(JOB_STATUSES)).optional(),
   job_type: z.enum(JOB_TYPES).default('job'),
@@ -30,11 +36,17 @@ export const listJobsQuerySchema = z.object({
   stop_reason: z.string().min(1).optional(),
   user_id: z.string().min(1).optional(),
   organization_id: idSchema('org').optional(),
+  created_after: timestampParam.optional(),
+  created_before: timestampParam.optional(),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: pageLimitSchema,
   after: idSchema('job').optional(),
   before: idSchema('job').optional(),
-}) satisfies z.ZodType<ListJobsQuery, unknown>;
+})
+  .refine((q) => !q.created_after || !q.created_before || q.created_after <= q.created_before, {
+    path: ['created_after'],
+    message: 'must not be later than created_before',
+  }) satisfies z.ZodType<ListJobsQuery, unknown>;
 
 /** Keyset page of a run's steps or messages: conversation order by default (`asc`), cursors are their ids. */
 const runPageQuery = (prefix: 'step' | 'message') =>
@@ -46,3 +58,12 @@ const runPageQuery = (prefix: 'step' | 'message') =>
   });
 export const listRunMessagesQuerySchema = runPageQuery('message');
 export const listRunStepsQuerySchema = runPageQuery('step');
+
+/** The users list: creation order by default (as the API keys list), cursors are user ids. */
+export const listUsersQuerySchema = z.object({
+  organization_id: idSchema('org').optional(),
+  order: z.enum(['asc', 'desc']).default('asc'),
+  limit: pageLimitSchema,
+  after: idSchema('user').optional(),
+  before: idSchema('user').optional(),
+});

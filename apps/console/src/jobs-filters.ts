@@ -5,6 +5,9 @@ export interface JobFilters {
   job_type: 'job' | 'run' | 'batch';
   agent_id: string;
   order: 'desc' | 'asc';
+  /** Inclusive created_at bounds, as ISO 8601 UTC timestamps (what the list route takes). */
+  created_after: string;
+  created_before: string;
   limit: number;
   /** The keyset cursor: the page after this id. */
   after: string;
@@ -20,9 +23,32 @@ export const DEFAULT_FILTERS: JobFilters = {
   job_type: 'job',
   agent_id: '',
   order: 'desc',
+  created_after: '',
+  created_before: '',
   limit: DEFAULT_LIMIT,
   after: '',
 };
+
+/** An ISO timestamp from the address bar, or '' when it is not one (a hand-edited URL). */
+const timestampOrEmpty = (value: string | null): string => {
+  if (!value) return '';
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? '' : new Date(time).toISOString();
+};
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** A datetime-local input's value (the browser's zone, to the minute) for an ISO timestamp; '' for none. */
+export function toLocalInput(iso: string): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** The ISO UTC timestamp of a datetime-local value, read in the browser's zone; '' when cleared or incomplete. */
+export function fromLocalInput(value: string): string {
+  return value ? timestampOrEmpty(value) : '';
+}
 
 const oneOf = <T extends string>(values: readonly T[], value: string | null, fallback: T): T =>
   values.includes(value as T) ? (value as T) : fallback;
@@ -39,6 +65,8 @@ export function filtersFromQuery(query: URLSearchParams): JobFilters {
     job_type: oneOf(JOB_TYPES, query.get('job_type'), 'job'),
     agent_id: query.get('agent_id') ?? '',
     order: oneOf(['desc', 'asc'] as const, query.get('order'), 'desc'),
+    created_after: timestampOrEmpty(query.get('created_after')),
+    created_before: timestampOrEmpty(query.get('created_before')),
     limit: Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : DEFAULT_LIMIT,
     after: query.get('after') ?? '',
   };
@@ -52,6 +80,8 @@ export function filtersToQuery(filters: JobFilters): URLSearchParams {
   if (filters.job_type !== 'job') q.set('job_type', filters.job_type);
   if (filters.agent_id) q.set('agent_id', filters.agent_id);
   if (filters.order !== 'desc') q.set('order', filters.order);
+  if (filters.created_after) q.set('created_after', filters.created_after);
+  if (filters.created_before) q.set('created_before', filters.created_before);
   if (filters.limit !== DEFAULT_LIMIT) q.set('limit', String(filters.limit));
   if (filters.after) q.set('after', filters.after);
   return q;
@@ -65,6 +95,8 @@ export function listQuery(filters: JobFilters) {
     job_type: filters.job_type,
     ...(filters.agent_id ? { agent_id: filters.agent_id } : {}),
     order: filters.order,
+    ...(filters.created_after ? { created_after: filters.created_after } : {}),
+    ...(filters.created_before ? { created_before: filters.created_before } : {}),
     limit: filters.limit,
     ...(filters.after ? { after: filters.after } : {}),
   };

@@ -9,19 +9,22 @@ describe('jobs filters and the address bar', () => {
       job_type: 'run' as const,
       agent_id: 'a-1',
       order: 'asc' as const,
+      created_after: '2026-12-01T00:00:00.000Z',
+      created_before: '2026-12-02T12:30:00.000Z',
       limit: 20,
       after: 'job-x',
     };
     const q = filtersToQuery(filters);
     expect(q.toString()).toBe(
-      'status=running&status=failed&task=sleep&job_type=run&agent_id=a-1&order=asc&limit=20&after=job-x',
+      'status=running&status=failed&task=sleep&job_type=run&agent_id=a-1&order=asc' +
+        '&created_after=2026-12-01T00%3A00%3A00.000Z&created_before=2026-12-02T12%3A30%3A00.000Z&limit=20&after=job-x',
     );
     expect(filtersFromQuery(q)).toEqual(filters);
   });
 
   it('leaves defaults out and ignores what the list route would refuse', () => {
     expect(filtersToQuery(DEFAULT_FILTERS).toString()).toBe('');
-    expect(filtersFromQuery(new URLSearchParams('status=running,bogus&job_type=x&limit=5000&order=up'))).toEqual({
+    expect(filtersFromQuery(new URLSearchParams('status=running,bogus&job_type=x&limit=5000&order=up&created_after=soon'))).toEqual({
       ...DEFAULT_FILTERS,
       status: ['running'],
     });

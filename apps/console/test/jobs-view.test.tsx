@@ -56,6 +56,42 @@ describe('JobsView', () => {
     );
   });
 
+  it('keeps the created range in the URL and asks the list route with it', async () => {
+    history.replaceState(null, '', '/console/jobs?created_after=2026-12-01T08%3A30%3A00.000Z');
+    const session = fakeSession(() => json([job('job-2', 'completed')]));
+    render(
+      <SessionContext.Provider value={session}>
+        <JobsView />
+      </SessionContext.Provider>,
+    );
+    await screen.findByText('job-2…');
+    expect(new URL(session.requests[0]!.url).searchParams.get('created_after')).toBe('2026-12-01T08:30:00.000Z');
+    const after = screen.getByLabelText('Created after') as HTMLInputElement;
+    const d = new Date('2026-12-01T08:30:00.000Z');
+    const pad = (n: number) => String(n).padStart(2, '0');
+    // The input shows the bound in the browser's zone.
+    expect(after.value).toBe(
+      `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`,
+    );
+
+    act(() => {
+      fireEvent.change(screen.getByLabelText('Created before'), { target: { value: '2026-12-05T17:45' } });
+    });
+    const before = new Date('2026-12-05T17:45').toISOString();
+    const q = new URLSearchParams(location.search);
+    expect(q.get('created_after')).toBe('2026-12-01T08:30:00.000Z');
+    expect(q.get('created_before')).toBe(before);
+    expect((screen.getByLabelText('Created before') as HTMLInputElement).value).toBe('2026-12-05T17:45');
+    await waitFor(() =>
+      expect(session.requests.some((r) => new URL(r.url).searchParams.get('created_before') === before)).toBe(true),
+    );
+
+    act(() => {
+      fireEvent.change(screen.getByLabelText('Created after'), { target: { value: '' } });
+    });
+    expect(new URLSearchParams(location.search).has('created_after')).toBe(false);
+  });
+
   it('shows the problem document of a refused filter', async () => {
     const session = fakeSession(() =>
       json(

@@ -83,6 +83,9 @@ export interface ListJobsQuery {
   stop_reason?: string;
   user_id?: string;
   organization_id?: string;
+  /** Inclusive bounds on created_at. */
+  created_after?: Date;
+  created_before?: Date;
   order: 'asc' | 'desc';
   limit: number;
   after?: string;

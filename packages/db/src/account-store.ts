@@ -4,6 +4,7 @@ import { reportBackgroundError } from '@jobs/observability';
 import type { Db } from './client';
 import type { ApiKey as ApiKeyRow, Organization as OrganizationRow, User as UserRow } from './generated/prisma/client';
 import { KeyCache } from './key-cache';
+import { keysetPage, type KeysetQuery } from './keyset-page';
 
 /** The signing columns of an organization row. */
 export interface SigningColumns {
@@ -81,6 +82,21 @@ export class AccountStore {
     await this.getOrganization(actor, organizationId);
     const user = await this.db.user.create({ data: { id: newId('user'), organizationId, name } });
     return user;
+  }
+
+  /** An admin's organization's users; an operator's: every organization's, or the one it names. */
+  async listUsers(actor: Actor, opts: { organizationId?: string | undefined; query: KeysetQuery }): Promise<UserRow[]> {
+    const org = actor.role === 'operator' ? opts.organizationId : actor.organizationId;
+    return keysetPage<UserRow>(this.db, {
+      from: 'users',
+      select: 'k.id, k.organization_id AS "organizationId", k.name, k.created_at AS "createdAt"',
+      key: ['created_at', 'id'],
+      scope: org ? { organization_id: org } : {},
+      // An operator's cursor may be any user; an admin's must be of its organization.
+      cursorScope: actor.role === 'operator' ? {} : { organization_id: actor.organizationId },
+      query: opts.query,
+      unknownCursor: 'unknown user id',
+    });
   }
 
   async createApiKey(actor: Actor, userId: string, role: Role, clearKey = newApiKey()): Promise<NewApiKey> {

@@ -210,6 +210,8 @@ export class JobStore {
       if (query.background !== undefined) where.push(`k.background = ${bind(query.background)}`);
       if (query.stop_reason) where.push(`k.stop_reason = ${bind(query.stop_reason)}`);
       if (query.user_id) where.push(`k.user_id = ${bind(query.user_id)}`);
+      if (query.created_after) where.push(`k.created_at >= ${bind(query.created_after)}`);
+      if (query.created_before) where.push(`k.created_at <= ${bind(query.created_before)}`);
       return where;
     };
     // Through the pg pool: mapping 100 wide rows is where Prisma's raw layer cost most on this route.

@@ -26,7 +26,7 @@ import {
   redeliverCallbacksBodySchema,
 } from '@jobs/core';
 import { z } from 'zod';
-import { listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema } from '../query-schemas';
+import { listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema, listUsersQuerySchema } from '../query-schemas';
 import { listKeysQuerySchema } from '../routes/admin';
 import { createBatchBodySchema, listBatchItemsQuerySchema } from '../routes/batches';
 import { jobEventsQuerySchema } from '../routes/jobs';
@@ -95,7 +95,8 @@ function jobReads(base: string, noun: string, tag: string, jobType: 'job' | 'run
   const listDescription =
     'Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. ' +
     '`before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. ' +
-    'A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.';
+    'A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id. ' +
+    '`created_after` and `created_before` (ISO 8601 with a zone) bound `created_at`, both inclusive.';
   return [
     {
       method: 'get',
@@ -479,6 +480,19 @@ export const OPERATIONS: OperationSpec[] = [
     responses: { 201: { description: 'The User', schema: UserSchema } },
     errors: [404],
     errorNotes: { 404: 'No such organization for the caller' },
+  },
+  {
+    method: 'get',
+    path: '/api/admin/users',
+    operationId: 'listUsers',
+    summary: 'List users',
+    description:
+      'An admin: its organization\'s users; an operator: every organization\'s, or those of `organization_id`. ' +
+      'Oldest first by default; keyset pages by `after`/`before` (user ids); a full page carries `Link: <...>; rel="next"`.',
+    tag: 'Admin',
+    access: 'admin',
+    query: listUsersQuerySchema,
+    responses: { 200: page('Users', UserSchema) },
   },
   {
     method: 'post',

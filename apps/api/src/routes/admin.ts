@@ -6,6 +6,8 @@ import { parse, pathId } from '../middleware/validate';
 import type { RouteTable } from '../route-table';
 import { z } from 'zod';
 import { toApiKey, toApiOrganization, toApiUser } from '../presenters/account';
+import { setNextLink } from '../pagination';
+import { listUsersQuerySchema } from '../query-schemas';
 
 export const listKeysQuerySchema = z.object({ organization_id: idSchema('org').optional() });
 
@@ -28,6 +30,12 @@ export function adminRoutes(deps: AppDeps, table: RouteTable): Router {
   table.add(r, 'post', '/api/admin/users', admin, async (req: Request, res: Response) => {
     const body = parse(createUserBodySchema, req.body);
     res.status(201).json(toApiUser(await deps.accounts.createUser(actorOf(req), body.organization_id, body.name)));
+  });
+  table.add(r, 'get', '/api/admin/users', admin, async (req: Request, res: Response) => {
+    const { organization_id, ...query } = parse(listUsersQuerySchema, req.query);
+    const users = await deps.accounts.listUsers(actorOf(req), { organizationId: organization_id, query });
+    if (users.length === query.limit) setNextLink(req, res, users[users.length - 1]!.id);
+    res.json(users.map(toApiUser));
   });
   table.add(r, 'post', '/api/admin/api-keys', admin, async (req: Request, res: Response) => {
     const body = parse(createApiKeyBodySchema, req.body);

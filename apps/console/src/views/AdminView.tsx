@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { unwrap } from '@jobs/client';
+import { nextLink, unwrap } from '@jobs/client';
+import { afterOf } from '../jobs-filters';
 import { ProblemView } from '../components/ProblemView';
 import { useSession } from '../session';
 import { usePoll } from '../use-poll';
@@ -120,12 +121,25 @@ export function NewKey({ secret, onDismiss }: { secret: string; onDismiss: () =>
   );
 }
 
-function Users() {
+/** Users: an admin's organization's, an operator's every organization's; one keyset page at a time. */
+export function Users() {
   const { client, organizationId } = useSession();
   const [org, setOrg] = useState(organizationId ?? '');
   const [name, setName] = useState('');
   const [user, setUser] = useState<{ id: string; name: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [after, setAfter] = useState('');
+  const users = usePoll(
+    async (signal) => {
+      const result = await client.GET('/api/admin/users', {
+        params: { query: after ? { after } : {} },
+        signal,
+      });
+      return { users: unwrap(result), after: afterOf(nextLink(result.response.headers.get('link'))) };
+    },
+    `users:${after}`,
+    null,
+  );
   const create = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
@@ -133,6 +147,7 @@ function Users() {
       setUser(
         unwrap(await client.POST('/api/admin/users', { body: { organization_id: org.trim(), name: name.trim() } })),
       );
+      users.reload();
     } catch (err) {
       setError(err);
     }
@@ -156,7 +171,47 @@ function Users() {
           Created user {user.name}: <code>{user.id}</code>
         </p>
       )}
-      <ProblemView error={error} />
+      <ProblemView error={error ?? users.error} />
+      {users.data && (
+        <div className="table-wrap">
+          <table aria-label="Users">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">User</th>
+                <th scope="col">Organization</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.data.users.map((u) => (
+                <tr key={u.id} data-user-id={u.id}>
+                  <td>{u.name}</td>
+                  <td>
+                    <code>{u.id}</code>
+                  </td>
+                  <td>
+                    <code>{u.organization_id}</code>
+                  </td>
+                  <td>{u.created_at}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav className="pager" aria-label="User pages">
+        {after && (
+          <button type="button" onClick={() => setAfter('')}>
+            First users
+          </button>
+        )}
+        {users.data?.after && (
+          <button type="button" onClick={() => setAfter(users.data?.after ?? '')}>
+            More users
+          </button>
+        )}
+      </nav>
     </section>
   );
 }

@@ -6,9 +6,11 @@ import {
   afterOf,
   filtersFromQuery,
   filtersToQuery,
+  fromLocalInput,
   JOB_TYPES,
   listQuery,
   STATUSES,
+  toLocalInput,
   type JobFilters,
 } from '../jobs-filters';
 import { navigate, useLocation } from '../router';
@@ -158,6 +160,24 @@ export function JobFiltersForm({
           <option value="desc">newest first</option>
           <option value="asc">oldest first</option>
         </select>
+      </label>
+      <label>
+        Created after
+        <input
+          type="datetime-local"
+          name="created_after"
+          value={toLocalInput(filters.created_after)}
+          onChange={(e) => onChange({ created_after: fromLocalInput(e.target.value) })}
+        />
+      </label>
+      <label>
+        Created before
+        <input
+          type="datetime-local"
+          name="created_before"
+          value={toLocalInput(filters.created_before)}
+          onChange={(e) => onChange({ created_before: fromLocalInput(e.target.value) })}
+        />
       </label>
     </form>
   );

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * List jobs
-         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.
+         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id. `created_after` and `created_before` (ISO 8601 with a zone) bound `created_at`, both inclusive.
          *
          *     Any key.
          */
@@ -209,7 +209,7 @@ export interface paths {
         };
         /**
          * List runs
-         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.
+         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id. `created_after` and `created_before` (ISO 8601 with a zone) bound `created_at`, both inclusive.
          *
          *     Any key.
          */
@@ -339,7 +339,7 @@ export interface paths {
         };
         /**
          * List batchs
-         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id.
+         * @description Newest first, as a bare JSON array; `input` and `result` larger than 16 KiB are replaced by `{"truncated": true, "bytes": n}`. `before` gives the `limit` items nearest before the cursor, in the chosen order; an unknown cursor id is a 400. A full page carries `Link: <...>; rel="next"` with every query parameter kept and `after` set to the last id. `created_after` and `created_before` (ISO 8601 with a zone) bound `created_at`, both inclusive.
          *
          *     Any key.
          */
@@ -623,7 +623,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List users
+         * @description An admin: its organization's users; an operator: every organization's, or those of `organization_id`. Oldest first by default; keyset pages by `after`/`before` (user ids); a full page carries `Link: <...>; rel="next"`.
+         *
+         *     An admin key (its own organization) or an operator key.
+         */
+        get: operations["listUsers"];
         put?: never;
         /**
          * Create a user
@@ -1356,6 +1362,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -1555,6 +1563,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -2276,6 +2286,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -2354,6 +2366,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -2749,6 +2763,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -2936,6 +2952,8 @@ export interface operations {
                 stop_reason?: string;
                 user_id?: string;
                 organization_id?: string;
+                created_after?: string;
+                created_before?: string;
                 order?: "asc" | "desc";
                 limit?: number;
                 after?: string;
@@ -4019,6 +4037,85 @@ export interface operations {
             };
             /** @description No such resource for the caller (another organization’s included) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (with `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Redis is down (with `Retry-After`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                organization_id?: string;
+                order?: "asc" | "desc";
+                limit?: number;
+                after?: string;
+                before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Users */
+            200: {
+                headers: {
+                    /** @description On a full page only: `<relative URL with every query parameter kept and after=<last id>>; rel="next"` */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"][];
+                };
+            };
+            /** @description Invalid request: the problem document names each offending field in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, unknown or revoked key (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low for this route */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
