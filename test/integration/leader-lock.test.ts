@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { LeaderLock, createRedis, leaderLockKey } from '../../packages/queue/src';
 import { REDIS_URL } from '../support/env';
+import { TcpProxy } from '../support/tcp-proxy';
 import { deleteKeysWithPrefix, testPrefix } from '../support/redis';
 import { waitFor } from '../support/wait';
 
@@ -136,5 +137,31 @@ describe('LeaderLock', () => {
     // Tries at 0, 1.5 s and 3 s; watching the live leader's expiry in between is a read, not a try.
     expect(evals.length).toBeGreaterThanOrEqual(2);
     expect(evals.length).toBeLessThanOrEqual(3);
+  });
+
+  it('after a Redis outage, a process that could not reach it tries again as soon as Redis answers, not a renewal period later', async () => {
+    // A 30 s ttl renews every 10 s: before, a try that failed for want of Redis was repeated only that much later,
+    // so the sweep and batch polling stayed without a leader for up to 10 s after Redis came back.
+    const proxy = await TcpProxy.start(REDIS_URL);
+    try {
+      await proxy.pause();
+      const redis = createRedis(proxy.url(REDIS_URL), 'command');
+      clients.push(redis);
+      const lock = new LeaderLock(redis, { key, ttlMs: 30_000, retryIntervalMs: 60_000, instanceId: 'a' });
+      locks.push(lock);
+      const errors: Error[] = [];
+      lock.on('error', (e) => errors.push(e));
+      lock.start();
+      await waitFor(() => errors.length > 0, 'a failed try while Redis is away', 10_000);
+      await proxy.resume();
+      const back = Date.now();
+      await waitFor(() => lock.isLeader(), 'leads once Redis answers', 20_000, 10);
+      const took = Date.now() - back;
+      console.log(`[measured] lock taken ${took} ms after Redis came back (ttl 30 s)`);
+      // The connection's own reconnect backoff (at most 5 s) bounds this, not the 10 s renewal period.
+      expect(took).toBeLessThan(7_000);
+    } finally {
+      await proxy.close();
+    }
   });
 });

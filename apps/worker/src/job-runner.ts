@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
-import { type RedisClient as Redis, JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData } from '@jobs/queue';
+import { type RedisClient as Redis, JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData, WORKER_RUN_RETRY_DELAY_MS } from '@jobs/queue';
 import { MAX_ATTEMPTS_CAP, TaskError, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobStore, JobRow } from '@jobs/db';
 import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';
@@ -99,6 +99,7 @@ export class JobRunner {
       // row with a finished queue entry, which the reconciler settles through the same budget.
       maxStalledCount: MAX_ATTEMPTS_CAP + this.opts.maxStalledCount,
       skipVersionCheck: true,
+      runRetryDelay: WORKER_RUN_RETRY_DELAY_MS,
     });
     this.worker.on('error', (err) => this.logger.error('job worker error', { err: err.message }));
     this.watch.start();

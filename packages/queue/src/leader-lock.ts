@@ -45,6 +45,9 @@ export type LostReason = 'renew-refused' | 'renew-failed' | 'expired-locally' | 
 /** Wake-up after the holder's lock should have expired: Redis expires it at pttl, give it a moment. */
 const WATCH_MARGIN_MS = 50;
 
+/** Pause between tries while Redis gives no answer (each try first waits for the connection to be ready). */
+const NO_ANSWER_RETRY_MS = 1000;
+
 export interface LeaderLockEvents {
   acquired: [];
   lost: [reason: LostReason];
@@ -72,7 +75,7 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
   /**
    * When the next election attempt comes if this process does not lead. After losing the lock it tries once
    * at once (a lock that vanished with Redis's data is taken back immediately); while Redis gives no answer
-   * it tries at the renewal cadence; once Redis answers "held by another" it waits the retry interval.
+   * it tries every second, each try waiting for the connection; once Redis answers "held by another" it waits the retry interval.
    */
   private retry: 'now' | 'soon' | 'later' = 'later';
   /** While following: when the next full try is due, and when the holder's lock runs out unless renewed. */
@@ -175,7 +178,9 @@ export class LeaderLock extends EventEmitter<LeaderLockEvents> {
     const now = Date.now();
     let delay: number;
     if (this.retry === 'now') delay = 0;
-    else if (this.retry === 'soon') delay = this.renewEveryMs();
+    // No answer from Redis: the next tick waits (bounded) for the connection to be ready and tries at once,
+    // so the lock is back as soon as Redis is, whatever the ttl.
+    else if (this.retry === 'soon') delay = Math.min(this.renewEveryMs(), NO_ANSWER_RETRY_MS);
     else delay = Math.min(this.nextTryAt, this.holderExpiresAt + WATCH_MARGIN_MS) - now;
     return Math.max(0, delay, this.pausedUntil - now);
   }

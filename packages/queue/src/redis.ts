@@ -110,3 +110,10 @@ export async function waitReady(client: RedisClient, timeoutMs = 5000): Promise<
     client.on('ready', onReady);
   });
 }
+
+/**
+ * How long a BullMQ worker's fetch loop pauses after a connection error before fetching again. BullMQ's own
+ * default (15 s) would leave a worker idle that long after Redis returns; the connection's reconnect backoff
+ * already paces the retries.
+ */
+export const WORKER_RUN_RETRY_DELAY_MS = 1000;

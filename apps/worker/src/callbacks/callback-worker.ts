@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
-import { type RedisClient as Redis, CALLBACKS_QUEUE, type CallbackJobData } from '@jobs/queue';
+import { type RedisClient as Redis, CALLBACKS_QUEUE, type CallbackJobData, WORKER_RUN_RETRY_DELAY_MS } from '@jobs/queue';
 import type { CallbackAttemptRecord, CallbackStore } from '@jobs/db';
 import { callbackDeliveries, type Logger } from '@jobs/observability';
 import type { HostGuard } from '@jobs/outbound';
@@ -67,6 +67,7 @@ export class CallbackWorker {
       // A stall is a killed worker, not a bad callback; the attempt is simply made again.
       maxStalledCount: 10,
       skipVersionCheck: true,
+      runRetryDelay: WORKER_RUN_RETRY_DELAY_MS,
       settings: {
         backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
           err instanceof RetryLater ? err.delayMs : callbackRetryDelay(backoffMs, attemptsMade),

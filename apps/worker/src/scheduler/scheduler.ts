@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
-import { type RedisClient as Redis, SCHEDULER_QUEUE, schedulerLastErrorKey, schedulerLastRunKey, schedulerLastSuccessKey, schedulerRunsKey, type LeaderLock, type LostReason } from '@jobs/queue';
+import { type RedisClient as Redis, SCHEDULER_QUEUE, schedulerLastErrorKey, schedulerLastRunKey, schedulerLastSuccessKey, schedulerRunsKey, type LeaderLock, type LostReason, WORKER_RUN_RETRY_DELAY_MS } from '@jobs/queue';
 import { leaderGauge, schedulerRuns, type Logger } from '@jobs/observability';
 
 /** A scheduled handler; `signal` fires when leadership is lost or the process stops. */
@@ -127,6 +127,7 @@ export class Scheduler {
       prefix: this.opts.prefix,
       concurrency: Math.max(1, entries.length),
       skipVersionCheck: true,
+      runRetryDelay: WORKER_RUN_RETRY_DELAY_MS,
     });
     this.worker.on('error', (err) => logger.warn('scheduler worker error', { err: err.message }));
   }
