@@ -1,3 +1,4 @@
+import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import type { AppDeps } from './deps';
 import { JobCommands } from './job-commands';
@@ -12,6 +13,8 @@ import { openApiDocument } from './openapi/document';
 import { DOCUMENT_PATH, docsRoutes } from './openapi/docs-ui';
 import { consoleRoutes } from './console/console-ui';
 import { RouteTable } from './route-table';
+import { AdminSessions } from './board/admin-sessions';
+import { dashboardSessionAuth } from './board/api-session';
 import { mountBullBoard } from './board/mount-board';
 import { QueueDepths } from './metrics/queue-depths';
 import { openServiceQueues } from './service-queues';
@@ -51,9 +54,12 @@ export function createApp(deps: AppDeps): { app: Express; commands: JobCommands;
   app.use(consoleRoutes());
   const queues = openServiceQueues(deps.redis, deps.settings.QUEUE_PREFIX);
   app.use(operationsRoutes(deps, table, new QueueDepths(queues.list)));
-  mountBullBoard(app, deps, table, queues.list);
+  const sessions = new AdminSessions(deps.redis, deps.settings.QUEUE_PREFIX);
+  mountBullBoard(app, deps, table, queues.list, sessions);
 
-  const auth = authenticate(deps.accounts);
+  // A Bearer key, or the operator dashboard session on the console's same-origin requests.
+  const auth = authenticate(deps.accounts, dashboardSessionAuth(deps.accounts, sessions));
+  app.use('/api', cookieParser());
   app.use('/api', (req, res, next) => (req.path.startsWith('/health') || `/api${req.path}` === DOCUMENT_PATH ? next() : auth(req, res, next)));
   app.use('/api', rateLimit({ redis: deps.redis, perSecond: deps.settings.RATE_LIMIT_PER_SECOND, prefix: deps.settings.QUEUE_PREFIX, logger: deps.logger }));
   app.use(bulkJobRoutes(deps, table));

@@ -21,6 +21,18 @@ export function sessionToken(req: Request): string | null {
 }
 
 /**
+ * The operator behind a session token, or null. A session whose key was revoked since login (or is somehow
+ * not an operator's) is closed on sight, so revoking a key also ends its dashboard sessions.
+ */
+export async function sessionActor(accounts: AccountStore, sessions: AdminSessions, token: string): Promise<Actor | null> {
+  const keyId = await sessions.keyIdOf(token);
+  const actor = keyId ? await accounts.actorByKeyId(keyId) : null;
+  if (actor && hasRole(actor, 'operator')) return actor;
+  await sessions.close(token);
+  return null;
+}
+
+/**
  * Operator only: a Bearer operator key, or the session cookie from /admin/login. A session whose key was
  * revoked since login counts as no session, so revoking a key also ends its dashboard sessions.
  */
@@ -32,14 +44,8 @@ export function requireOperatorSession(accounts: AccountStore, sessions: AdminSe
       return actor ? { actor } : 'unknown-key';
     }
     const token = sessionToken(req);
-    if (!token) return 'unauthenticated';
-    const keyId = await sessions.keyIdOf(token);
-    const actor = keyId ? await accounts.actorByKeyId(keyId) : null;
-    if (!actor || !hasRole(actor, 'operator')) {
-      await sessions.close(token);
-      return 'unauthenticated';
-    }
-    return { actor };
+    const actor = token ? await sessionActor(accounts, sessions, token) : null;
+    return actor ? { actor } : 'unauthenticated';
   };
   return (req, res, next) => {
     resolve(req).then((verdict) => {

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ForbiddenError, UnauthorizedError, hasRole, type Actor, type Role } from '@jobs/core';
 import type { AccountStore } from '@jobs/db';
 
@@ -7,13 +7,33 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-/** Resolves `Authorization: Bearer <key>` to the actor; no, unknown or revoked key → 401. */
-export function authenticate(accounts: AccountStore): RequestHandler {
+/**
+ * A second way in for requests without an `Authorization` header (the dashboard session of the console):
+ * the actor, null when the request carries no such credential, or a throw (UnauthorizedError) when it
+ * carries one that does not count.
+ */
+export type SessionAuth = (req: Request) => Promise<Actor | null>;
+
+/**
+ * Resolves `Authorization: Bearer <key>` to the actor; no, unknown or revoked key → 401. With `session`, a
+ * request without an Authorization header may authenticate through it instead; a header, even a malformed
+ * one, always decides alone.
+ */
+export function authenticate(accounts: AccountStore, session?: SessionAuth): RequestHandler {
+  const resolve = async (req: Request): Promise<Actor> => {
+    const header = req.get('authorization');
+    if (header === undefined && session) {
+      const actor = await session(req);
+      if (actor) return actor;
+    }
+    const token = bearerToken(header);
+    if (!token) throw new UnauthorizedError();
+    const actor = await accounts.authenticate(token);
+    if (!actor) throw new UnauthorizedError('Unknown or revoked API key');
+    return actor;
+  };
   return (req, _res, next) => {
-    const token = bearerToken(req.get('authorization'));
-    if (!token) return next(new UnauthorizedError());
-    accounts.authenticate(token).then((actor) => {
-      if (!actor) return next(new UnauthorizedError('Unknown or revoked API key'));
+    resolve(req).then((actor) => {
       req.actor = actor;
       next();
     }, next);

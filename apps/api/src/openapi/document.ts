@@ -1,6 +1,8 @@
 import { ProblemSchema } from '@jobs/core';
 import type { TaskRegistry } from '@jobs/tasks';
 import { z } from 'zod';
+import { CONSOLE_HEADER } from '../board/api-session';
+import { ADMIN_COOKIE } from '../board/board-auth';
 import { OPERATIONS, type OperationSpec, type ResponseHeader } from './operations';
 
 type Json = Record<string, unknown>;
@@ -192,9 +194,12 @@ function responses(op: OperationSpec, out: SchemaConverter): Json {
   return result;
 }
 
+/** A Bearer key, or (under /api) the dashboard session cookie together with the console's header. */
+const KEY_OR_SESSION: Json[] = [{ bearer: [] }, { dashboardSession: [], consoleHeader: [] }];
+
 function security(op: OperationSpec): Json[] {
   if (op.access === 'none') return [];
-  return [{ bearer: [] }];
+  return op.path.startsWith('/api/') ? KEY_OR_SESSION : [{ bearer: [] }];
 }
 
 const ACCESS_NOTE: Record<OperationSpec['access'], string> = {
@@ -252,12 +257,28 @@ export function openApiDocument(tasks: TaskRegistry): Json {
         'The `input` of a job is validated by the schema of its `task`: see the components named after each task (`SleepInput`, `AnthropicMessageInput`, ...).',
     },
     servers: [{ url: '/', description: 'The service that serves this document' }],
-    security: [{ bearer: [] }],
+    security: KEY_OR_SESSION,
     tags: ['Jobs', 'Runs', 'Batches', 'Sources and files', 'Admin', 'Operations'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' },
+        dashboardSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: ADMIN_COOKIE,
+          description:
+            'The operator dashboard session that /admin/login opens (what the jobs console uses in "dashboard session" mode): ' +
+            'the request acts as the operator key that signed in, through the same checks. Counts only with `consoleHeader` on a ' +
+            'same-origin request (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host), and never when an `Authorization` header is sent. ' +
+            'Signing out (/admin/logout), the session expiring, or the key being revoked ends it.',
+        },
+        consoleHeader: {
+          type: 'apiKey',
+          in: 'header',
+          name: CONSOLE_HEADER,
+          description: 'Must be `1`. A header a cross-site form cannot send: it is what lets the dashboard session cookie count.',
+        },
       },
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
     },
