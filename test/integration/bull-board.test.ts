@@ -90,7 +90,8 @@ describe('Bull Board at /admin/queues', () => {
     const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('jobsvc_admin='))!;
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Strict/i);
-    expect(setCookie).toMatch(/Path=\/admin/);
+    // The whole origin: the console uses the same session under /api (test/integration/console-session.test.ts).
+    expect(setCookie).toMatch(/Path=\/;/);
     expect(setCookie).not.toContain(OPERATOR_KEY);
     const cookie = sessionCookie(res);
 

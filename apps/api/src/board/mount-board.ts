@@ -74,8 +74,8 @@ export function mountBullBoard(
     }
     const token = await sessions.open(actor.keyId);
     deps.logger.info('dashboard login', { key_id: actor.keyId, ip: req.ip });
-    res.clearCookie(ADMIN_COOKIE, cookieFlags(req, OLD_COOKIE_PATH));
     res.cookie(ADMIN_COOKIE, token, { ...cookieFlags(req, COOKIE_PATH), maxAge: ADMIN_SESSION_TTL_SECONDS * 1000 });
+    res.clearCookie(ADMIN_COOKIE, cookieFlags(req, OLD_COOKIE_PATH));
     res.redirect(303, next ?? BOARD_PATH);
   });
   const logout = async (req: Request, res: Response) => {
