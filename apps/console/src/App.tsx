@@ -1,50 +1,80 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link } from './components/Link';
 import { ProblemView } from './components/ProblemView';
 import { useLocation } from './router';
-import { openSession, SessionContext, storedKey, storeKey, useSession, type Session } from './session';
+import {
+  endDashboardSession,
+  isUnauthorized,
+  openSession,
+  SessionContext,
+  storedCredentials,
+  storeCredentials,
+  useSession,
+  type Credentials,
+  type Session,
+} from './session';
 import { AdminView } from './views/AdminView';
 import { JobsView } from './views/JobsView';
 import { JobView } from './views/JobView';
 import { SignIn } from './views/SignIn';
 import { SourcesView, SourceView } from './views/SourcesView';
 
+const ENDED: Record<Credentials['kind'], string> = {
+  key: 'The API no longer accepts this key (revoked?): sign in again.',
+  dashboard: 'The dashboard session has ended (signed out, expired, or its key revoked): sign in again.',
+};
+
 export function App() {
   const [session, setSession] = useState<Session | null>(null);
-  const [restoring, setRestoring] = useState(() => storedKey() !== null);
+  const [restoring, setRestoring] = useState(() => storedCredentials() !== null);
   const [error, setError] = useState<unknown>(null);
+  const [noDashboardSession, setNoDashboardSession] = useState(false);
+  // The sign-in whose refusals still count: a request refused after signing out says nothing new.
+  const current = useRef<object | null>(null);
 
-  const signIn = useCallback(async (key: string) => {
+  const signIn = useCallback(async (credentials: Credentials) => {
     setError(null);
+    setNoDashboardSession(false);
+    const attempt = {};
+    current.current = attempt;
     try {
-      const opened = await openSession(key, () => {
-        storeKey(null);
+      const opened = await openSession(credentials, () => {
+        if (current.current !== attempt) return;
+        current.current = null;
+        storeCredentials(null);
         setSession(null);
-        setError(new Error('The API no longer accepts this key (revoked?): sign in again.'));
+        setError(new Error(ENDED[credentials.kind]));
       });
-      storeKey(key);
+      storeCredentials(credentials);
       setSession(opened);
     } catch (err) {
-      storeKey(null);
-      setError(err);
+      current.current = null;
+      storeCredentials(null);
+      if (credentials.kind === 'dashboard' && isUnauthorized(err)) {
+        setError(null);
+        setNoDashboardSession(true);
+      } else setError(err);
     }
   }, []);
 
   useEffect(() => {
-    const key = storedKey();
-    if (key) void signIn(key).finally(() => setRestoring(false));
+    const stored = storedCredentials();
+    if (stored) void signIn(stored).finally(() => setRestoring(false));
   }, [signIn]);
 
   const signOut = () => {
-    storeKey(null);
+    current.current = null;
+    storeCredentials(null);
     setSession(null);
+    // The console's own sign-out ends the dashboard session too: one session, one sign-out.
+    if (session?.via === 'dashboard') endDashboardSession().catch(setError);
   };
 
   if (restoring && !session) return <p className="loading">Signing in…</p>;
   if (!session)
     return (
       <main className="signin-page">
-        <SignIn onSignIn={signIn} />
+        <SignIn onSignIn={signIn} noDashboardSession={noDashboardSession} returnTo={location.pathname + location.search} />
         <ProblemView error={error} />
       </main>
     );
@@ -78,7 +108,10 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
           )}
           {session.role === 'operator' && <a href="/admin/queues">Queues</a>}
         </nav>
-        <span className="role">role: {session.role}</span>
+        <span className="role">
+          role: {session.role}
+          {session.via === 'dashboard' && ' · dashboard session'}
+        </span>
         <button type="button" onClick={onSignOut}>
           Sign out
         </button>

@@ -2,11 +2,13 @@ import { ApiError, problemOf } from '@jobs/client';
 
 /**
  * Uploads a file to a source (`POST /api/sources/{id}/upload`, multipart `file`) reporting the bytes sent.
- * XMLHttpRequest, not fetch: only it reports upload progress in today's browsers. Same route, same key.
+ * XMLHttpRequest, not fetch: only it reports upload progress in today's browsers. Same route, same credentials
+ * (`headers`: the Bearer key, or the console header beside the dashboard session cookie, which a same-origin
+ * request carries on its own).
  */
 export function uploadFile(opts: {
   baseUrl: string;
-  apiKey: string;
+  headers: Readonly<Record<string, string>>;
   sourceId: string;
   file: File;
   onProgress: (fraction: number) => void;
@@ -15,7 +17,7 @@ export function uploadFile(opts: {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `${opts.baseUrl}/api/sources/${encodeURIComponent(opts.sourceId)}/upload`);
-    xhr.setRequestHeader('authorization', `Bearer ${opts.apiKey}`);
+    for (const [name, value] of Object.entries(opts.headers)) xhr.setRequestHeader(name, value);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) opts.onProgress(e.loaded / e.total);

@@ -23,5 +23,5 @@ export function fakeSession(handler: Handler, role: Session['role'] = 'admin'): 
       return handler(req);
     },
   });
-  return { client, apiKey: 'test-key', role, organizationId: 'org-1', requests };
+  return { client, via: 'key', authHeaders: { authorization: 'Bearer test-key' }, role, organizationId: 'org-1', requests };
 }

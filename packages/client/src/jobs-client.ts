@@ -6,8 +6,15 @@ import { watchJob, type WatchEvent, type WatchOptions } from './watch';
 export interface JobsClientOptions {
   /** The API's address, e.g. http://127.0.0.1:8283 */
   baseUrl: string;
-  /** An API key; it travels as a Bearer header. */
-  apiKey: string;
+  /**
+   * An API key; it travels as a Bearer header. Omitted in a browser page of the service itself that is
+   * signed in to the operator dashboard: that session's cookie authenticates instead (see `headers`).
+   */
+  apiKey?: string;
+  /** Headers for every request, e.g. `{ 'X-Jobs-Console': '1' }`, without which the API ignores the dashboard session cookie. */
+  headers?: Record<string, string>;
+  /** Whether the browser sends its cookies (fetch's `credentials`); the dashboard session needs `same-origin` or `include`. */
+  credentials?: RequestInit['credentials'];
   /** A fetch to send requests with (the global one by default). */
   fetch?: (request: Request) => Promise<Response>;
 }
@@ -23,13 +30,14 @@ export type JobsClient = Client<paths> & {
 
 export function createJobsClient(opts: JobsClientOptions): JobsClient {
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
-  const authorization = `Bearer ${opts.apiKey}`;
+  const fixed: Record<string, string> = { ...opts.headers, ...(opts.apiKey !== undefined ? { authorization: `Bearer ${opts.apiKey}` } : {}) };
+  const credentials = opts.credentials !== undefined ? { credentials: opts.credentials } : {};
   const fetchRequest = opts.fetch ?? ((request: Request) => globalThis.fetch(request));
-  const api = createClient<paths>({ baseUrl, headers: { authorization }, fetch: fetchRequest });
+  const api = createClient<paths>({ baseUrl, headers: fixed, fetch: fetchRequest, ...credentials });
   const send = (path: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
-    headers.set('authorization', authorization);
-    return fetchRequest(new Request(/^https?:\/\//i.test(path) ? path : `${baseUrl}${path}`, { ...init, headers }));
+    for (const [name, value] of Object.entries(fixed)) headers.set(name, value);
+    return fetchRequest(new Request(/^https?:\/\//i.test(path) ? path : `${baseUrl}${path}`, { ...credentials, ...init, headers }));
   };
   return Object.assign(api, {
     baseUrl,

@@ -47,7 +47,7 @@ export function SourcesView() {
 
 /** A source's files through the pipeline (pending, parsing, embedding, completed or error), and an upload form. */
 export function SourceView({ id }: { id: string }) {
-  const { client, apiKey } = useSession();
+  const { client, authHeaders } = useSession();
   const files = usePoll(
     async (signal) =>
       unwrap(
@@ -68,7 +68,7 @@ export function SourceView({ id }: { id: string }) {
     setError(null);
     setSent(0);
     try {
-      await uploadFile({ baseUrl: client.baseUrl, apiKey, sourceId: id, file, onProgress: setSent });
+      await uploadFile({ baseUrl: client.baseUrl, headers: authHeaders, sourceId: id, file, onProgress: setSent });
       setSent(1);
       files.reload();
     } catch (err) {
