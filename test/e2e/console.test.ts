@@ -58,12 +58,16 @@ describe('jobs console (apps/console) in a browser', () => {
     await context.close();
   });
 
-  const open = async (key: string, where = '/console'): Promise<Page> => {
+  const newPage = async (): Promise<Page> => {
     const page = await context.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
     page.on('pageerror', (e) => errors.push(e.message));
+    return page;
+  };
+  const open = async (key: string, where = '/console'): Promise<Page> => {
+    const page = await newPage();
     await page.goto(`${stack.url}${where}`);
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -197,6 +201,37 @@ describe('jobs console (apps/console) in a browser', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string>('document.activeElement?.textContent ?? ""')).toBe('Jobs');
     expect(unexpectedErrors()).toEqual([]);
+  }, 60_000);
+
+  it("uses the operator dashboard session instead of a key, and the console's sign-out ends it", async () => {
+    // No session yet: the console links to the board's sign-in, which comes back to the console.
+    const page = await newPage();
+    await page.goto(`${stack.url}/console`);
+    await page.getByRole('button', { name: 'Use the dashboard session' }).click();
+    await page.getByRole('link', { name: 'Sign in on the dashboard' }).click();
+    await page.getByLabel('Operator API key').fill(stack.settings.BOOTSTRAP_API_KEY!);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${stack.url}/console`);
+    await page.getByText('role: operator · dashboard session').waitFor();
+    const cookie = (await context.cookies()).find((c) => c.name === 'jobsvc_admin')!;
+    expect([cookie.path, cookie.httpOnly, cookie.sameSite]).toEqual(['/', true, 'Strict']);
+    expect(await page.evaluate<string>('JSON.stringify(sessionStorage)')).not.toContain(stack.settings.BOOTSTRAP_API_KEY);
+
+    // Another tab of the signed-in browser chooses the session and sees the jobs list, live.
+    const tab = await newPage();
+    await tab.goto(`${stack.url}/console`);
+    await tab.getByRole('button', { name: 'Use the dashboard session' }).click();
+    await tab.getByRole('heading', { name: 'Jobs' }).waitFor();
+    const job = await create({ task: 'noop' });
+    await tab.locator(`tr[data-job-id="${job.id}"]`).waitFor({ timeout: 10_000 });
+
+    await tab.getByRole('button', { name: 'Sign out' }).click();
+    await tab.getByRole('button', { name: 'Use the dashboard session' }).waitFor();
+    // The session itself is over: the first tab's next request is refused and it signs out too.
+    await page.getByRole('link', { name: 'Sources' }).click();
+    await page.getByText('The dashboard session has ended').waitFor({ timeout: 10_000 });
+    expect((await fetch(`${stack.url}/api/jobs`, { headers: { cookie: `jobsvc_admin=${cookie.value}`, 'x-jobs-console': '1' } })).status).toBe(401);
+    expect(unexpectedErrors([/status of 401/])).toEqual([]);
   }, 60_000);
 
   it('signs out at once when its key is revoked', async () => {
