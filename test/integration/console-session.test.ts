@@ -55,7 +55,7 @@ describe('the dashboard session on /api (the console without a key)', () => {
   });
 
   it('refuses the cookie without the console header, from another site, or from another origin', async () => {
-    const refusals = [
+    const refusals: Record<string, string>[] = [
       { cookie },
       { cookie, 'x-jobs-console': 'yes' },
       { cookie, ...CONSOLE, 'sec-fetch-site': 'cross-site' },

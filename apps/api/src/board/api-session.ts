@@ -11,6 +11,14 @@ import { sessionActor, sessionToken } from './board-auth';
  */
 export const CONSOLE_HEADER = 'X-Jobs-Console';
 
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
+
 /** Why a request carrying the session cookie may not be from this origin's own pages, or null when it is. */
 export function crossSiteReason(req: Request): string | null {
   if (req.get(CONSOLE_HEADER) !== '1') return `the dashboard session counts only with the header ${CONSOLE_HEADER}: 1`;
@@ -19,13 +27,7 @@ export function crossSiteReason(req: Request): string | null {
   // Browsers without Fetch Metadata still name the origin of a script's request.
   const origin = req.get('origin');
   if (origin === undefined) return null;
-  let host: string | null = null;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    host = null;
-  }
-  return host !== null && host === req.host ? null : `the dashboard session counts only on same-origin requests (Origin: ${origin})`;
+  return originHost(origin) === req.host ? null : `the dashboard session counts only on same-origin requests (Origin: ${origin})`;
 }
 
 /**
