@@ -224,6 +224,9 @@ describe('jobs console (apps/console) in a browser', () => {
     await tab.getByRole('heading', { name: 'Jobs' }).waitFor();
     const job = await create({ task: 'noop' });
     await tab.locator(`tr[data-job-id="${job.id}"]`).waitFor({ timeout: 10_000 });
+    // A reload keeps the choice for the tab; the job's event stream rides on the session too.
+    await tab.goto(`${stack.url}/console/jobs/${job.id}`);
+    await tab.locator('.timeline li[data-to="completed"]').waitFor({ timeout: 10_000 });
 
     await tab.getByRole('button', { name: 'Sign out' }).click();
     await tab.getByRole('button', { name: 'Use the dashboard session' }).waitFor();
