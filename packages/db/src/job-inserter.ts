@@ -23,6 +23,8 @@ export const INSERT_COLUMNS = [
   ['idempotency_key', 'text'],
   ['idempotency_hash', 'text'],
   ['callback_url', 'text'],
+  ['concurrency_key', 'text'],
+  ['concurrency_limit', 'int'],
 ] as const;
 
 export type InsertValues = unknown[];

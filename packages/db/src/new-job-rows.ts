@@ -36,6 +36,8 @@ export function newRowValues(actor: Actor, input: CreateJobInput, hash: string |
     input.idempotency_key ?? null,
     hash,
     input.callback_url ?? null,
+    input.concurrency_key ?? null,
+    input.concurrency_limit ?? null,
   ];
 }
 
