@@ -17,4 +17,7 @@ module.exports = {
     { ...base, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.test.ts'] },
   ],
   testTimeout: 30000,
+  // Jest's default on a two-core machine is one worker; most suites wait on timers, Redis and Postgres rather than
+  // CPU, and every suite has its own database and key prefix, so two run side by side.
+  maxWorkers: 2,
 };
