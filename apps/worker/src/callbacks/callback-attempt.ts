@@ -1,4 +1,4 @@
-import type { CallbackAttemptRecord, CallbackStore } from '@jobs/db';
+import type { CallbackAttemptRecord, CallbackStore, DeliveryContext } from '@jobs/db';
 import { callbackDeliveries, type Logger } from '@jobs/observability';
 import type { HostGuard } from '@jobs/outbound';
 import type { CallbackJobData } from '@jobs/queue';
@@ -44,8 +44,16 @@ export class CallbackAttempt {
     private readonly opts: CallbackAttemptOptions,
   ) {}
 
-  /** Attempt `attempt` (1-based) of at most `maxAttempts`; never throws for the receiver's failures. */
-  async run(d: CallbackJobData, attempt: number, maxAttempts: number): Promise<AttemptResult> {
+  /** The organization's signing secrets, read fresh for each attempt (a rotation applies at once). */
+  context(d: CallbackJobData): Promise<DeliveryContext> {
+    return this.deps.store.deliveryContext(d.job_id, d.organization_id);
+  }
+
+  /**
+   * Attempt `attempt` (1-based) of at most `maxAttempts`; never throws for the receiver's failures. `context`: the
+   * secrets read already started by the caller (overlapping a round trip of its own), else read here.
+   */
+  async run(d: CallbackJobData, attempt: number, maxAttempts: number, context?: Promise<DeliveryContext>): Promise<AttemptResult> {
     const log = this.deps.logger.child({ job_id: d.job_id, webhook_id: d.webhook_id, callback_attempt: attempt });
     let recorded = true;
     const record = (rec: CallbackAttemptRecord) =>
@@ -56,7 +64,7 @@ export class CallbackAttempt {
         return false;
       });
     // A series is delivered even when its job was retried or deleted since: its terminal transition happened.
-    const { secrets } = await this.deps.store.deliveryContext(d.job_id, d.organization_id);
+    const { secrets } = await (context ?? this.context(d));
     if (secrets.length === 0) {
       log.warn('organization gone; callback dropped');
       await record({ statusCode: null, error: 'organization gone; not sent', state: 'failed', nextAttemptAt: null });

@@ -40,6 +40,9 @@ export function attemptFirstCallbacks(
   };
 
   const firstAttempt = async (data: CallbackJobData): Promise<void> => {
+    // The secrets read overlaps the add; nothing is sent unless the add succeeded.
+    const context = attempter.context(data);
+    context.catch(() => undefined);
     let held;
     try {
       held = await queue.hold(data, opts.holdMs);
@@ -49,7 +52,7 @@ export function attemptFirstCallbacks(
     const renew = setInterval(() => void held.renew(opts.holdMs).catch(() => undefined), Math.max(100, opts.holdMs / 2));
     let result;
     try {
-      result = await attempter.run(data, 1, opts.maxAttempts);
+      result = await attempter.run(data, 1, opts.maxAttempts, context);
     } finally {
       clearInterval(renew);
     }
