@@ -183,13 +183,6 @@ export class JobStore {
     return unqueueNewRows(this.db, ids);
   }
 
-  /** `transition` for many rows to one status, as one statement; null where a row's guard failed. */
-  async transitionMany(ids: readonly string[], to: JobStatus, opts: Pick<TransitionOptions, 'from' | 'reason' | 'workerId'> = {}): Promise<(JobRow | null)[]> {
-    const written = await this.writer.writeMany(ids, to, opts);
-    for (const w of written) if (w) this.emit(w.job, w.prev, opts.workerId ?? null, opts.reason ?? null);
-    return written.map((w) => w?.job ?? null);
-  }
-
   private async insertRow(q: Db, actor: Actor, input: CreateJobInput, hash: string | null, queued: boolean): Promise<JobRow> {
     const values = newRowValues(actor, input, hash);
     // Creates outside a transaction share statements with their concurrent neighbours.
