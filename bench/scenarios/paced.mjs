@@ -112,6 +112,8 @@ async function pacedOnce(ctx, rate, callbacks) {
     createToRunningMs: percentiles(toRunning),
     createToCompletedMs: percentiles(toCompleted),
     // Where create → running goes: send → insert, insert → `pending` write, `pending` write → `running` write.
+    // A create inserts its row `pending` (both events at the insert's time), so the middle stage is 0 and the
+    // last one holds the BullMQ add, the worker's wake-up and its claim.
     stagesMs: {
       sendToInsert: percentiles(toInserted),
       insertToQueued: percentiles(insertedToQueued),

@@ -112,6 +112,18 @@ describe('callbacks (F6) against a real receiver', () => {
     }
   });
 
+  it('the worker that finished the job makes the first attempt itself: a series delivered at once leaves no queue entry behind', async () => {
+    const path = '/hook-first-inline';
+    const job = await create({ task: 'noop', callback_url: receiver.url(path) });
+    const [req] = await deliveries(path, 1);
+    await jobWhen(job.id, (j) => j.callback_attempts === 1, 'attempt recorded');
+    // The series was held in the callbacks queue during the attempt (a crash would have left it to run there),
+    // then removed: no entry of the queue ran, so none is `completed`.
+    await waitFor(async () => ((await stack.worker!.callbacks.queue.queue.getJobState(String(req!.headers['webhook-id']))) === 'unknown' ? true : null), 'the held entry removed', 5000);
+    await settle(300);
+    expect(receiver.at(path)).toHaveLength(1);
+  });
+
   it('delivers one callback when the API cancels a job', async () => {
     const path = '/hook-cancelled';
     const job = await create({ task: 'sleep', input: { ms: 20000 }, callback_url: receiver.url(path) });

@@ -62,6 +62,32 @@ describe('Reconciler (reconciler and expiry)', () => {
     await jobs.transition(row.id, 'cancelled', {});
   });
 
+  it('enqueues a row the API inserted `pending` but never queued (a crash after the insert), keeping its delay and history', async () => {
+    const { wait_ms: _w, ...parsed } = createJobBodySchema.parse({ task: 'noop', delay_ms: 60_000 });
+    const row = (await jobs.create(actor, parsed, { queued: true })).job;
+    expect(row.status).toBe('pending');
+    const report = await reconciler().sweepOnce();
+    expect(report.enqueued).toBeGreaterThanOrEqual(1);
+    expect(await stateOf(row.id)).toBe('delayed');
+    const bull = await queues[0]!.queue.getJob(row.id);
+    expect(Math.abs(bull!.timestamp + bull!.delay - row.run_at!.getTime())).toBeLessThan(1000);
+    expect((await events(row.id)).map((e) => e.to)).toEqual(['created', 'pending']);
+    await jobs.transition(row.id, 'cancelled', {});
+    await queues[0]!.queue.remove(row.id);
+  });
+
+  it('returns a row inserted `pending` to `created` when its add failed, and only while nothing else moved it', async () => {
+    const { wait_ms: _w, ...parsed } = createJobBodySchema.parse({ task: 'noop' });
+    const a = (await jobs.create(actor, parsed, { queued: true })).job;
+    const b = (await jobs.create(actor, parsed, { queued: true })).job;
+    await jobs.transition(b.id, 'cancelled', {});
+    const back = await jobs.unqueue([a.id, b.id]);
+    expect(back.map((j) => [j.id, j.status, j.event_seq])).toEqual([[a.id, 'created', 1]]);
+    expect((await events(a.id)).map((e) => e.to)).toEqual(['created']);
+    expect((await events(b.id)).map((e) => e.to)).toEqual(['created', 'pending', 'cancelled']);
+    await jobs.transition(a.id, 'cancelled', {});
+  });
+
   it('keeps the delay of a delayed row it re-enqueues', async () => {
     const row = await insert({ delay_ms: 60_000 });
     await reconciler().sweepOnce();

@@ -95,3 +95,33 @@ describe('postCallback bounds the whole exchange by its timeout', () => {
     expect(r).toMatchObject({ statusCode: 500, refused: false, error: 'HTTP 500: partial', responseExcerpt: 'partial' });
   });
 });
+
+/** Concurrent POSTs to one receiver reuse their keep-alive connections instead of closing all but a few. */
+describe('postCallback keeps a connection per concurrent attempt', () => {
+  let server: Server;
+  let base = '';
+  let connections = 0;
+  const guard = new HostGuard({ allowPrivateNetworks: true, maxFreeSockets: 40 });
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      // Answered together, so all 40 requests hold a socket at once.
+      setTimeout(() => res.writeHead(204).end(), 30);
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    guard.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('opens no new connection for a second wave as wide as the first', async () => {
+    const wave = () => Promise.all(Array.from({ length: 40 }, () => postCallback({ url: `${base}/cb`, body: '{}', headers: {} }, { timeoutMs: 10_000, maxResponseBytes: 4096, guard })));
+    for (const r of await wave()) expect(r.statusCode).toBe(204);
+    expect(connections).toBe(40);
+    for (const r of await wave()) expect(r.statusCode).toBe(204);
+    expect(connections).toBe(40);
+  });
+});

@@ -112,3 +112,33 @@ describe('event loop watchdog', () => {
     expect(lines()).toEqual([]);
   });
 });
+
+describe('event loop watchdog job notices', () => {
+  it('sends a start at once and lets a finish ride on the next message: one message per job taken one at a time', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const sent: { type: string; jobs?: { id: string; running: boolean }[] }[] = [];
+    const spy = jest.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: unknown, m: unknown) {
+      sent.push(m as (typeof sent)[number]);
+    });
+    const watchdog = new EventLoopWatchdog(createLogger({ level: 'error', service: 'test' }), { heartbeatMs: 60_000, checkIntervalMs: 60_000 });
+    try {
+      watchdog.start();
+      const tick = () => new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 10; i++) {
+        watchdog.jobStarted(`job-${i}`);
+        await tick();
+        watchdog.jobFinished(`job-${i}`);
+        await tick();
+      }
+      const notices = sent.filter((m) => m.type === 'jobs');
+      expect(notices).toHaveLength(10);
+      // Every start, and every finish but the last (still waiting for a message to ride on), in order.
+      expect(notices.flatMap((m) => m.jobs!.map((j) => `${j.running ? '+' : '-'}${j.id}`))).toEqual(
+        Array.from({ length: 10 }, (_, i) => (i === 0 ? [`+job-0`] : [`-job-${i - 1}`, `+job-${i}`])).flat(),
+      );
+    } finally {
+      spy.mockRestore();
+      await watchdog.stop();
+    }
+  });
+});

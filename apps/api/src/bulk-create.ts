@@ -4,13 +4,13 @@ import type { AppDeps } from './deps';
 
 /**
  * `POST /api/jobs/bulk` after its body parsed: every item checked as a single create checks it, then all rows
- * in one statement, one BullMQ addBulk and one `pending` statement. The rows are the commitment: once they
- * exist the answer is a success, and an outage after that leaves them `created` for the reconciler, exactly
- * as a single create does.
+ * (already `pending`, with both creation events) in one statement and one BullMQ addBulk. The rows are the
+ * commitment: once they exist the answer is a success, and a failed add returns them to `created` for the
+ * reconciler, exactly as a single create does.
  */
 export async function createJobsInBulk(deps: AppDeps, actor: Actor, body: BulkCreateBody): Promise<JobRow[]> {
   const inputs = await checkedInputs(deps, body);
-  const outcomes = await deps.jobs.createMany(actor, inputs);
+  const outcomes = await deps.jobs.createMany(actor, inputs, { queued: true });
   const fresh = [...new Map(outcomes.filter((o) => o.created).map((o) => [o.job.id, o.job])).values()];
   const queued = new Map((await enqueueAll(deps, fresh)).map((job) => [job.id, job]));
   return outcomes.map((o) => queued.get(o.job.id) ?? o.job);
@@ -46,24 +46,20 @@ async function checkedInputs(deps: AppDeps, body: BulkCreateBody): Promise<Creat
   return inputs;
 }
 
-/** One addBulk, then one guarded `pending` write; rows a worker already took answer as they are now. */
+/** One addBulk; if it fails, one statement returns the rows to `created` (rows that moved on answer as they are now). */
 async function enqueueAll(deps: AppDeps, jobs: JobRow[]): Promise<JobRow[]> {
   if (jobs.length === 0) return [];
   try {
     await deps.queue.enqueueMany(jobs);
+    return jobs;
   } catch (err) {
     deps.logger.warn('bulk enqueue failed; the reconciler will queue the jobs', { jobs: jobs.length, err: String(err) });
-    return jobs;
   }
   try {
-    const pending = await deps.jobs.transitionMany(
-      jobs.map((j) => j.id),
-      'pending',
-      { from: ['created'], reason: 'queued' },
-    );
-    return await Promise.all(jobs.map(async (job, i) => pending[i] ?? (await deps.jobs.findById(job.id)) ?? job));
+    const created = new Map((await deps.jobs.unqueue(jobs.map((j) => j.id))).map((j) => [j.id, j]));
+    return await Promise.all(jobs.map(async (job) => created.get(job.id) ?? (await deps.jobs.findById(job.id)) ?? job));
   } catch (err) {
-    deps.logger.warn('bulk pending write failed after the enqueue; answering with the jobs as created', { jobs: jobs.length, err: String(err) });
+    deps.logger.warn('could not return unqueued jobs to created; answering with them as stored', { jobs: jobs.length, err: String(err) });
     return jobs;
   }
 }

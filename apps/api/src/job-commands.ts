@@ -9,7 +9,8 @@ export interface CreateOutcome {
 }
 
 /**
- * The job flows of ARCHITECTURE.md on the API side: create = insert `created` → enqueue → `pending`;
+ * The job flows of ARCHITECTURE.md on the API side: create = insert (already `pending`, with its `created` and
+ * `pending` events) → enqueue, and back to `created` if the enqueue fails;
  * cancel = guarded write, then remove from the queue and broadcast to the worker running it.
  */
 export class JobCommands {
@@ -30,14 +31,14 @@ export class JobCommands {
     const { wait_ms: _wait, ...rest } = body;
     // A task may say what its jobs are (anthropic.message makes runs), whichever route created them.
     const type = this.deps.tasks.get(body.task)?.jobType ?? jobType;
-    const outcome = await this.deps.jobs.create(actor, { ...rest, input, job_type: type }, hooks.refuseNew ? { refuseNew: hooks.refuseNew } : {});
+    const outcome = await this.deps.jobs.create(actor, { ...rest, input, job_type: type }, { queued: true, ...(hooks.refuseNew ? { refuseNew: hooks.refuseNew } : {}) });
     if (!outcome.created) return outcome;
     if (hooks.afterInsert) {
       try {
         await hooks.afterInsert(outcome.job);
       } catch (err) {
         // The client gets an error, so the row must not run: the reconciler would otherwise queue it.
-        await this.deps.jobs.discardCreated(outcome.job.id).catch((e: unknown) =>
+        await this.deps.jobs.discardUnqueued(outcome.job.id).catch((e: unknown) =>
           this.deps.logger.error('could not discard a job whose create failed', { job_id: outcome.job.id, err: String(e) }),
         );
         throw err;
@@ -47,24 +48,25 @@ export class JobCommands {
   }
 
   /**
-   * Enqueues and moves the row to `pending`; if Redis is unreachable the row stays `created` for the reconciler.
-   * Once the add has succeeded the job will run (a worker starts a `created` row through `pending`, and the
-   * reconciler promotes a queued `created` row), so from then on the create succeeds whatever happens to
-   * the `pending` write: a 5xx here would make the client's retry a duplicate (201 or nothing).
+   * Queues a row inserted `pending`: its write is already committed, so a success costs no further statement. If
+   * Redis is unreachable the row goes back to `created` (API.md: a job that could not be queued answers `created`)
+   * for the reconciler, which queues `created` and `pending` rows alike. The row exists either way, so the create
+   * succeeds whatever happens after the insert: a 5xx would make the client's retry a duplicate (201 or nothing).
    */
   async enqueue(job: JobRow): Promise<JobRow> {
     try {
       await this.deps.queue.enqueue(job);
+      return job;
     } catch (err) {
       this.deps.logger.warn('enqueue failed; the reconciler will queue the job', { job_id: job.id, err: String(err) });
-      return job;
     }
     try {
-      const pending = await this.deps.jobs.transition(job.id, 'pending', { from: ['created'], reason: 'queued' });
-      // A fast worker may already have taken it (created → running); the row then speaks for itself.
-      return pending ?? (await this.deps.jobs.findById(job.id)) ?? job;
+      // The add may still land (a stalled connection): a worker then takes the `created` row through `pending`.
+      const [created] = await this.deps.jobs.unqueue([job.id]);
+      // Absent when the row moved on meanwhile (a worker took it, a cancel): it then speaks for itself.
+      return created ?? (await this.deps.jobs.findById(job.id)) ?? job;
     } catch (err) {
-      this.deps.logger.warn('pending write failed after the enqueue; answering with the job as created', { job_id: job.id, err: String(err) });
+      this.deps.logger.warn('could not return an unqueued job to created; answering with it as stored', { job_id: job.id, err: String(err) });
       return job;
     }
   }

@@ -56,7 +56,9 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   publishTransitions(jobs, bus, (err) => log.warn('event publish failed', { err: String(err) }));
   const anthropic = createAnthropicClient(settings);
   const batches = new BatchStore(db);
-  const guard = new HostGuard({ allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS });
+  // First attempts and the callbacks consumer each POST up to CALLBACK_CONCURRENCY at once, often to one receiver:
+  // that many idle connections are kept, so a burst does not close them and reconnect.
+  const guard = new HostGuard({ allowPrivateNetworks: settings.CALLBACK_ALLOW_PRIVATE_NETWORKS, maxFreeSockets: 2 * settings.CALLBACK_CONCURRENCY });
   const files = new FileStore(db);
   const filePipeline = new FilePipelinePool(settings.effectiveThreadpoolWorkers);
   const fileProcessing: FileProcessingClients = {

@@ -24,6 +24,19 @@ export function activeSigningSecrets(org: SigningColumns, now = new Date()): str
 
 export type { ApiKey as ApiKeyRow, Organization as OrganizationRow, User as UserRow } from './generated/prisma/client';
 
+/** An organization's share of the fleet (SPEC F16). */
+export interface FairnessSetting {
+  id: string;
+  weight: number;
+  max_concurrency: number | null;
+}
+
+/** What PATCH /api/admin/organizations/{id} may change; an absent field is left as it is. */
+export interface FairnessChange {
+  weight?: number | undefined;
+  max_concurrency?: number | null | undefined;
+}
+
 /** A key just created, with its clear text (shown once, never stored). */
 export type NewApiKey = ApiKeyRow & { clearKey: string };
 
@@ -76,6 +89,26 @@ export class AccountStore {
       },
     });
     return org;
+  }
+
+  /**
+   * Every organization whose share differs from the default (weight 1, no concurrency bound): the dispatcher
+   * treats every other organization alike, so it needs only these.
+   */
+  async fairnessSettings(): Promise<FairnessSetting[]> {
+    return this.db.$queryRawUnsafe<FairnessSetting[]>(
+      'SELECT id, weight, max_concurrency FROM organizations WHERE weight <> 1 OR max_concurrency IS NOT NULL ORDER BY id',
+    );
+  }
+
+  /** Sets an organization's weight and/or max_concurrency (null clears the bound); null for an unknown id. */
+  async updateOrganizationFairness(id: string, change: FairnessChange): Promise<OrganizationRow | null> {
+    const data: { weight?: number; maxConcurrency?: number | null } = {};
+    if (change.weight !== undefined) data.weight = change.weight;
+    if (change.max_concurrency !== undefined) data.maxConcurrency = change.max_concurrency;
+    const updated = await this.db.organization.updateMany({ where: { id }, data });
+    if (updated.count === 0) return null;
+    return this.db.organization.findUnique({ where: { id } });
   }
 
   async createUser(actor: Actor, organizationId: string, name: string): Promise<UserRow> {

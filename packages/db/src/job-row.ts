@@ -46,6 +46,9 @@ export interface JobRow {
   /** UTF-8 bytes of input's / result's JSON as the API writes it; null on rows written before they existed. */
   input_bytes?: number | null;
   result_bytes?: number | null;
+  /** At most concurrency_limit running jobs of the organization share this key (SPEC F16); both null or both set. */
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
 }
 
 export interface JobError {

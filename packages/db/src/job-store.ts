@@ -17,7 +17,7 @@ import {
 import { reportBackgroundError } from '@jobs/observability';
 import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { rawRows, type Db } from './client';
-import { insertJobRows, type InsertValues } from './job-inserter';
+import { insertJobRows, unqueueNewRows, type InsertValues } from './job-inserter';
 import { createJobRows, idempotencyHash, newRowValues } from './new-job-rows';
 import { jobListSelect } from './job-list-values';
 import { keysetPage, type Bind } from './keyset-page';
@@ -67,6 +67,18 @@ export interface LostAttemptOptions {
 export interface TransitionNotice {
   job: JobRow;
   event: JobEvent;
+  /** Written by the statement that created the row (its `created` event, and `pending` for a row inserted queued). */
+  creation?: boolean;
+}
+
+export interface CreateOptions {
+  /** Thrown instead of inserting a row: an idempotent replay (or its 409) is still answered. */
+  refuseNew?: () => Error;
+  /**
+   * The caller queues the new rows right after the insert: they are written `pending` with both creation
+   * events in the one statement. If the queue add then fails, `unqueue` returns them to `created`.
+   */
+  queued?: boolean;
 }
 
 type Listener = (notice: TransitionNotice) => void;
@@ -86,8 +98,9 @@ export class JobStore {
   private readonly writer: TransitionWriter;
   /** Row reads by id, batched the same way (the worker reads every job it takes). */
   private readonly reader: Batcher<string, JobRow | null>;
-  /** New rows, batched the same way. */
+  /** New rows, batched the same way (one batcher per statement: `created` or already `pending`). */
   private readonly inserter: Batcher<InsertValues, JobRow>;
+  private readonly queuedInserter: Batcher<InsertValues, JobRow>;
 
   constructor(private readonly db: Db) {
     this.writer = new TransitionWriter(db);
@@ -100,6 +113,7 @@ export class JobStore {
       HOT_PATH_BATCHING,
     );
     this.inserter = new Batcher<InsertValues, JobRow>((rows) => insertJobRows(db, rows), HOT_PATH_BATCHING);
+    this.queuedInserter = new Batcher<InsertValues, JobRow>((rows) => insertJobRows(db, rows, { queued: true }), HOT_PATH_BATCHING);
   }
 
   onTransition(listener: Listener): void {
@@ -110,16 +124,16 @@ export class JobStore {
    * `refuseNew`, when given, is thrown instead of inserting a row: an idempotent replay (or its 409) is
    * still answered, decided under the same lock as the insert would be.
    */
-  async create(actor: Actor, input: CreateJobInput, opts: { refuseNew?: () => Error } = {}): Promise<{ job: JobRow; created: boolean }> {
+  async create(actor: Actor, input: CreateJobInput, opts: CreateOptions = {}): Promise<{ job: JobRow; created: boolean }> {
     const key = input.idempotency_key;
     const hash = idempotencyHash(input);
     const insert = (q: Db | Parameters<Parameters<Db['$transaction']>[0]>[0]) => {
       if (opts.refuseNew) throw opts.refuseNew();
-      return this.insertRow(q as Db, actor, input, hash);
+      return this.insertRow(q as Db, actor, input, hash, opts.queued === true);
     };
     if (!key) {
       const job = await insert(this.db);
-      this.emit(job, null, null, null);
+      this.emitCreation(job);
       return { job, created: true };
     }
     const outcome = await this.db.$transaction(async (tx) => {
@@ -141,7 +155,7 @@ export class JobStore {
       }
       return { job: await insert(tx as unknown as Db), created: true };
     });
-    if (outcome.created) this.emit(outcome.job, null, null, null);
+    if (outcome.created) this.emitCreation(outcome.job);
     return outcome;
   }
 
@@ -150,28 +164,37 @@ export class JobStore {
    * `created` event. An item whose idempotency_key was used before with the same body answers that job, as do
    * repeats of a key within `inputs`; a key used with another body is a 409 and nothing is written.
    */
-  async createMany(actor: Actor, inputs: readonly CreateJobInput[]): Promise<{ job: JobRow; created: boolean }[]> {
+  async createMany(actor: Actor, inputs: readonly CreateJobInput[], opts: Pick<CreateOptions, 'queued'> = {}): Promise<{ job: JobRow; created: boolean }[]> {
     const items = inputs.map((input) => {
       const hash = idempotencyHash(input);
       return { key: input.idempotency_key ?? null, hash, values: newRowValues(actor, input, hash) };
     });
-    const outcomes = await createJobRows(this.db, actor, items, new Date(Date.now() - IDEMPOTENCY_WINDOW_MS));
-    for (const o of outcomes) if (o.created) this.emit(o.job, null, null, null);
+    const outcomes = await createJobRows(this.db, actor, items, new Date(Date.now() - IDEMPOTENCY_WINDOW_MS), opts.queued === true);
+    for (const o of outcomes) if (o.created) this.emitCreation(o.job);
     return outcomes;
   }
 
-  /** `transition` for many rows to one status, as one statement; null where a row's guard failed. */
-  async transitionMany(ids: readonly string[], to: JobStatus, opts: Pick<TransitionOptions, 'from' | 'reason' | 'workerId'> = {}): Promise<(JobRow | null)[]> {
-    const written = await this.writer.writeMany(ids, to, opts);
-    for (const w of written) if (w) this.emit(w.job, w.prev, opts.workerId ?? null, opts.reason ?? null);
-    return written.map((w) => w?.job ?? null);
+  /**
+   * Rows created with `queued` whose queue add failed: back to `created` (their `pending` creation event removed),
+   * as API.md answers a job that could not be queued; the reconciler queues them. A row that moved on since its
+   * insert (a worker took it, a cancel) is left alone and absent from the result.
+   */
+  async unqueue(ids: readonly string[]): Promise<JobRow[]> {
+    return unqueueNewRows(this.db, ids);
   }
 
-  private async insertRow(q: Db, actor: Actor, input: CreateJobInput, hash: string | null): Promise<JobRow> {
+  private async insertRow(q: Db, actor: Actor, input: CreateJobInput, hash: string | null, queued: boolean): Promise<JobRow> {
     const values = newRowValues(actor, input, hash);
     // Creates outside a transaction share statements with their concurrent neighbours.
-    if (q === this.db) return this.inserter.add(values);
-    return (await insertJobRows(q, [values]))[0]!;
+    if (q === this.db) return (queued ? this.queuedInserter : this.inserter).add(values);
+    return (await insertJobRows(q, [values], { queued }))[0]!;
+  }
+
+  /** The events of a new row, as its insert wrote them (a queued insert wrote `pending` too). */
+  private emitCreation(job: JobRow): void {
+    if (job.status !== 'pending') return this.emit(job, null, null, null, true);
+    this.emit({ ...job, status: 'created', event_seq: 1 }, null, null, null, true);
+    this.emit(job, 'created', null, 'queued', true);
   }
 
   /** A job of the caller's organization (any organization for an operator), or a 404. */
@@ -305,9 +328,12 @@ export class JobStore {
     return updated;
   }
 
-  /** Removes a row that was never queued (its create failed half-way), so the reconciler cannot run it. */
-  async discardCreated(id: string): Promise<boolean> {
-    return (await this.db.$executeRawUnsafe(`DELETE FROM jobs WHERE id = $1 AND status = 'created'`, id)) > 0;
+  /**
+   * Removes a row that was never queued (its create failed half-way, before the add), so the reconciler cannot
+   * run it: still `created`, or `pending` as a queued insert left it.
+   */
+  async discardUnqueued(id: string): Promise<boolean> {
+    return (await this.db.$executeRawUnsafe(`DELETE FROM jobs WHERE id = $1 AND attempts = 0 AND (status = 'created' OR (status = 'pending' AND event_seq = 2))`, id)) > 0;
   }
 
   async delete(actor: Actor, id: string): Promise<JobRow> {
@@ -374,12 +400,12 @@ export class JobStore {
     return listMessages(this.db, owner.job_id, stepId, page);
   }
 
-  private emit(job: JobRow, from: JobStatus | null, workerId: string | null, reason: string | null): void {
+  private emit(job: JobRow, from: JobStatus | null, workerId: string | null, reason: string | null, creation = false): void {
     if (this.listeners.length === 0) return;
     const event: JobEvent = { seq: job.event_seq, from, to: job.status, at: iso(job.updated_at)!, attempt: job.attempts, worker_id: workerId, reason };
     for (const l of this.listeners) {
       try {
-        l({ job, event });
+        l(creation ? { job, event, creation } : { job, event });
       } catch (err) {
         // A listener's failure must not undo a committed transition; it is counted and logged instead.
         reportBackgroundError('job_listener', err);

@@ -36,6 +36,8 @@ export function newRowValues(actor: Actor, input: CreateJobInput, hash: string |
     input.idempotency_key ?? null,
     hash,
     input.callback_url ?? null,
+    input.concurrency_key ?? null,
+    input.concurrency_limit ?? null,
   ];
 }
 
@@ -48,13 +50,13 @@ export interface NewJobItem {
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 /**
- * Writes many new rows (and their `created` events) with one statement, so they exist all together or not at
+ * Writes many new rows (and their creation events; `queued`: written `pending`, see insertJobRows) with one statement, so they exist all together or not at
  * all. Items with an idempotency_key are decided under the same per-key advisory locks as a single create: a
  * key seen within `since` with the same body answers that job, with another body it is a 409 and nothing is
  * written. Two items sharing a key are one request when their bodies match (the first one's job answers
  * both), and a 409 otherwise.
  */
-export async function createJobRows(db: Db, actor: Actor, items: readonly NewJobItem[], since: Date): Promise<{ job: JobRow; created: boolean }[]> {
+export async function createJobRows(db: Db, actor: Actor, items: readonly NewJobItem[], since: Date, queued = false): Promise<{ job: JobRow; created: boolean }[]> {
   const firstOfKey = new Map<string, number>();
   items.forEach((item, i) => {
     if (item.key === null) return;
@@ -65,7 +67,7 @@ export async function createJobRows(db: Db, actor: Actor, items: readonly NewJob
     }
   });
   if (firstOfKey.size === 0) {
-    const rows = await insertJobRows(db, items.map((i) => i.values));
+    const rows = await insertJobRows(db, items.map((i) => i.values), { queued });
     return rows.map((job) => ({ job, created: true }));
   }
   return db.$transaction(async (tx: Tx) => {
@@ -93,7 +95,7 @@ export async function createJobRows(db: Db, actor: Actor, items: readonly NewJob
     }
     // Only the first item of a key not seen before makes a row; every other item answers a row.
     const toInsert = items.filter((item, i) => item.key === null || (firstOfKey.get(item.key) === i && !existing.has(item.key)));
-    const inserted = toInsert.length > 0 ? await insertJobRows(tx as unknown as Db, toInsert.map((i) => i.values)) : [];
+    const inserted = toInsert.length > 0 ? await insertJobRows(tx as unknown as Db, toInsert.map((i) => i.values), { queued }) : [];
     const byId = new Map(inserted.map((job) => [job.id, job]));
     const ofKey = new Map<string, JobRow>(existing);
     for (const job of inserted) if (job.idempotency_key !== null) ofKey.set(job.idempotency_key, job);

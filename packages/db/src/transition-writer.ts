@@ -94,18 +94,6 @@ export class TransitionWriter {
     return batcher.add({ id, opts });
   }
 
-  /**
-   * Many rows to one status in one statement of their own, outside the shared batches (a bulk create's
-   * `pending` writes): each row keeps its guard, and a row whose guard fails answers null.
-   */
-  writeMany(ids: readonly string[], to: JobStatus, opts: Pick<TransitionOptions, 'from' | 'reason' | 'workerId'>): Promise<(Written | null)[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    const statement = STATEMENTS[to];
-    if (!statement) throw new Error(`no statement writes status ${to}`);
-    const from = [...(opts.from ?? allowedSources(to))];
-    return this.run(statement, from, ids.map((id) => ({ id, opts })));
-  }
-
   private async run(statement: TransitionStatement, from: string[], items: Item[]): Promise<(Written | null)[]> {
     const params = statement.columns.map((column) => items.map((item) => COLUMN_VALUES[column](item, statement.to)));
     const rows = await rawRows<ReturnedRow>(this.db, statement.text, [...params, from], { prepare: true });

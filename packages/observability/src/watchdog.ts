@@ -47,6 +47,7 @@ const THREAD_FILE = path.join(__dirname, '..', 'watchdog-thread.cjs');
 export class EventLoopWatchdog {
   private thread?: Worker;
   private notices: { id: string; running: boolean }[] = [];
+  private noticeFlushQueued = false;
   private timer?: NodeJS.Timeout;
   private lastBeat = 0;
   private onlineSignal: Promise<unknown> = Promise.resolve();
@@ -115,17 +116,27 @@ export class EventLoopWatchdog {
 
   /**
    * Notices of one tick travel as one message: a message per transition cost ~3 % of a busy worker's CPU.
-   * The batch leaves before the loop can block on anything, since a blocking job blocks after this tick.
+   * A start leaves before the loop can block on anything, since a blocking job blocks after this tick. A finish
+   * only has to arrive eventually: it waits for the next start's message or the next heartbeat, which halves the
+   * messages of a worker taking jobs one at a time (a hang report may then still name a job that ended less
+   * than a heartbeat before it).
    */
   private queueJobNotice(id: string, running: boolean): void {
     if (!this.thread) return;
     this.notices.push({ id, running });
-    if (this.notices.length > 1) return;
+    if (!running || this.noticeFlushQueued) return;
+    this.noticeFlushQueued = true;
     queueMicrotask(() => {
-      const jobs = this.notices;
-      this.notices = [];
-      this.thread?.postMessage({ type: 'jobs', jobs });
+      this.noticeFlushQueued = false;
+      this.flushJobNotices();
     });
+  }
+
+  private flushJobNotices(): void {
+    if (this.notices.length === 0) return;
+    const jobs = this.notices;
+    this.notices = [];
+    this.thread?.postMessage({ type: 'jobs', jobs });
   }
 
   async stop(): Promise<void> {
@@ -143,6 +154,7 @@ export class EventLoopWatchdog {
       this.logger.warn('event loop saturated', { lag_ms: lagMs, running_job_ids: this.opts.runningJobIds() });
     }
     const mem = process.memoryUsage();
+    this.flushJobNotices();
     this.thread?.postMessage({
       type: 'beat',
       at: Date.now(),

@@ -28,6 +28,11 @@ export interface HostGuardOptions {
   resolve?: Resolver;
   /** How long a create-time check may wait for DNS. */
   resolveTimeoutMs?: number;
+  /**
+   * Idle keep-alive sockets kept per host (16 when unset). Below the number of requests that may be in flight to
+   * one host, every burst closes the surplus and the next one connects again.
+   */
+  maxFreeSockets?: number;
 }
 
 const systemResolver: Resolver = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
@@ -49,7 +54,7 @@ export class HostGuard {
   constructor(private readonly opts: HostGuardOptions) {
     this.resolve = opts.resolve ?? systemResolver;
     this.lookup = opts.allowPrivateNetworks ? dns.lookup : this.guardedLookup.bind(this);
-    const agentOptions = { keepAlive: true, maxFreeSockets: 16, lookup: this.lookup };
+    const agentOptions = { keepAlive: true, maxFreeSockets: opts.maxFreeSockets ?? 16, lookup: this.lookup };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent(agentOptions);
   }

@@ -17,6 +17,20 @@ export interface CallbackJobData {
   stop_reason: string | null;
   completed_at: string | null;
   metadata: Record<string, unknown>;
+  /** Attempts made outside the queue before this entry's first (the finishing worker's own first attempt). */
+  attempts_before?: number;
+}
+
+/**
+ * A series held in the queue while its first attempt is made outside it: a delayed entry that becomes an
+ * ordinary attempt if its holder dies or goes silent (`renew` pushes it back while the attempt runs).
+ */
+export interface HeldSeries {
+  renew(ms: number): Promise<void>;
+  /** The first attempt failed and another follows: the entry runs in `ms` as the series' next attempt. */
+  retryIn(ms: number): Promise<void>;
+  /** The series ended with the first attempt (delivered, or no retry): the entry is removed. */
+  release(): Promise<void>;
 }
 
 /** The name the callback worker's backoff strategy answers to (it honours Retry-After). */
@@ -54,6 +68,22 @@ export class CallbackQueue {
     if (series.length === 0) return;
     await waitReady(this.connection, READY_WAIT_MS);
     await this.queue.addBulk(series.map((data) => ({ name: `job.${data.status}`, data, opts: this.addOptions(data) })));
+  }
+
+  /**
+   * Queues a series as a delayed entry that runs in `holdMs` (as attempt 2 onwards, with the rest of the attempt
+   * budget) unless its holder, who makes attempt 1 now, moves it. A failed add means the holder must not send:
+   * the series is then left to the sweep, exactly as a failed `enqueue` leaves it.
+   */
+  async hold(data: CallbackJobData, holdMs: number): Promise<HeldSeries> {
+    await waitReady(this.connection, READY_WAIT_MS);
+    const opts = { ...this.addOptions(data), attempts: Math.max(1, this.maxAttempts - 1), delay: holdMs };
+    const job = await this.queue.add(`job.${data.status}`, { ...data, attempts_before: 1 }, opts);
+    return {
+      renew: (ms) => job.changeDelay(ms),
+      retryIn: (ms) => job.changeDelay(ms),
+      release: () => job.remove(),
+    };
   }
 
   private addOptions(data: CallbackJobData): JobsOptions {

@@ -17,9 +17,10 @@ export async function enqueueCallback(row: JobRow, queue: CallbackQueue): Promis
 }
 
 /**
- * Every terminal transition written by this process queues its callback series at once. Runs in the
- * worker (completed/failed/expired) and in the API (cancel, delete). A failure here only delays the
- * callback: the series row (written with the transition) stays `pending` and the sweep queues it.
+ * Every terminal transition written by this process queues its callback series at once. Runs in the API
+ * (cancel, delete); a worker makes its series' first attempt itself (apps/worker/src/callbacks/first-attempt.ts).
+ * A failure here only delays the callback: the series row (written with the transition) stays `pending` and
+ * the sweep queues it.
  */
 export function enqueueCallbacksOnTransition(jobs: JobStore, queue: CallbackQueue, onError: (err: unknown, jobId: string) => void): void {
   jobs.onTransition(({ job }) => {

@@ -2,9 +2,10 @@ import { publicUrl, type Settings } from '@jobs/core';
 import { CallbackStore, type Db, type JobStore } from '@jobs/db';
 import type { Logger } from '@jobs/observability';
 import { CallbackQueue, type createRedis, type RedisClient as Redis } from '@jobs/queue';
-import { enqueueCallbacksOnTransition, enqueueMissingCallbacks } from '@jobs/service';
+import { enqueueMissingCallbacks } from '@jobs/service';
 import type { HostGuard } from '@jobs/outbound';
 import { CallbackWorker } from './callback-worker';
+import { attemptFirstCallbacks } from './first-attempt';
 
 export interface CallbackDelivery {
   queue: CallbackQueue;
@@ -24,15 +25,13 @@ export interface CallbackDeliveryDeps {
 }
 
 /**
- * Everything F6 runs inside a worker process: the transition listener that queues series, the
- * callbacks worker, and the step the process's reconciler runs on every sweep.
+ * Everything F6 runs inside a worker process: the transition listener that queues each series and makes its
+ * first attempt, the callbacks worker (every later attempt), and the step the process's reconciler runs on
+ * every sweep.
  */
 export function createCallbackDelivery(settings: Settings, deps: CallbackDeliveryDeps): CallbackDelivery {
   const store = new CallbackStore(deps.db);
   const queue = new CallbackQueue(deps.redis('producer'), settings.QUEUE_PREFIX, settings.CALLBACK_MAX_ATTEMPTS);
-  enqueueCallbacksOnTransition(deps.jobs, queue, (err, jobId) =>
-    deps.logger.warn('callback enqueue failed; the sweep will queue it', { job_id: jobId, err: String(err) }),
-  );
   const worker = new CallbackWorker(
     { store, guard: deps.guard, logger: deps.logger },
     {
@@ -47,6 +46,13 @@ export function createCallbackDelivery(settings: Settings, deps: CallbackDeliver
       publicUrl: publicUrl(settings),
     },
   );
+  const firsts = attemptFirstCallbacks(
+    deps.jobs,
+    queue,
+    worker.attempter,
+    { concurrency: settings.CALLBACK_CONCURRENCY, holdMs: settings.LOCK_DURATION_MS, maxAttempts: settings.CALLBACK_MAX_ATTEMPTS },
+    deps.logger,
+  );
   return {
     queue,
     worker,
@@ -55,6 +61,8 @@ export function createCallbackDelivery(settings: Settings, deps: CallbackDeliver
       worker.start();
     },
     async close() {
+      // A first attempt cut short would be made again from its held entry; letting it end avoids the duplicate.
+      await firsts.drain();
       await worker.close();
       await queue.close();
     },

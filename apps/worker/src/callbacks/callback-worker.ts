@@ -1,12 +1,11 @@
 import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import { type RedisClient as Redis, CALLBACKS_QUEUE, type CallbackJobData, WORKER_RUN_RETRY_DELAY_MS } from '@jobs/queue';
-import type { CallbackAttemptRecord, CallbackStore } from '@jobs/db';
-import { callbackDeliveries, type Logger } from '@jobs/observability';
+import type { CallbackStore } from '@jobs/db';
+import type { Logger } from '@jobs/observability';
 import type { HostGuard } from '@jobs/outbound';
-import { callbackBody, webhookHeaders } from './callback-request';
+import { CallbackAttempt } from './callback-attempt';
 import { EndpointHealth } from './endpoint-health';
-import { postCallback } from './post-callback';
-import { callbackRetryDelay, classifyAttempt, nextDelay, type AttemptOutcome } from './retry-policy';
+import { callbackRetryDelay, type AttemptOutcome } from './retry-policy';
 
 export interface CallbackWorkerOptions {
   connection: Redis;
@@ -47,13 +46,16 @@ class RetryLater extends Error {
  */
 export class CallbackWorker {
   private worker?: Worker<CallbackJobData, AttemptOutcome | 'stale'>;
-  private readonly health: EndpointHealth;
+  /** One attempt of a series, as the finishing worker's first attempt makes it too. */
+  readonly attempter: CallbackAttempt;
+  private readonly logger: Logger;
 
   constructor(
-    private readonly deps: CallbackWorkerDeps,
+    deps: CallbackWorkerDeps,
     private readonly opts: CallbackWorkerOptions,
   ) {
-    this.health = deps.health ?? new EndpointHealth();
+    this.attempter = new CallbackAttempt({ ...deps, health: deps.health ?? new EndpointHealth() }, opts);
+    this.logger = deps.logger;
   }
 
   start(): void {
@@ -73,7 +75,7 @@ export class CallbackWorker {
           err instanceof RetryLater ? err.delayMs : callbackRetryDelay(backoffMs, attemptsMade),
       },
     });
-    this.worker.on('error', (err) => this.deps.logger.error('callback worker error', { err: err.message }));
+    this.worker.on('error', (err) => this.logger.error('callback worker error', { err: err.message }));
   }
 
   async close(): Promise<void> {
@@ -81,55 +83,17 @@ export class CallbackWorker {
   }
 
   private async attempt(job: BullJob<CallbackJobData>): Promise<AttemptOutcome | 'stale'> {
-    const d = job.data;
-    const attempt = job.attemptsMade + 1;
-    const log = this.deps.logger.child({ job_id: d.job_id, webhook_id: d.webhook_id, callback_attempt: attempt });
-    const record = (attempt: CallbackAttemptRecord) =>
-      this.deps.store.recordAttempt(d.job_id, d.webhook_id, attempt).catch((err: unknown) => {
-        // The series row then stays `queued`; the sweep settles it from the queue's outcome once overdue.
-        log.warn('could not record callback attempt', { err: String(err) });
-        return false;
-      });
-    // A series is delivered even when its job was retried or deleted since: its terminal transition happened.
-    const { secrets } = await this.deps.store.deliveryContext(d.job_id, d.organization_id);
-    if (secrets.length === 0) {
-      log.warn('organization gone; callback dropped');
-      await record({ statusCode: null, error: 'organization gone; not sent', state: 'failed', nextAttemptAt: null });
-      return 'stale';
-    }
-
-    const at = new Date();
-    const body = JSON.stringify(callbackBody(d, this.opts.publicUrl, at));
-    const result = await postCallback(
-      { url: d.callback_url, body, headers: webhookHeaders(secrets, d.webhook_id, at, body) },
-      { timeoutMs: this.opts.timeoutMs, maxResponseBytes: this.opts.maxResponseBytes, guard: this.deps.guard },
-    );
-    const outcome = classifyAttempt(result, attempt, job.opts.attempts ?? 1);
-    this.health.record(d.callback_url, outcome === 'delivered');
-    const delay = outcome === 'retry' ? nextDelay(result.statusCode, result.retryAfterMs, this.opts.backoffMs, attempt) : 0;
-    // On the series row always; on the job row only while the job still belongs to this series.
-    await record({
-      statusCode: result.statusCode,
-      error: result.error,
-      state: outcome === 'delivered' ? 'delivered' : outcome === 'retry' ? 'queued' : 'failed',
-      nextAttemptAt: outcome === 'retry' ? new Date(Date.now() + delay) : null,
-      startedAt: at,
-      durationMs: result.durationMs,
-      responseExcerpt: result.responseExcerpt,
-    });
-
-    callbackDeliveries.inc({ outcome });
-    switch (outcome) {
+    // A series whose first attempt the finishing worker made counts that attempt in its number and budget.
+    const before = job.data.attempts_before ?? 0;
+    const r = await this.attempter.run(job.data, job.attemptsMade + 1 + before, (job.opts.attempts ?? 1) + before);
+    switch (r.outcome) {
       case 'delivered':
-        log.debug('callback delivered', { status_code: result.statusCode });
-        return outcome;
-      case 'retry': {
-        log.info('callback attempt failed; retrying', { status_code: result.statusCode, error: result.error, delay_ms: delay });
-        throw new RetryLater(delay, result.error ?? 'failed');
-      }
+      case 'stale':
+        return r.outcome;
+      case 'retry':
+        throw new RetryLater(r.delayMs, r.error ?? 'failed');
       default:
-        log.warn(`callback series ended: ${outcome}`, { status_code: result.statusCode, error: result.error });
-        throw new UnrecoverableError(`${outcome}: ${result.error ?? ''}`);
+        throw new UnrecoverableError(`${r.outcome}: ${r.error ?? ''}`);
     }
   }
 }

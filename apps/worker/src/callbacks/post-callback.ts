@@ -1,5 +1,6 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import axios, { type AxiosResponse } from 'axios';
 import { isOutboundRefused, type HostGuard } from '@jobs/outbound';
 import { parseRetryAfter } from './retry-policy';
 
@@ -50,22 +51,10 @@ export async function postCallback(req: CallbackRequest, opts: PostOptions): Pro
   // One deadline for the whole exchange, the body read included.
   const signal = AbortSignal.timeout(opts.timeoutMs);
   try {
-    const res: AxiosResponse<Readable> = await axios.post(req.url, req.body, {
-      headers: { 'content-type': 'application/json', 'user-agent': 'jobsvc-callbacks/1', ...req.headers },
-      // The body was signed byte for byte; axios must not re-serialise it.
-      transformRequest: [(d: unknown) => d],
-      responseType: 'stream',
-      validateStatus: () => true,
-      maxRedirects: 0,
-      timeout: opts.timeoutMs,
-      signal,
-      proxy: false,
-      httpAgent: opts.guard.httpAgent,
-      httpsAgent: opts.guard.httpsAgent,
-    });
-    const status = res.status;
+    const res = await post(req, opts.guard, signal);
+    const status = res.statusCode ?? 0;
     // Read (bounded) even on 2xx: a body read to its end leaves the keep-alive socket reusable.
-    const bytes = await readCapped(res.data, opts.maxResponseBytes);
+    const bytes = await readCapped(res, opts.maxResponseBytes);
     const text = textOf(bytes);
     const answered = { statusCode: status, refused: false, durationMs: elapsed(), responseExcerpt: textOf(bytes.subarray(0, RESPONSE_EXCERPT_BYTES)) };
     if (status >= 200 && status < 300) return { ...answered, error: null, retryAfterMs: null };
@@ -80,7 +69,23 @@ export async function postCallback(req: CallbackRequest, opts: PostOptions): Pro
   }
 }
 
-function headerOf(res: AxiosResponse, name: string): string | undefined {
+/**
+ * The POST on node:http(s) through the guard's agents (their `lookup` checks every address the socket may use).
+ * Node follows no redirects and uses no proxy; `signal` bounds the exchange, the body read included.
+ */
+function post(req: CallbackRequest, guard: HostGuard, signal: AbortSignal): Promise<IncomingMessage> {
+  const url = new URL(req.url);
+  const tls = url.protocol === 'https:';
+  const body = Buffer.from(req.body, 'utf8');
+  const headers = { 'content-type': 'application/json', 'user-agent': 'jobsvc-callbacks/1', ...req.headers, 'content-length': String(body.length) };
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const r = (tls ? httpsRequest : httpRequest)(url, { method: 'POST', headers, agent: tls ? guard.httpsAgent : guard.httpAgent, signal }, resolve);
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+function headerOf(res: IncomingMessage, name: string): string | undefined {
   const v: unknown = res.headers[name];
   return typeof v === 'string' ? v : undefined;
 }
