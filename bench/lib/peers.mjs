@@ -62,12 +62,20 @@ export async function runPeers(root, opts, log) {
   const rates = [...opts.rates].sort((a, b) => b - a);
   const runs = [];
   for (const [i, rate] of rates.entries()) runs.push({ rate, ...(await runPeersOnce(dir, opts, rate, i === 0 ? 'overlap,paced' : 'paced', log)) });
+  // Their bulk add beside our POST /api/jobs/bulk: the same N and the same jobs per call, overlapped with the worker.
+  if (opts.scenarios.includes('bulk')) runs.push({ rate: null, ...(await runPeersOnce(dir, opts, rates[0], 'overlap', log, 'bulk')) });
   const summary = {};
   for (const { rate, results } of runs) {
     for (const r of results) {
       const overlap = r.scenarios?.find((s) => s.api === 'single' && s.mode === 'overlap');
       const pacedRun = r.scenarios?.find((s) => s.api === 'single' && s.mode === 'paced');
-      const p = (summary[r.peer] ??= { version: r.version, ok: true, enqueueRate: null, e2eRate: null, pacedByRate: {}, error: null });
+      const p = (summary[r.peer] ??= { version: r.version, ok: true, enqueueRate: null, e2eRate: null, pacedByRate: {}, bulkEnqueueRate: null, bulkE2eRate: null, error: null });
+      const bulk = r.scenarios?.find((x) => x.api === 'bulk' && x.mode === 'overlap');
+      if (bulk) {
+        p.bulkEnqueueRate = bulk.enqueueRate ?? null;
+        p.bulkE2eRate = bulk.e2eRate ?? null;
+      }
+      if (rate === null) continue;
       if (overlap) {
         p.enqueueRate = overlap.enqueueRate ?? null;
         p.e2eRate = overlap.e2eRate ?? null;
@@ -82,7 +90,7 @@ export async function runPeers(root, opts, log) {
   return { dir: src, args: runs.map((r) => r.args), summary, raw: runs.flatMap((r) => r.results) };
 }
 
-async function runPeersOnce(dir, opts, rate, modes, log) {
+async function runPeersOnce(dir, opts, rate, modes, log, api = 'single') {
   const out = path.join(dir, `run-${process.pid}-${Date.now()}.jsonl`);
   const args = [
     'run.mjs',
@@ -91,7 +99,8 @@ async function runPeersOnce(dir, opts, rate, modes, log) {
     '--modes',
     modes,
     '--apis',
-    'single',
+    api,
+    ...(api === 'bulk' ? ['--bulk-size', String(opts.bulkSize)] : []),
     '--n',
     String(opts.n),
     '--c',

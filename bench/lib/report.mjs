@@ -42,6 +42,8 @@ const TARGETS = {
   scaleRatio: 1.6,
   vsGraphile: 1.6,
   vsPgboss: 2,
+  bulkCreateRate: 10000,
+  bulkE2eRate: 5000,
 };
 
 /** The paced runs as a list (results before the variants had one run, with a callback per job). */
@@ -94,6 +96,8 @@ export function compare(results) {
     ),
     'worker RSS end within 10% of plateau': check(s.memory?.endVsPlateau, (v) => v <= TARGETS.memoryEndVsPlateau),
     '2 workers ≥ 1.6× one': check(scaleRatio, (v) => v >= TARGETS.scaleRatio),
+    'POST /api/jobs/bulk ≥ 10,000 jobs/s created': check(s.bulk?.createRate, (v) => v >= TARGETS.bulkCreateRate),
+    'POST /api/jobs/bulk ≥ 5,000 jobs/s end to end': check(s.bulk?.e2eRate, (v) => v >= TARGETS.bulkE2eRate),
   });
   return { ratios, scaleRatio, targets };
 }
@@ -146,6 +150,20 @@ export function markdown(results, appendix = '') {
         }),
       ),
     ),
+    ...(s.bulk && !s.bulk.error
+      ? [
+          row(
+            `bulk: jobs created /s, ${cell(s.bulk.accepted)} jobs, ${cell(s.bulk.bulkSize)} per call (ours: POST /api/jobs/bulk)`,
+            cell(s.bulk.createRate),
+            Object.values(peers).map((p) => cell(p.bulkEnqueueRate)),
+          ),
+          row(
+            'bulk: end-to-end jobs/s, overlapped',
+            cell(s.bulk.e2eRate),
+            Object.values(peers).map((p) => cell(p.bulkE2eRate)),
+          ),
+        ]
+      : []),
     row(
       'ours ÷ peer, end-to-end',
       '',
