@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
-import { type RedisClient as Redis, JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData, WORKER_RUN_RETRY_DELAY_MS } from '@jobs/queue';
+import { type RedisClient as Redis, JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData, WORKER_RUN_RETRY_DELAY_MS, type FairScheduler, type FairSlot } from '@jobs/queue';
 import { MAX_ATTEMPTS_CAP, TaskError, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobStore, JobRow } from '@jobs/db';
 import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';
@@ -17,6 +17,8 @@ export interface JobRunnerOptions {
   /** MAX_STALLED_COUNT: lost attempts re-run beyond max_attempts (SPEC F4). */
   maxStalledCount: number;
   workerId?: string;
+  /** FAIR_SCHEDULING on: a delivery runs only when fair dispatch made it and its concurrency slots are held. */
+  fair?: FairScheduler;
 }
 
 /** Hand-back delay for a job picked up while Postgres is unreachable: min + full jitter, growing per failure. */
@@ -48,6 +50,9 @@ export class JobRunner {
   readonly workerId: string;
   private worker?: Worker<JobQueueData>;
   private readonly running = new Map<string, RunningAttempt>();
+  /** Concurrency slots held by deliveries in process (fair dispatch), renewed with the attempt watch. */
+  private readonly slots = new Map<string, FairSlot>();
+  private renewTimer?: NodeJS.Timeout;
   /** Consecutive pick-ups that failed on Postgres; the hand-back delay grows with it. */
   private dbFailures = 0;
   private readonly watch: AttemptWatch;
@@ -103,6 +108,14 @@ export class JobRunner {
     });
     this.worker.on('error', (err) => this.logger.error('job worker error', { err: err.message }));
     this.watch.start();
+    const fair = this.opts.fair;
+    if (fair) {
+      // Half the lease, as BullMQ renews its locks: a live attempt never loses its slot, a dead worker's frees within a lease.
+      this.renewTimer = setInterval(() => {
+        fair.renew([...this.slots.values()]).catch((err: unknown) => this.logger.warn('slot lease renewal failed', { err: String(err) }));
+      }, Math.max(250, Math.floor(this.opts.lockDurationMs / 2)));
+      this.renewTimer.unref();
+    }
   }
 
   runningJobIds(): string[] {
@@ -136,6 +149,7 @@ export class JobRunner {
       for (const h of this.abandoned.values()) h.release();
       // Awaits the check in flight too: the caller disconnects Postgres next.
       await this.watch.stop();
+      if (this.renewTimer) clearInterval(this.renewTimer);
     }
   }
 
@@ -157,7 +171,10 @@ export class JobRunner {
   }
 
   private async process(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
+    let slot: FairSlot | null | undefined;
     try {
+      slot = this.opts.fair ? await this.admit(this.opts.fair, bullJob) : undefined;
+      if (slot === null) return;
       await this.pickUp(bullJob, token);
       this.dbFailures = 0;
     } catch (err) {
@@ -168,7 +185,42 @@ export class JobRunner {
       this.logger.warn('postgres unavailable; job handed back', { job_id: bullJob.id, retry_in_ms: delay, err: String(err) });
       await bullJob.moveToDelayed(Date.now() + delay, token);
       throw new DelayedError();
+    } finally {
+      if (slot) this.releaseSlot(slot);
     }
+  }
+
+  /**
+   * Fair dispatch's gate: a delivery it made runs with its slots; any other (a retry or run_at come due, a
+   * hand-back, a delivery whose slot was taken meanwhile) goes back to staging and waits its turn. A stalled
+   * job (its worker died) keeps the slot it still holds, or takes a free one, and runs at once.
+   * Null: not to run here.
+   */
+  private async admit(fair: FairScheduler, bullJob: BullJob<JobQueueData>): Promise<FairSlot | null> {
+    const id = bullJob.id!;
+    const data = bullJob.data;
+    const marked: FairSlot = { id, organization_id: data.organization_id, concurrency_key: data.concurrency_key ?? null, concurrency_limit: data.concurrency_limit ?? null };
+    const verdict = await fair.admit(marked, true);
+    if (verdict === 'run') return this.holdSlot(marked);
+    const row = await this.jobs.findById(id);
+    if (!row || isTerminal(row.status)) return null;
+    const slot: FairSlot = { id, organization_id: row.organization_id, concurrency_key: row.concurrency_key, concurrency_limit: row.concurrency_limit };
+    if (verdict === 'unmarked' && row.status === 'running' && (await fair.admit(slot, false)) === 'run') return this.holdSlot(slot);
+    if (row.status === 'running' && row.completion_owner) return null; // handed off: its owner finishes it
+    await fair.stage([row]);
+    fair.requestDispatch();
+    return null;
+  }
+
+  private holdSlot(slot: FairSlot): FairSlot {
+    this.slots.set(slot.id, slot);
+    return slot;
+  }
+
+  /** The attempt is over (or never started): its slots go to the next jobs. A failure leaves them to lapse with their lease. */
+  private releaseSlot(slot: FairSlot): void {
+    if (this.slots.get(slot.id) === slot) this.slots.delete(slot.id);
+    this.opts.fair?.release([slot]).catch((err: unknown) => this.logger.warn('slot release failed; it lapses with its lease', { job_id: slot.id, err: String(err) }));
   }
 
   private async pickUp(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
@@ -414,6 +466,13 @@ export class JobRunner {
       const delay = Math.max(fullJitterBackoff(job.backoff_ms, job.attempts), err instanceof TaskError ? (err.retryAfterMs ?? 0) : 0);
       const runAt = new Date(Date.now() + delay);
       const back = await this.persist(log, () => this.jobs.transition(job.id, 'pending', { ...fence, error, runAt, reason: `retry in ${delay} ms: ${message}` }));
+      const fair = this.opts.fair;
+      if (back && fair) {
+        // The retry waits its turn like any job once due: staged with its due time; this delivery ends.
+        log.info('attempt failed; retrying', { delay_ms: delay, error: message });
+        await fair.stage([back]);
+        return;
+      }
       if (back && token) {
         log.info('attempt failed; retrying', { delay_ms: delay, error: message });
         await bullJob.moveToDelayed(runAt.getTime(), token);
