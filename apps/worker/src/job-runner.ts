@@ -220,7 +220,13 @@ export class JobRunner {
   /** The attempt is over (or never started): its slots go to the next jobs. A failure leaves them to lapse with their lease. */
   private releaseSlot(slot: FairSlot): void {
     if (this.slots.get(slot.id) === slot) this.slots.delete(slot.id);
-    this.opts.fair?.release([slot]).catch((err: unknown) => this.logger.warn('slot release failed; it lapses with its lease', { job_id: slot.id, err: String(err) }));
+    const fair = this.opts.fair;
+    if (!fair) return;
+    // Dispatch even when the release failed: a finished job leaves room in the BullMQ queue either way.
+    void fair
+      .release([slot])
+      .catch((err: unknown) => this.logger.warn('slot release failed; it lapses with its lease', { job_id: slot.id, err: String(err) }))
+      .then(() => fair.requestDispatch());
   }
 
   private async pickUp(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {

@@ -51,6 +51,16 @@ export interface OrganizationLoad {
   running: number;
 }
 
+/** A job the pick chose, with its BullMQ priority. */
+export interface FairPick {
+  id: string;
+  task: string;
+  organization_id: string;
+  priority: number;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+}
+
 type Verdict = 'run' | 'unmarked' | 'full';
 
 /** Dispatch marks older than this belong to deliveries that will not come (their entry was removed). */
@@ -138,21 +148,34 @@ export class FairScheduler {
   /** One fair pick and one addBulk of the picked jobs. Returns how many were added. */
   async dispatch(): Promise<number> {
     const most = this.opts.maxPick ?? 1000;
+    const picks = await this.pick(most);
+    if (picks.length > 0) {
+      await this.queue.addBulk(
+        picks.map((p) => ({
+          name: p.task,
+          data: { organization_id: p.organization_id, ...(p.concurrency_key ? { concurrency_key: p.concurrency_key, concurrency_limit: p.concurrency_limit ?? 1 } : {}) },
+          opts: { jobId: p.id, priority: p.priority, ...this.opts.addOptions },
+        })),
+      );
+    }
+    // A full pick may have left more room (the backlog target is above one pick): go on.
+    if (picks.length >= most) this.again = true;
+    return picks.length;
+  }
+
+  /**
+   * The fair pick alone: up to `most` jobs leave staging with their slots taken and their dispatch marks set, in
+   * the order they were chosen. The caller adds them to BullMQ (a crash in between is repaired by the reconciler).
+   */
+  async pick(most: number): Promise<FairPick[]> {
     const out = (await this.run(DISPATCH, [this.bullPrefix, Date.now(), this.opts.leaseMs, this.opts.backlog ?? -1, most])) as (string | number)[];
     if (Number(out[0]) > 0) this.dispatchAt(Date.now() + DEFERRED_RETRY_MS);
-    const adds = [];
+    const picks: FairPick[] = [];
     for (let i = 1; i < out.length; i += 6) {
       const key = String(out[i + 4]);
-      adds.push({
-        name: String(out[i + 1]),
-        data: { organization_id: String(out[i + 2]), ...(key ? { concurrency_key: key, concurrency_limit: Number(out[i + 5]) } : {}) },
-        opts: { jobId: String(out[i]), priority: Number(out[i + 3]), ...this.opts.addOptions },
-      });
+      picks.push({ id: String(out[i]), task: String(out[i + 1]), organization_id: String(out[i + 2]), priority: Number(out[i + 3]), concurrency_key: key || null, concurrency_limit: key ? Number(out[i + 5]) : null });
     }
-    if (adds.length > 0) await this.queue.addBulk(adds);
-    // A full pick may have left more room (the backlog target is above one pick): go on.
-    if (adds.length >= most) this.again = true;
-    return adds.length;
+    return picks;
   }
 
   /** Runs a dispatch at `at` (the earliest of those asked for; later ones are left to the tick). */
@@ -186,11 +209,10 @@ export class FairScheduler {
     await this.run(RENEW, [Date.now(), this.opts.leaseMs, ...slots.flatMap((s) => [s.id, s.organization_id, s.concurrency_key ?? ''])]);
   }
 
-  /** Frees the slots of ended attempts and dispatches into them. */
+  /** Frees the slots of ended attempts; jobs parked behind them are staged again (the caller then dispatches). */
   async release(slots: readonly FairSlot[]): Promise<void> {
     if (slots.length === 0) return;
     await this.run(RELEASE, [Date.now(), ...slots.flatMap((s) => [s.id, s.organization_id, s.concurrency_key ?? ''])]);
-    this.requestDispatch();
   }
 
   /** Removes jobs from staging (cancel, delete, expiry); their dispatch marks too. */

@@ -33,10 +33,14 @@ local function prune(key, now) rcall('ZREMRANGEBYSCORE', key, '-inf', now) end
 local function orgMax(org) return tonumber(rcall('HGET', K.cfg, 'm:' .. org)) end
 local function orgWeight(org) return tonumber(rcall('HGET', K.cfg, 'w:' .. org)) or 1 end
 local function clock() return tonumber(rcall('GET', K.clock) or '0') end
--- An organization that becomes active starts at the current virtual time: idle time earns no credit.
+-- An organization that becomes active starts at the current virtual time (the least of the active ones, or
+-- that of the last pick when none is active): idle time earns no credit.
 local function activate(org)
   if not rcall('ZSCORE', K.orgs, org) and not rcall('ZSCORE', K.held, org) then
-    rcall('ZADD', K.orgs, fmt(clock()), org)
+    local start = clock()
+    local top = rcall('ZRANGE', K.orgs, 0, 0, 'WITHSCORES')
+    if #top > 0 then start = math.max(start, tonumber(top[2])) end
+    rcall('ZADD', K.orgs, fmt(start), org)
   end
 end
 local function ready(id, m, score)
