@@ -114,10 +114,19 @@ describe('jobs CLI against a running stack', () => {
     expect(clear).toMatch(/^jsk_/);
     expect(key.stderr).toMatch(/^created key-[0-9a-f-]{36} \(member, prefix /);
 
+    const set = await jobs(stack, ['orgs', 'set', orgId, '--weight', '4', '--max-concurrency', '10']);
+    expect([set.code, set.stdout]).toEqual([0, `${orgId} weight 4 max_concurrency 10\n`]);
+    expect((await jobs(stack, ['orgs', 'set', orgId, '--max-concurrency', 'none'])).stdout).toBe(`${orgId} weight 4 max_concurrency none\n`);
+    const refused = await jobs(stack, ['orgs', 'set', orgId, '--weight', '4'], clear);
+    expect([refused.code, refused.stderr]).toEqual([3, expect.stringMatching(/^jobs: 403: /)]);
+    expect((await jobs(stack, ['orgs', 'set', orgId])).code).toBe(2);
+    const keyed = await jobs(stack, ['create', 'noop', '--concurrency-key', 'cli', '--concurrency-limit', '2', '--json'], clear);
+    expect(JSON.parse(keyed.stdout)).toMatchObject({ concurrency_key: 'cli', concurrency_limit: 2 });
+
     const mine = await jobs(stack, ['create', 'noop', '--json'], clear);
     expect(mine.code).toBe(0);
     const listed = JSON.parse((await jobs(stack, ['list', '--json'], clear)).stdout) as Job[];
-    expect(listed.map((j) => j.id)).toEqual([(JSON.parse(mine.stdout) as Job).id]);
+    expect(listed.map((j) => j.id)).toEqual([(JSON.parse(mine.stdout) as Job).id, (JSON.parse(keyed.stdout) as Job).id]);
 
     const keys = await jobs(stack, ['keys', 'list', '--organization', orgId]);
     expect(keys.stdout).toContain('member');

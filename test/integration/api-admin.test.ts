@@ -20,7 +20,7 @@ describe('admin routes: organizations, users, API keys', () => {
   it('an operator creates, reads and rotates an organization', async () => {
     const r = await stack.request('POST', '/api/admin/organizations', { name: 'Acme' });
     const org = expectStatus<Org>(r, 201);
-    expect(org).toEqual({ id: expect.stringMatching(/^org-[0-9a-f-]{36}$/), name: 'Acme', created_at: expect.stringMatching(ISO), webhook_secret: expect.stringMatching(/^whsec_/) });
+    expect(org).toEqual({ id: expect.stringMatching(/^org-[0-9a-f-]{36}$/), name: 'Acme', created_at: expect.stringMatching(ISO), webhook_secret: expect.stringMatching(/^whsec_/), weight: 1, max_concurrency: null });
     expect(expectStatus<Org>(await stack.request('GET', `/api/admin/organizations/${org.id}`), 200)).toEqual(org);
     const rotated = expectStatus<Org>(await stack.request('POST', `/api/admin/organizations/${org.id}/webhook-secret/rotate`), 200);
     expect(rotated).toMatchObject({ id: org.id, name: 'Acme' });

@@ -121,6 +121,10 @@ describe('the API answers as its OpenAPI document says', () => {
     await expectCall(400, 'POST', '/api/jobs', '{"task": ');
     await expectCall(413, 'POST', '/api/jobs', { task: 'noop', metadata: { big: 'x'.repeat(70 * 1024) } });
     await expectCall(401, 'POST', '/api/jobs', { task: 'noop' }, 'not-a-key');
+    expect(
+      await expectCall<ContractJob>(201, 'POST', '/api/jobs', { task: 'noop', concurrency_key: 'contract', concurrency_limit: 2 }),
+    ).toMatchObject({ concurrency_key: 'contract', concurrency_limit: 2 });
+    await expectCall(400, 'POST', '/api/jobs', { task: 'noop', concurrency_key: 'contract' });
 
     const waited = await expectCall<ContractJob>(200, 'POST', '/api/jobs', {
       task: 'noop',
@@ -316,6 +320,12 @@ describe('the API answers as its OpenAPI document says', () => {
     await expectCall(200, 'GET', `/api/admin/organizations/${tenant.orgId}`);
     await expectCall(404, 'GET', `/api/admin/organizations/${org.id}`);
     await expectCall(200, 'POST', `/api/admin/organizations/${tenant.orgId}/webhook-secret/rotate`);
+    expect(
+      await expectCall(200, 'PATCH', `/api/admin/organizations/${org.id}`, { weight: 3, max_concurrency: 5 }, OPERATOR_KEY),
+    ).toMatchObject({ weight: 3, max_concurrency: 5 });
+    await expectCall(400, 'PATCH', `/api/admin/organizations/${org.id}`, {}, OPERATOR_KEY);
+    await expectCall(403, 'PATCH', `/api/admin/organizations/${tenant.orgId}`, { weight: 2 });
+    await expectCall(404, 'PATCH', '/api/admin/organizations/org-00000000-0000-4000-8000-000000000000', { weight: 2 }, OPERATOR_KEY);
     const user = await expectCall<{ id: string }>(201, 'POST', '/api/admin/users', {
       organization_id: tenant.orgId,
       name: 'second',

@@ -38,6 +38,8 @@ describe('expectContract', () => {
     updated_at: '2026-11-22T10:00:00.000Z',
     started_at: '2026-11-22T10:00:00.000Z',
     completed_at: '2026-11-22T10:00:00.000Z',
+    concurrency_key: null,
+    concurrency_limit: null,
   };
   const get = (body: unknown, status = 200, headers = json) =>
     expectContract('GET', `/api/jobs/${job.id}`, { status, body, headers });

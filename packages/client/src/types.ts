@@ -9,6 +9,8 @@ export type Job = Schemas['Job'];
 export type JobStatus = Schemas['JobStatus'];
 /** One status transition of a job, as the events stream and history carry it. */
 export type JobEvent = Schemas['JobEvent'];
+/** An organization as the admin routes answer it, with its fair share (weight, max_concurrency). */
+export type Organization = Schemas['Organization'];
 
 /** A progress report of a running job (events stream with progress=true); not part of the replayable history. */
 export interface JobProgressEvent {

@@ -4,6 +4,11 @@ import { idPattern, type IdPrefix } from './ids';
 import { findString } from './json-depth';
 
 export const MAX_METADATA_BYTES = 16 * 1024;
+/** Bounds of a job's concurrency_key / concurrency_limit (SPEC F16; the jobs table's CHECKs agree). */
+export const MAX_CONCURRENCY_KEY_LENGTH = 200;
+export const MAX_CONCURRENCY_LIMIT = 10_000;
+/** Bounds of an organization's weight (SPEC F16; the organizations table's CHECK agrees). */
+export const MAX_ORGANIZATION_WEIGHT = 100;
 export const JOB_TYPES = ['job', 'run', 'batch'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 export const ROLES = ['member', 'admin', 'operator'] as const;
@@ -64,10 +69,19 @@ export const createJobBodySchema = z
     ),
     idempotency_key: nullable(z.string().min(1).max(255)),
     wait_ms: nullable(z.number().int().min(0).max(300_000)),
+    concurrency_key: nullable(z.string().min(1).max(MAX_CONCURRENCY_KEY_LENGTH)),
+    concurrency_limit: nullable(z.number().int().min(1).max(MAX_CONCURRENCY_LIMIT)),
   })
   .superRefine((body, ctx) => {
     if (body.wait_ms !== undefined && body.background) {
       ctx.addIssue({ code: 'custom', path: ['wait_ms'], message: 'is only allowed with background: false' });
+    }
+    // A key without a limit has no bound to keep, and a limit without a key nothing to count against.
+    if (body.concurrency_key !== undefined && body.concurrency_limit === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['concurrency_limit'], message: 'is required with concurrency_key' });
+    }
+    if (body.concurrency_limit !== undefined && body.concurrency_key === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['concurrency_limit'], message: 'is only allowed with concurrency_key' });
     }
   });
 export type CreateJobBody = z.output<typeof createJobBodySchema>;
@@ -93,6 +107,15 @@ export interface ListJobsQuery {
 }
 
 export const createOrganizationBodySchema = z.strictObject({ name: z.string().min(1).max(200) });
+/** PATCH /api/admin/organizations/{id}: an organization's fair share (SPEC F16); at least one field. */
+export const updateOrganizationBodySchema = z
+  .strictObject({
+    weight: z.number().int().min(1).max(MAX_ORGANIZATION_WEIGHT).optional(),
+    // null clears the bound; the upper bound is only the column's (a Postgres integer).
+    max_concurrency: z.number().int().min(1).max(2_147_483_647).nullable().optional(),
+  })
+  .refine((b) => b.weight !== undefined || b.max_concurrency !== undefined, { message: 'must set weight or max_concurrency' });
+export type UpdateOrganizationBody = z.output<typeof updateOrganizationBodySchema>;
 export const createUserBodySchema = z.strictObject({ organization_id: idSchema('org'), name: z.string().min(1).max(200) });
 export const createApiKeyBodySchema = z.strictObject({ user_id: idSchema('user'), role: z.enum(ROLES) });
 

@@ -28,8 +28,6 @@ import { listMessages, listSteps, stepOwner, type MessageRow, type RunPage, type
 
 export interface CreateJobInput extends Omit<CreateJobBody, 'wait_ms'> {
   job_type?: JobType;
-  concurrency_key?: string | undefined;
-  concurrency_limit?: number | undefined;
 }
 
 export interface TransitionOptions {

@@ -24,6 +24,7 @@ import {
   createUserBodySchema,
   idOf,
   redeliverCallbacksBodySchema,
+  updateOrganizationBodySchema,
 } from '@jobs/core';
 import { z } from 'zod';
 import { listJobsQuerySchema, listRunMessagesQuerySchema, listRunStepsQuerySchema, listUsersQuerySchema } from '../query-schemas';
@@ -144,7 +145,8 @@ export const OPERATIONS: OperationSpec[] = [
     summary: 'Create a job',
     description:
       '`background: true` (default): 201 at once. `background: false`: waits at most `wait_ms` for a terminal status: 200 with the terminal Job, else 202 with the Job as it is. ' +
-      'The same `idempotency_key` (body or `Idempotency-Key` header) in the organization within 24 h: 200 with the original Job; with another body: 409.',
+      'The same `idempotency_key` (body or `Idempotency-Key` header) in the organization within 24 h: 200 with the original Job; with another body: 409. ' +
+      '`concurrency_key` with `concurrency_limit` (1..10000, required with a key, refused without one): at most that many jobs of the organization with this key run at once, across every worker.',
     tag: 'Jobs',
     access: 'member',
     body: createJobBodySchema,
@@ -458,6 +460,25 @@ export const OPERATIONS: OperationSpec[] = [
     access: 'admin',
     pathParams: { id: idOf('org') },
     responses: { 200: { description: 'The Organization', schema: OrganizationSchema } },
+  },
+  {
+    method: 'patch',
+    path: '/api/admin/organizations/{id}',
+    operationId: 'updateOrganization',
+    summary: "Set an organization's fair share: weight and max_concurrency (operator)",
+    description:
+      'Workers take turns between organizations with work waiting, weighted by `weight` (1..100, default 1); `max_concurrency` bounds how many of its jobs run at once across every worker (null clears the bound). ' +
+      'A field left out keeps its value; at least one must be given.',
+    tag: 'Admin',
+    access: 'operator',
+    pathParams: { id: idOf('org') },
+    body: updateOrganizationBodySchema,
+    responses: { 200: { description: 'The Organization', schema: OrganizationSchema } },
+    errors: [404],
+    errorNotes: {
+      400: 'Empty body, unknown field, or a value out of bounds; `errors` names each field',
+      404: 'No such organization',
+    },
   },
   {
     method: 'post',

@@ -7,6 +7,8 @@ export interface ApiOrganization {
   name: string;
   created_at: string;
   webhook_secret: string;
+  weight: number;
+  max_concurrency: number | null;
 }
 export interface ApiUser {
   id: string;
@@ -26,7 +28,14 @@ export interface ApiKeyObject {
 }
 
 export function toApiOrganization(o: OrganizationRow): ApiOrganization {
-  return { id: o.id, name: o.name, created_at: o.createdAt.toISOString(), webhook_secret: o.webhookSecret };
+  return {
+    id: o.id,
+    name: o.name,
+    created_at: o.createdAt.toISOString(),
+    webhook_secret: o.webhookSecret,
+    weight: o.weight,
+    max_concurrency: o.maxConcurrency,
+  };
 }
 
 export function toApiUser(u: UserRow): ApiUser {

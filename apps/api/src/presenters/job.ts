@@ -36,6 +36,8 @@ export interface ApiJob {
   updated_at: string;
   started_at: string | null;
   completed_at: string | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
 }
 
 const num = (v: bigint | number | null): number | null => (v === null ? null : Number(v));
@@ -76,5 +78,7 @@ export function toApiJob(r: JobRow): ApiJob {
     updated_at: iso(r.updated_at)!,
     started_at: iso(r.started_at),
     completed_at: iso(r.completed_at),
+    concurrency_key: r.concurrency_key,
+    concurrency_limit: r.concurrency_limit,
   };
 }

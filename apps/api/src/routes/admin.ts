@@ -1,5 +1,13 @@
 import { Router, type Request, type Response } from 'express';
-import { ForbiddenError, createApiKeyBodySchema, createOrganizationBodySchema, createUserBodySchema, idSchema } from '@jobs/core';
+import {
+  ForbiddenError,
+  NotFoundError,
+  createApiKeyBodySchema,
+  createOrganizationBodySchema,
+  createUserBodySchema,
+  idSchema,
+  updateOrganizationBodySchema,
+} from '@jobs/core';
 import type { AppDeps } from '../deps';
 import { actorOf, requireRole } from '../middleware/auth';
 import { parse, pathId } from '../middleware/validate';
@@ -23,6 +31,14 @@ export function adminRoutes(deps: AppDeps, table: RouteTable): Router {
   });
   table.add(r, 'get', '/api/admin/organizations/:id', admin, async (req: Request, res: Response) => {
     res.json(toApiOrganization(await deps.accounts.getOrganization(actorOf(req), pathId('org', req.params['id']))));
+  });
+  // An organization's fair share is the fleet's business, so only an operator sets it (SPEC F16).
+  table.add(r, 'patch', '/api/admin/organizations/:id', operator, async (req: Request, res: Response) => {
+    const id = pathId('org', req.params['id']);
+    const body = parse(updateOrganizationBodySchema, req.body);
+    const org = await deps.accounts.updateOrganizationFairness(id, body);
+    if (!org) throw new NotFoundError(`Organization ${id} not found`);
+    res.json(toApiOrganization(org));
   });
   table.add(r, 'post', '/api/admin/organizations/:id/webhook-secret/rotate', admin, async (req: Request, res: Response) => {
     res.json(toApiOrganization(await deps.accounts.rotateWebhookSecret(actorOf(req), pathId('org', req.params['id']))));

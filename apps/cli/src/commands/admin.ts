@@ -2,14 +2,14 @@ import { parseArgs } from 'node:util';
 import { unwrap, type JobsClient, type JsonBody } from '@jobs/client';
 import { json, table } from '../format';
 import { UsageError } from '../usage';
-import type { Io } from './jobs';
+import { intArg, type Io } from './jobs';
 
 const need = (v: string | undefined, flag: string): string => {
   if (!v) throw new UsageError(`--${flag} is required`);
   return v;
 };
 
-/** `jobs orgs create`, `jobs users create`, `jobs keys create|list|revoke`: the admin routes of API.md. */
+/** `jobs orgs create|set`, `jobs users create`, `jobs keys create|list|revoke`: the admin routes of API.md. */
 export async function adminCommand(client: JobsClient, noun: string, args: string[], io: Io): Promise<number> {
   const [verb, ...rest] = args;
   const { values: v, positionals } = parseArgs({
@@ -20,6 +20,8 @@ export async function adminCommand(client: JobsClient, noun: string, args: strin
       name: { type: 'string' },
       user: { type: 'string' },
       role: { type: 'string' },
+      weight: { type: 'string' },
+      'max-concurrency': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -29,6 +31,18 @@ export async function adminCommand(client: JobsClient, noun: string, args: strin
     const name = positionals[0] ?? need(v.name, 'name');
     const org = unwrap(await client.POST('/api/admin/organizations', { body: { name } }));
     print(org, `${org.id} ${org.name}\n`);
+    return 0;
+  }
+  if (noun === 'orgs' && verb === 'set') {
+    if (positionals.length !== 1) throw new UsageError('expected one organization id');
+    const cap = v['max-concurrency'];
+    const body = {
+      ...(v.weight !== undefined ? { weight: intArg('weight', v.weight)! } : {}),
+      ...(cap !== undefined ? { max_concurrency: cap === 'none' ? null : intArg('max-concurrency', cap)! } : {}),
+    };
+    if (Object.keys(body).length === 0) throw new UsageError('give --weight and/or --max-concurrency');
+    const org = unwrap(await client.PATCH('/api/admin/organizations/{id}', { params: { path: { id: positionals[0]! } }, body }));
+    print(org, `${org.id} weight ${org.weight} max_concurrency ${org.max_concurrency ?? 'none'}\n`);
     return 0;
   }
   if (noun === 'users' && verb === 'create') {

@@ -18,7 +18,7 @@ const jsonArg = (name: string, text: string | undefined): unknown => {
   }
 };
 
-const intArg = (name: string, text: string | undefined): number | undefined => {
+export const intArg = (name: string, text: string | undefined): number | undefined => {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got ${text}`);
   return Number(text);
@@ -64,6 +64,8 @@ export async function createCommand(client: JobsClient, args: string[], io: Io):
       'max-attempts': { type: 'string' },
       'callback-url': { type: 'string' },
       'idempotency-key': { type: 'string' },
+      'concurrency-key': { type: 'string' },
+      'concurrency-limit': { type: 'string' },
       watch: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -78,6 +80,8 @@ export async function createCommand(client: JobsClient, args: string[], io: Io):
     max_attempts: intArg('max-attempts', v['max-attempts']),
     callback_url: v['callback-url'],
     idempotency_key: v['idempotency-key'],
+    concurrency_key: v['concurrency-key'],
+    concurrency_limit: intArg('concurrency-limit', v['concurrency-limit']),
   };
   // Sent as typed: the API validates and names a wrong field in its 400.
   const job = unwrap(await client.POST('/api/jobs', { body: definedOnly(body) as JsonBody<'/api/jobs', 'post'> }));

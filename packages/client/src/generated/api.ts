@@ -21,7 +21,7 @@ export interface paths {
         put?: never;
         /**
          * Create a job
-         * @description `background: true` (default): 201 at once. `background: false`: waits at most `wait_ms` for a terminal status: 200 with the terminal Job, else 202 with the Job as it is. The same `idempotency_key` (body or `Idempotency-Key` header) in the organization within 24 h: 200 with the original Job; with another body: 409.
+         * @description `background: true` (default): 201 at once. `background: false`: waits at most `wait_ms` for a terminal status: 200 with the terminal Job, else 202 with the Job as it is. The same `idempotency_key` (body or `Idempotency-Key` header) in the organization within 24 h: 200 with the original Job; with another body: 409. `concurrency_key` with `concurrency_limit` (1..10000, required with a key, refused without one): at most that many jobs of the organization with this key run at once, across every worker.
          *
          *     Any key.
          */
@@ -593,7 +593,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Set an organization's fair share: weight and max_concurrency (operator)
+         * @description Workers take turns between organizations with work waiting, weighted by `weight` (1..100, default 1); `max_concurrency` bounds how many of its jobs run at once across every worker (null clears the bound). A field left out keeps its value; at least one must be given.
+         *
+         *     An operator key.
+         */
+        patch: operations["updateOrganization"];
         trace?: never;
     };
     "/api/admin/organizations/{id}/webhook-secret/rotate": {
@@ -1054,6 +1060,8 @@ export interface components {
             expires_at?: string | null;
             idempotency_key?: string | null;
             wait_ms?: number | null;
+            concurrency_key?: string | null;
+            concurrency_limit?: number | null;
         };
         CreateJobsInBulkBody: {
             jobs: components["schemas"]["CreateJobBody"][];
@@ -1170,6 +1178,9 @@ export interface components {
             updated_at: components["schemas"]["Timestamp"];
             started_at: components["schemas"]["Timestamp"] | null;
             completed_at: components["schemas"]["Timestamp"] | null;
+            /** @description At most concurrency_limit jobs of the organization with this key run at once, across every worker */
+            concurrency_key: string | null;
+            concurrency_limit: number | null;
         };
         /** @description The last failure */
         JobError: {
@@ -1239,6 +1250,10 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             /** @description Signs the callbacks (Standard Webhooks) */
             webhook_secret: string;
+            /** @description Its share of the turns workers take between organizations with work waiting (default 1) */
+            weight: number;
+            /** @description Most of its jobs running at once across every worker; null: no bound */
+            max_concurrency: number | null;
         };
         PollSummary: {
             instance_id: string;
@@ -1332,6 +1347,10 @@ export interface components {
          * @description ISO 8601 in UTC, millisecond precision, e.g. 2026-11-22T10:00:00.000Z
          */
         Timestamp: string;
+        UpdateOrganizationBody: {
+            weight?: number;
+            max_concurrency?: number | null;
+        };
         User: {
             /** @description `user-<uuid4>` */
             id: string;
@@ -3954,6 +3973,111 @@ export interface operations {
             };
             /** @description No such resource for the caller (another organization’s included) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (with `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Redis is down (with `Retry-After`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id of the wrong shape is a 400 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrganizationBody"];
+            };
+        };
+        responses: {
+            /** @description The Organization */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            /** @description Empty body, unknown field, or a value out of bounds; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No, unknown or revoked key (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key’s role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type or charset */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES } from '../schemas';
+import { MAX_ORGANIZATION_WEIGHT, ROLES } from '../schemas';
 import { idOf, nullableTimestamp, timestamp } from './common';
 
 export const RoleSchema = z.enum(ROLES).meta({ id: 'Role' });
@@ -10,6 +10,18 @@ export const OrganizationSchema = z
     name: z.string(),
     created_at: timestamp,
     webhook_secret: z.string().meta({ description: 'Signs the callbacks (Standard Webhooks)' }),
+    weight: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_ORGANIZATION_WEIGHT)
+      .meta({ description: 'Its share of the turns workers take between organizations with work waiting (default 1)' }),
+    max_concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .meta({ description: 'Most of its jobs running at once across every worker; null: no bound' }),
   })
   .meta({ id: 'Organization' });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../status';
-import { JOB_TYPES } from '../schemas';
+import { JOB_TYPES, MAX_CONCURRENCY_LIMIT } from '../schemas';
 import { idOf, jsonObject, jsonValue, nullableTimestamp, timestamp } from './common';
 
 export const JobStatusSchema = z
@@ -71,6 +71,11 @@ export const JobSchema = z
     updated_at: timestamp,
     started_at: nullableTimestamp,
     completed_at: nullableTimestamp,
+    concurrency_key: z
+      .string()
+      .nullable()
+      .meta({ description: 'At most concurrency_limit jobs of the organization with this key run at once, across every worker' }),
+    concurrency_limit: z.number().int().min(1).max(MAX_CONCURRENCY_LIMIT).nullable(),
   })
   .meta({ id: 'Job', description: 'The Job object of API.md' });
 export type ContractJob = z.infer<typeof JobSchema>;
