@@ -3,7 +3,7 @@ import type { ApiJob as Job } from '../../apps/api/src/presenters/job';
 import { createRedis, type RedisClient } from '../../packages/queue/src';
 import { REDIS_URL } from '../support/env';
 import { startWorker, type ServiceProcess } from '../support/processes';
-import { startStack, type TestStack } from '../support/stack';
+import { OPERATOR_KEY, startStack, type TestStack } from '../support/stack';
 import { createTenant, expectStatus, type Tenant } from '../support/tenants';
 import { waitFor } from '../support/wait';
 
@@ -77,11 +77,23 @@ describe('fair share across organizations (real worker processes)', () => {
   });
 
   it('runs at most concurrency_limit jobs of a key at once across two workers, and reaches the limit', async () => {
-    const ids = await bulk(orgA.adminKey, Array.from({ length: 40 }, () => ({ task: 'sleep', input: { ms: 100 }, concurrency_key: 'render', concurrency_limit: 3 })));
+    const all = await bulk(orgA.adminKey, Array.from({ length: 40 }, () => ({ task: 'sleep', input: { ms: 100 }, concurrency_key: 'render', concurrency_limit: 3 })));
+    // The last one is still staged behind its key: a cancel takes it out, and it never starts.
+    const cancelled = all.pop()!;
+    expectStatus(await stack.request('PATCH', `/api/jobs/${cancelled}/cancel`, undefined, orgA.adminKey), 200);
+    const ids = all;
     const finished = allDone(ids, 60_000);
+    // The per-organization gauges, from Redis at scrape: the key's backlog is waiting, up to its limit running.
+    const metrics = await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_KEY}` } }).then((r) => r.text());
+    const waiting = Number(new RegExp(`jobsvc_organization_jobs\\{organization="${orgA.orgId}",state="waiting"\\} (\\d+)`).exec(metrics)?.[1]);
+    const running = Number(new RegExp(`jobsvc_organization_jobs\\{organization="${orgA.orgId}",state="running"\\} (\\d+)`).exec(metrics)?.[1]);
+    expect(waiting).toBeGreaterThan(0);
+    expect(running).toBeLessThanOrEqual(3);
     const most = await sampleRunning('render', finished);
     await finished;
     expect(most).toBe(3);
+    expect(await stack.request('GET', `/api/jobs/${cancelled}`, undefined, orgA.adminKey)).toMatchObject({ body: { status: 'cancelled', attempts: 0, started_at: null } });
+    expect(await redis.hexists(`${stack.prefix}:fair:job`, cancelled)).toBe(0);
     const byWorker = await db.$queryRawUnsafe<{ worker_id: string }[]>(
       `SELECT DISTINCT worker_id FROM job_events WHERE to_status = 'running' AND job_id IN (${ids.map((id) => `'${id}'`).join(',')})`,
     );
