@@ -109,18 +109,16 @@ describe('fair pick', () => {
     await fair.close();
   });
 
-  it('admits a marked delivery once, keeps a renewed slot, and refuses a full key', async () => {
+  it('admits a delivery that holds its slot (renewing it) and refuses one whose key is full', async () => {
     const fair = scheduler();
     const [a, b] = [job('org_a', { concurrency_key: 'k', concurrency_limit: 1 }), job('org_a', { concurrency_key: 'k', concurrency_limit: 1 })];
     await fair.stage([a]);
     await fair.pick(1);
     const slotA = { id: a.id, organization_id: 'org_a', concurrency_key: 'k', concurrency_limit: 1 };
-    expect(await fair.admit(slotA, true)).toBe('run');
-    // The mark is spent: a second delivery of the same entry (a retry come due, a hand-back) is not dispatched.
-    expect(await fair.admit(slotA, true)).toBe('unmarked');
-    // A stalled re-run keeps the slot it holds; another job of the full key gets none.
-    expect(await fair.admit(slotA, false)).toBe('run');
-    expect(await fair.admit({ ...slotA, id: b.id }, false)).toBe('full');
+    expect(await fair.admit(slotA)).toBe(true);
+    // A stalled re-run of the same job keeps the slot it holds; another job of the full key gets none.
+    expect(await fair.admit(slotA)).toBe(true);
+    expect(await fair.admit({ ...slotA, id: b.id })).toBe(false);
   });
 
   it('unstages a cancelled job and keeps a not-yet-due one out of the pick', async () => {

@@ -53,6 +53,8 @@ export class JobRunner {
   /** Concurrency slots held by deliveries in process (fair dispatch), renewed with the attempt watch. */
   private readonly slots = new Map<string, FairSlot>();
   private renewTimer?: NodeJS.Timeout;
+  /** Deliveries sent back to staging whose entries are about to complete: a dispatch follows each completion. */
+  private readonly restaged = new Set<string>();
   /** Consecutive pick-ups that failed on Postgres; the hand-back delay grows with it. */
   private dbFailures = 0;
   private readonly watch: AttemptWatch;
@@ -107,6 +109,12 @@ export class JobRunner {
       runRetryDelay: WORKER_RUN_RETRY_DELAY_MS,
     });
     this.worker.on('error', (err) => this.logger.error('job worker error', { err: err.message }));
+    this.worker.on('completed', (job) => {
+      if (job.id && this.restaged.delete(job.id)) this.opts.fair?.requestDispatch();
+    });
+    this.worker.on('failed', (job) => {
+      if (job?.id) this.restaged.delete(job.id);
+    });
     this.watch.start();
     const fair = this.opts.fair;
     if (fair) {
@@ -183,6 +191,7 @@ export class JobRunner {
       this.dbFailures++;
       const delay = POSTGRES_BACKOFF_MIN_MS + fullJitterBackoff(POSTGRES_BACKOFF_MIN_MS, this.dbFailures, POSTGRES_BACKOFF_MAX_MS);
       this.logger.warn('postgres unavailable; job handed back', { job_id: bullJob.id, retry_in_ms: delay, err: String(err) });
+      await this.undispatch(bullJob);
       await bullJob.moveToDelayed(Date.now() + delay, token);
       throw new DelayedError();
     } finally {
@@ -191,24 +200,26 @@ export class JobRunner {
   }
 
   /**
-   * Fair dispatch's gate: a delivery it made runs with its slots; any other (a retry or run_at come due, a
-   * hand-back, a delivery whose slot was taken meanwhile) goes back to staging and waits its turn. A stalled
-   * job (its worker died) keeps the slot it still holds, or takes a free one, and runs at once.
-   * Null: not to run here.
+   * Fair dispatch's gate. A delivery it made (`dispatched` in its data) runs: with a concurrency key or an
+   * organization bound it first holds its slots again (kept while its lease lasts; a stalled re-run whose slot went
+   * to another job finds none). Any other delivery (a retry or run_at come due, a hand-back) and one without room
+   * go back to staging and wait their turn. Null: not to run here.
    */
   private async admit(fair: FairScheduler, bullJob: BullJob<JobQueueData>): Promise<FairSlot | null> {
     const id = bullJob.id!;
     const data = bullJob.data;
-    const marked: FairSlot = { id, organization_id: data.organization_id, concurrency_key: data.concurrency_key ?? null, concurrency_limit: data.concurrency_limit ?? null };
-    const verdict = await fair.admit(marked, true);
-    if (verdict === 'run') return this.holdSlot(marked);
+    if (data.dispatched) {
+      const slot: FairSlot = { id, organization_id: data.organization_id, concurrency_key: data.concurrency_key ?? null, concurrency_limit: data.concurrency_limit ?? null };
+      // The cheap path: nothing bounds this job, the pick's bookkeeping is all it needs.
+      if (!slot.concurrency_key && !fair.bounded(slot.organization_id)) return this.holdSlot(slot);
+      if (await fair.admit(slot)) return this.holdSlot(slot);
+    }
     const row = await this.jobs.findById(id);
     if (!row || isTerminal(row.status)) return null;
-    const slot: FairSlot = { id, organization_id: row.organization_id, concurrency_key: row.concurrency_key, concurrency_limit: row.concurrency_limit };
-    if (verdict === 'unmarked' && row.status === 'running' && (await fair.admit(slot, false)) === 'run') return this.holdSlot(slot);
     if (row.status === 'running' && row.completion_owner) return null; // handed off: its owner finishes it
-    await fair.stage([row]);
-    fair.requestDispatch();
+    await fair.stage([{ ...row, run_at: null }]);
+    // Dispatched once this delivery's entry is completed (see start): an add under its id is ignored before that.
+    this.restaged.add(id);
     return null;
   }
 
@@ -217,16 +228,17 @@ export class JobRunner {
     return slot;
   }
 
-  /** The attempt is over (or never started): its slots go to the next jobs. A failure leaves them to lapse with their lease. */
+  /** The attempt is over (or never started): its slots go back with the next dispatch, which this asks for. */
   private releaseSlot(slot: FairSlot): void {
     if (this.slots.get(slot.id) === slot) this.slots.delete(slot.id);
-    const fair = this.opts.fair;
-    if (!fair) return;
-    // Dispatch even when the release failed: a finished job leaves room in the BullMQ queue either way.
-    void fair
-      .release([slot])
-      .catch((err: unknown) => this.logger.warn('slot release failed; it lapses with its lease', { job_id: slot.id, err: String(err) }))
-      .then(() => fair.requestDispatch());
+    this.opts.fair?.releaseLater(slot);
+  }
+
+  /** A delivery handed back to BullMQ (retry backoff, Postgres down, shutdown) loses its turn: when it comes back it is staged again. */
+  private async undispatch(bullJob: BullJob<JobQueueData>): Promise<void> {
+    if (!bullJob.data.dispatched) return;
+    const { dispatched: _turn, ...data } = bullJob.data;
+    await bullJob.updateData(data);
   }
 
   private async pickUp(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
@@ -459,6 +471,7 @@ export class JobRunner {
     if (cause === 'shutdown') {
       const back = await this.jobs.transition(job.id, 'pending', { ...fence, reason: 'worker shutting down' });
       if (back && token) {
+        await this.undispatch(bullJob);
         await bullJob.moveToWait(token);
         throw new WaitingError();
       }
@@ -472,15 +485,9 @@ export class JobRunner {
       const delay = Math.max(fullJitterBackoff(job.backoff_ms, job.attempts), err instanceof TaskError ? (err.retryAfterMs ?? 0) : 0);
       const runAt = new Date(Date.now() + delay);
       const back = await this.persist(log, () => this.jobs.transition(job.id, 'pending', { ...fence, error, runAt, reason: `retry in ${delay} ms: ${message}` }));
-      const fair = this.opts.fair;
-      if (back && fair) {
-        // The retry waits its turn like any job once due: staged with its due time; this delivery ends.
-        log.info('attempt failed; retrying', { delay_ms: delay, error: message });
-        await fair.stage([back]);
-        return;
-      }
       if (back && token) {
         log.info('attempt failed; retrying', { delay_ms: delay, error: message });
+        await this.undispatch(bullJob);
         await bullJob.moveToDelayed(runAt.getTime(), token);
         throw new DelayedError();
       }

@@ -61,10 +61,6 @@ export interface FairPick {
   concurrency_limit: number | null;
 }
 
-type Verdict = 'run' | 'unmarked' | 'full';
-
-/** Dispatch marks older than this belong to deliveries that will not come (their entry was removed). */
-const MARK_TTL_MS = 3_600_000;
 /** When a dispatch had to put a job back for a moment (its previous delivery was finishing), the next one runs this much later. */
 const DEFERRED_RETRY_MS = 150;
 /** Due jobs further away than this are left to the periodic tick rather than a timer of this process. */
@@ -84,6 +80,10 @@ export class FairScheduler {
   private closed = false;
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
+  /** Slots of ended attempts, released by the next dispatch (in the same script call). */
+  private releases: FairSlot[] = [];
+  /** Organizations with a max_concurrency, as this process last read them (see `bounded`). */
+  private withMax = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -153,7 +153,7 @@ export class FairScheduler {
       await this.queue.addBulk(
         picks.map((p) => ({
           name: p.task,
-          data: { organization_id: p.organization_id, ...(p.concurrency_key ? { concurrency_key: p.concurrency_key, concurrency_limit: p.concurrency_limit ?? 1 } : {}) },
+          data: { organization_id: p.organization_id, dispatched: true, ...(p.concurrency_key ? { concurrency_key: p.concurrency_key, concurrency_limit: p.concurrency_limit ?? 1 } : {}) },
           opts: { jobId: p.id, priority: p.priority, ...this.opts.addOptions },
         })),
       );
@@ -168,7 +168,24 @@ export class FairScheduler {
    * the order they were chosen. The caller adds them to BullMQ (a crash in between is repaired by the reconciler).
    */
   async pick(most: number): Promise<FairPick[]> {
-    const out = (await this.run(DISPATCH, [this.bullPrefix, Date.now(), this.opts.leaseMs, this.opts.backlog ?? -1, most])) as (string | number)[];
+    const released = this.releases;
+    this.releases = [];
+    let out: (string | number)[];
+    try {
+      out = (await this.run(DISPATCH, [
+        this.bullPrefix,
+        Date.now(),
+        this.opts.leaseMs,
+        this.opts.backlog ?? -1,
+        most,
+        released.length,
+        ...released.flatMap((s) => [s.id, s.organization_id, s.concurrency_key ?? '']),
+      ])) as (string | number)[];
+    } catch (err) {
+      // Not released: they go with the next call, or lapse with their leases.
+      this.releases.push(...released);
+      throw err;
+    }
     if (Number(out[0]) > 0) this.dispatchAt(Date.now() + DEFERRED_RETRY_MS);
     const picks: FairPick[] = [];
     for (let i = 1; i < out.length; i += 6) {
@@ -195,12 +212,22 @@ export class FairScheduler {
   }
 
   /**
-   * Before a delivery runs: with `requireMark`, only one the dispatcher made (its mark is consumed); then the job
-   * takes its slots (kept if it still holds them). `full`: no room, the job must be staged again.
+   * Before a delivery runs: the job keeps the slots it still holds (renewed) or takes free ones. False: no room
+   * (its lease ran out and the slot went to another job, or a stalled re-run finds its key full): stage it again.
    */
-  async admit(slot: FairSlot, requireMark: boolean): Promise<Verdict> {
-    const r = Number(await this.run(ADMIT, [Date.now(), this.opts.leaseMs, slot.id, slot.organization_id, slot.concurrency_key ?? '', slot.concurrency_limit ?? 0, requireMark ? '1' : '0']));
-    return r === 1 ? 'run' : r === 0 ? 'unmarked' : 'full';
+  async admit(slot: FairSlot): Promise<boolean> {
+    return Number(await this.run(ADMIT, [Date.now(), this.opts.leaseMs, slot.id, slot.organization_id, slot.concurrency_key ?? '', slot.concurrency_limit ?? 0])) === 1;
+  }
+
+  /** Whether the organization had a max_concurrency when this process last read the settings (its tick, every few seconds). */
+  bounded(organizationId: string): boolean {
+    return this.withMax.has(organizationId);
+  }
+
+  /** The slots of an ended attempt go back with the next dispatch, which this asks for. */
+  releaseLater(slot: FairSlot): void {
+    this.releases.push(slot);
+    this.requestDispatch();
   }
 
   /** Extends the leases of slots still held by running attempts. */
@@ -230,7 +257,7 @@ export class FairScheduler {
 
   /** The periodic pass: slots whose lease ran out let their waiting jobs in; then a dispatch. */
   async maintain(): Promise<void> {
-    await this.run(MAINTAIN, [Date.now(), MARK_TTL_MS]);
+    await this.run(MAINTAIN, [Date.now()]);
     await this.dispatch();
   }
 
@@ -246,8 +273,13 @@ export class FairScheduler {
   /** Mirrors organization weights and bounds: `all` replaces every setting (organizations absent are default). */
   async applySettings(orgs: readonly OrganizationFairness[], all: boolean): Promise<void> {
     await this.run(SETTINGS, [all ? '1' : '0', ...orgs.flatMap((o) => [o.id, String(o.weight), o.max_concurrency === null ? '' : String(o.max_concurrency)])]);
+    if (all) this.withMax = new Set();
+    for (const o of orgs) {
+      if (o.max_concurrency === null) this.withMax.delete(o.id);
+      else this.withMax.add(o.id);
+    }
     // A raised bound or weight takes effect at the next pick; held organizations are looked at by maintain.
-    if (!all) await this.run(MAINTAIN, [Date.now(), MARK_TTL_MS]);
+    if (!all) await this.run(MAINTAIN, [Date.now()]);
   }
 
   /** Waiting (staged, ready or parked) and running jobs of every organization that has any. */

@@ -14,7 +14,6 @@
  *   B:kr:<org>:<key> zset  dispatched jobs holding a slot of the concurrency key, by lease expiry
  *   B:kp:<org>:<key> zset  jobs parked because their key was full, by score
  *   B:parked         set   JSON [org, key] of every non-empty parked set
- *   B:out            zset  dispatch marks: job id → dispatch time; a worker runs a delivery only with its mark
  *   B:cfg            hash  w:<org> → weight, m:<org> → max_concurrency (mirrored from Postgres)
  *   B:cap            hash  worker id → "concurrency:expiry ms" (the automatic backlog target)
  *   B:known          set   organizations that may have waiting or running jobs (the per-organization gauges)
@@ -23,7 +22,7 @@ const COMMON = `
 local rcall = redis.call
 local B = ARGV[1]
 local K = { job = B .. ':job', orgs = B .. ':orgs', held = B .. ':held', clock = B .. ':clock', due = B .. ':due',
-  out = B .. ':out', parked = B .. ':parked', cfg = B .. ':cfg', cap = B .. ':cap', known = B .. ':known', seq = B .. ':seq' }
+  parked = B .. ':parked', cfg = B .. ':cfg', cap = B .. ':cap', known = B .. ':known', seq = B .. ':seq' }
 local function q(org) return B .. ':q:' .. org end
 local function run(org) return B .. ':run:' .. org end
 local function kr(org, key) return B .. ':kr:' .. org .. ':' .. key end
@@ -92,14 +91,13 @@ local staged = 0
 for i = 0, n - 1 do
   local b = 3 + i * 7
   local id, org = ARGV[b], ARGV[b + 1]
-  -- A job already staged keeps its place; one staged again loses any dispatch mark it still had.
+  -- A job already staged keeps its place.
   if rcall('HEXISTS', K.job, id) == 0 then
     local prio = tonumber(ARGV[b + 3])
     local score = string.format('%.0f', prio * 1099511627776 + first + i + 1)
     local m = { o = org, t = ARGV[b + 2], p = prio, s = score }
     if ARGV[b + 4] ~= '' then m.k = ARGV[b + 4]; m.l = tonumber(ARGV[b + 5]) end
     rcall('HSET', K.job, id, cjson.encode(m))
-    rcall('ZREM', K.out, id)
     rcall('SADD', K.known, org)
     local dueAt = tonumber(ARGV[b + 6])
     if dueAt > now then rcall('ZADD', K.due, dueAt, id) else ready(id, m, score) end
@@ -110,10 +108,22 @@ return staged`;
 
 /**
  * ARGV: base, BullMQ key prefix of the jobs queue, now, lease ms, backlog (jobs queued beyond the live workers'
- * slots; -1: as many as those slots), most picks. The BullMQ queue is filled up to slots + backlog, counting active jobs. Returns {deferred, id, task, org, priority, key, limit, id, ...}: the jobs to add.
+ * slots; -1: a quarter of those slots), most picks, count of released slots, then (id, org, key or '') per released
+ * slot. Releases first (ended attempts, batched by the worker), then the BullMQ queue is filled up to slots +
+ * backlog, counting active jobs. Returns {deferred, id, task, org, priority, key, limit, id, ...}: the jobs to add.
  */
 export const DISPATCH = `${COMMON}
 local bull, now, lease, extra, most = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local released = tonumber(ARGV[7])
+for i = 8, 7 + released * 3, 3 do
+  local id, org, key = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  rcall('ZREM', run(org), id)
+  if key ~= '' then
+    rcall('ZREM', kr(org, key), id)
+    unpark(org, key, now)
+  end
+  unhold(org, now)
+end
 for _, id in ipairs(rcall('ZRANGEBYSCORE', K.due, '-inf', now, 'LIMIT', 0, 1000)) do
   rcall('ZREM', K.due, id)
   local mj = rcall('HGET', K.job, id)
@@ -125,7 +135,7 @@ for i = 1, #caps, 2 do
   local c, e = string.match(caps[i + 1], '^(%d+):(%d+)$')
   if not c or tonumber(e) < now then rcall('HDEL', K.cap, caps[i]) else total = total + tonumber(c) end
 end
-if extra < 0 then extra = total end
+if extra < 0 then extra = math.ceil(total / 4) end
 local n = math.min(total + extra - rcall('LLEN', bull .. 'active') - rcall('ZCARD', bull .. 'prioritized') - rcall('LLEN', bull .. 'wait'), most)
 local out = { 0 }
 local pops = 0
@@ -193,17 +203,16 @@ while pops < n do
           out[1] = out[1] + 1
           id = nil
         else
-          -- Waiting or delayed already: the mark below makes that delivery run.
+          -- Waiting or delayed already: that delivery comes back to staging (or runs) by itself.
           add = false
+          rcall('ZREM', rk, id)
+          if m.k then rcall('ZREM', kr(org, m.k), id) end
         end
       end
-      if id then
-        rcall('HDEL', K.job, id)
-        rcall('ZADD', K.out, now, id)
-        if add then
-          out[#out + 1] = id; out[#out + 1] = m.t; out[#out + 1] = org; out[#out + 1] = m.p
-          out[#out + 1] = m.k or ''; out[#out + 1] = m.l or 0
-        end
+      if id then rcall('HDEL', K.job, id) end
+      if add then
+        out[#out + 1] = id; out[#out + 1] = m.t; out[#out + 1] = org; out[#out + 1] = m.p
+        out[#out + 1] = m.k or ''; out[#out + 1] = m.l or 0
       end
     end
   end
@@ -211,13 +220,11 @@ end
 return out`;
 
 /**
- * ARGV: base, now, lease ms, id, org, key or '', limit or 0, '1' when only a marked delivery may run.
- * Returns 1 (the job holds its slots now), 0 (no dispatch mark) or -1 (no room: stage it again).
+ * ARGV: base, now, lease ms, id, org, key or '', limit or 0. Before a delivery runs: the job keeps the slots it
+ * holds (renewed) or takes free ones. Returns 1, or -1 when there is no room (it must be staged again).
  */
 export const ADMIT = `${COMMON}
 local now, lease, id, org, key, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
-local marked = rcall('ZREM', K.out, id)
-if ARGV[8] == '1' and marked == 0 then return 0 end
 local rk = run(org)
 if not rcall('ZSCORE', rk, id) then
   local max = orgMax(org)
@@ -263,7 +270,7 @@ for i = 3, #ARGV, 3 do
 end
 return moved`;
 
-/** ARGV: base, ids...: staged jobs leave staging (cancel, delete, expiry), and any dispatch mark goes. */
+/** ARGV: base, ids...: staged jobs leave staging (cancel, delete, expiry). */
 export const UNSTAGE = `${COMMON}
 local n = 0
 for i = 2, #ARGV do
@@ -277,13 +284,12 @@ for i = 2, #ARGV do
     rcall('HDEL', K.job, id)
     n = n + 1
   end
-  rcall('ZREM', K.out, id)
 end
 return n`;
 
 /**
- * ARGV: base, now, mark ttl ms. The periodic pass: keys and organizations whose slots ran out of lease let
- * their waiting jobs in, and marks of deliveries that never came are dropped. Returns jobs and orgs let in.
+ * ARGV: base, now. The periodic pass: keys and organizations whose slots ran out of lease let their waiting
+ * jobs in. Returns jobs and orgs let in.
  */
 export const MAINTAIN = `${COMMON}
 local now = tonumber(ARGV[2])
@@ -293,7 +299,6 @@ for _, member in ipairs(rcall('SMEMBERS', K.parked)) do
   moved = moved + unpark(pair[1], pair[2], now)
 end
 for _, org in ipairs(rcall('ZRANGE', K.held, 0, -1)) do moved = moved + unhold(org, now) end
-rcall('ZREMRANGEBYSCORE', K.out, '-inf', now - tonumber(ARGV[3]))
 return moved`;
 
 /** ARGV: base, now. Returns {org, waiting, running, ...} for organizations with either; forgets the others. */

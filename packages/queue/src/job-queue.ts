@@ -18,6 +18,8 @@ export interface Enqueueable {
 
 export interface JobQueueData {
   organization_id: string;
+  /** Set by fair dispatch: this delivery had its turn. A retry or hand-back clears it, and comes back to staging. */
+  dispatched?: boolean;
   /** Set by fair dispatch on jobs with a key: the slot the delivery must hold. */
   concurrency_key?: string;
   concurrency_limit?: number;
@@ -65,11 +67,12 @@ export class JobQueue {
     // BullMQ waits indefinitely for a connection that never came up; callers want a fast failure instead
     // (the API then leaves the row `created` for the reconciler).
     await waitReady(this.connection, READY_WAIT_MS);
-    if (this.fair) {
+    if (this.fair && !isDelayed(job)) {
       await this.fair.stage([job]);
       this.fair.requestDispatch();
       return;
     }
+    // A delayed job waits in BullMQ (visible as delayed); when due, the worker stages it for its turn.
     await this.queue.add(job.task, { organization_id: job.organization_id }, addOptions(job));
   }
 
@@ -80,12 +83,15 @@ export class JobQueue {
   async enqueueMany(jobs: readonly Enqueueable[]): Promise<void> {
     if (jobs.length === 0) return;
     await waitReady(this.connection, READY_WAIT_MS);
+    let direct = jobs;
     if (this.fair) {
-      await this.fair.stage(jobs);
-      this.fair.requestDispatch();
-      return;
+      const due = jobs.filter((j) => !isDelayed(j));
+      await this.fair.stage(due);
+      if (due.length > 0) this.fair.requestDispatch();
+      direct = jobs.filter(isDelayed);
+      if (direct.length === 0) return;
     }
-    await this.queue.addBulk(jobs.map((job) => ({ name: job.task, data: { organization_id: job.organization_id }, opts: addOptions(job) })));
+    await this.queue.addBulk(direct.map((job) => ({ name: job.task, data: { organization_id: job.organization_id }, opts: addOptions(job) })));
   }
 
   /**
@@ -146,6 +152,10 @@ export class JobQueue {
 
 /** BullMQ states in which an entry will be delivered (a staged id with one of these is not reported `staged`). */
 const QUEUED = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'active', 'waiting-children', 'paused']);
+
+function isDelayed(job: Enqueueable): boolean {
+  return job.run_at !== null && job.run_at.getTime() > Date.now();
+}
 
 // Retries (moveToDelayed) and hand-backs keep the entry's options, so they stay prioritized too.
 function addOptions(job: Enqueueable): JobsOptions {
