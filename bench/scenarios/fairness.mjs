@@ -114,8 +114,12 @@ async function flood(ctx, fair) {
     const bDoneCreating = Date.now();
     await creatingA;
     const terminal = await waitAllTerminal(s.db, [a.id, b.id], n + B_JOBS, deadline);
+    // The `pending` event is written by the API once the job is queued (staged, or added to BullMQ): it splits
+    // the wait into the create itself and the queue.
     const { rows: bRows } = await s.db.pool.query(
-      `SELECT extract(epoch FROM started_at - created_at) * 1000 AS ms FROM jobs WHERE organization_id = $1 AND started_at IS NOT NULL`,
+      `SELECT extract(epoch FROM started_at - created_at) * 1000 AS ms,
+              extract(epoch FROM (SELECT e.at FROM job_events e WHERE e.job_id = jobs.id AND e.to_status = 'pending' ORDER BY e.seq LIMIT 1) - created_at) * 1000 AS create_ms
+         FROM jobs WHERE organization_id = $1 AND started_at IS NOT NULL`,
       [b.id],
     );
     const { rows: aStats } = await s.db.pool.query(
@@ -137,6 +141,8 @@ async function flood(ctx, fair) {
       /** A's jobs that started after B's last one did: how much of the flood B did not wait for. */
       floodStartedAfterNeighbour: st.after_b,
       neighbourCreateToRunningMs: percentiles(bRows.map((r) => Number(r.ms))),
+      /** Of which: insert to `pending` (the API's own work, and for FIFO the BullMQ add). */
+      neighbourCreateToQueuedMs: percentiles(bRows.map((r) => Number(r.create_ms))),
       neighbourCreatingS: round((bDoneCreating - t0 - B_AFTER_MS) / 1000),
       loadBefore,
       loadAfter: loadavg(),
