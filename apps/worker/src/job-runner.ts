@@ -210,8 +210,10 @@ export class JobRunner {
     const data = bullJob.data;
     if (data.dispatched) {
       const slot: FairSlot = { id, organization_id: data.organization_id, concurrency_key: data.concurrency_key ?? null, concurrency_limit: data.concurrency_limit ?? null };
-      // The cheap path: nothing bounds this job, the pick's bookkeeping is all it needs.
-      if (!slot.concurrency_key && !fair.bounded(slot.organization_id)) return this.holdSlot(slot);
+      // The cheap path: nothing bounds this job, or the pick took its slots so recently that their lease (from
+      // the pick) outlasts this worker's first renewal. A stalled re-run comes a lock duration later: it is checked.
+      const fresh = Date.now() - bullJob.timestamp < fair.leaseMs / 4;
+      if (fresh || (!slot.concurrency_key && !fair.bounded(slot.organization_id))) return this.holdSlot(slot);
       if (await fair.admit(slot)) return this.holdSlot(slot);
     }
     const row = await this.jobs.findById(id);

@@ -290,6 +290,11 @@ export class FairScheduler {
     return loads;
   }
 
+  /** How long a slot stays held without renewal. */
+  get leaseMs(): number {
+    return this.opts.leaseMs;
+  }
+
   /** Stops timers and waits for the dispatch under way. */
   async close(): Promise<void> {
     this.closed = true;

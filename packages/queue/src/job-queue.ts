@@ -117,10 +117,12 @@ export class JobQueue {
     await this.enqueue(job);
   }
 
-  /** The BullMQ state of a job id ('unknown' when the queue holds no entry for it). */
+  /** The BullMQ state of a job id ('unknown' when the queue holds no entry for it; 'staged' when fair dispatch holds it). */
   async state(id: string): Promise<string> {
     await waitReady(this.connection, READY_WAIT_MS);
-    return this.queue.getJobState(id);
+    const state = await this.queue.getJobState(id);
+    if (this.fair && !QUEUED.has(state) && (await this.fair.staged([id])).has(id)) return 'staged';
+    return state;
   }
 
   /** The BullMQ states of many ids in one round trip (see jobStates; `missing`: no trace of the id at all). */
