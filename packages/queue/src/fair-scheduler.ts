@@ -25,8 +25,9 @@ export interface FairSchedulerOptions {
   /** How long a slot stays held without renewal (LOCK_DURATION_MS): a dead worker's slots free after this. */
   leaseMs: number;
   /**
-   * Jobs kept queued in BullMQ beyond the live workers' slots (which fill first); undefined = as many as those
-   * slots. 0 decides every order at the last moment (strict priority) at the cost of a round trip per job.
+   * Jobs kept waiting in BullMQ for a worker while every slot is busy (idle slots are always filled); undefined = a
+   * quarter of the live workers' slots. 0 decides every order at the last moment (strict priority), at the cost of
+   * a dispatch per job.
    */
   backlog: number | undefined;
   /** BullMQ priority of a row (the queue's own rule). */
@@ -63,6 +64,8 @@ export interface FairPick {
 
 /** When a dispatch had to put a job back for a moment (its previous delivery was finishing), the next one runs this much later. */
 const DEFERRED_RETRY_MS = 150;
+/** Jobs staged per script call. */
+const STAGE_CHUNK = 250;
 /** Due jobs further away than this are left to the periodic tick rather than a timer of this process. */
 const DUE_TIMER_HORIZON_MS = 60_000;
 
@@ -106,10 +109,10 @@ export class FairScheduler {
     const now = Date.now();
     let staged = 0;
     let firstDue = Infinity;
-    // Chunked: one script call holds Redis for its whole length.
-    for (let i = 0; i < jobs.length; i += 1000) {
+    // Chunked: one script call holds Redis for its whole length, dispatches of other organizations included.
+    for (let i = 0; i < jobs.length; i += STAGE_CHUNK) {
       const args: (string | number)[] = [now];
-      for (const j of jobs.slice(i, i + 1000)) {
+      for (const j of jobs.slice(i, i + STAGE_CHUNK)) {
         const due = j.run_at && j.run_at.getTime() > now ? j.run_at.getTime() : 0;
         if (due) firstDue = Math.min(firstDue, due);
         const key = j.concurrency_key ?? '';

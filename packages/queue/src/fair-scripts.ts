@@ -107,10 +107,10 @@ end
 return staged`;
 
 /**
- * ARGV: base, BullMQ key prefix of the jobs queue, now, lease ms, backlog (jobs queued beyond the live workers'
- * slots; -1: a quarter of those slots), most picks, count of released slots, then (id, org, key or '') per released
- * slot. Releases first (ended attempts, batched by the worker), then the BullMQ queue is filled up to slots +
- * backlog, counting active jobs. Returns {deferred, id, task, org, priority, key, limit, id, ...}: the jobs to add.
+ * ARGV: base, BullMQ key prefix of the jobs queue, now, lease ms, backlog (-1: a quarter of the live workers'
+ * slots), most picks, count of released slots, then (id, org, key or '') per released slot. Releases first (ended
+ * attempts, batched by the worker), then jobs are added until as many wait in BullMQ as there are idle slots, or as
+ * the backlog when that is more. Returns {deferred, id, task, org, priority, key, limit, id, ...}: the jobs to add.
  */
 export const DISPATCH = `${COMMON}
 local bull, now, lease, extra, most = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -136,7 +136,9 @@ for i = 1, #caps, 2 do
   if not c or tonumber(e) < now then rcall('HDEL', K.cap, caps[i]) else total = total + tonumber(c) end
 end
 if extra < 0 then extra = math.ceil(total / 4) end
-local n = math.min(total + extra - rcall('LLEN', bull .. 'active') - rcall('ZCARD', bull .. 'prioritized') - rcall('LLEN', bull .. 'wait'), most)
+-- Enough waiting for every idle slot, or the backlog, whichever is more: a newcomer waits behind at most that many.
+local idle = total - rcall('LLEN', bull .. 'active')
+local n = math.min(math.max(extra, idle) - rcall('ZCARD', bull .. 'prioritized') - rcall('LLEN', bull .. 'wait'), most)
 local out = { 0 }
 local pops = 0
 while pops < n do
