@@ -278,19 +278,18 @@ export function fairnessMarkdown(s) {
   if (!f?.fair) return [];
   const ms = (p) => (p ? `${cell(p.p50)} / ${cell(p.p99)}` : '–');
   const row = (r) =>
-    `| ${r.fairScheduling ? 'fair (`FAIR_SCHEDULING=true`)' : 'FIFO (`FAIR_SCHEDULING=false`)'} | **${cell(r.floodJobsPerS)}** | ${ms(r.neighbourCreateToRunningMs)} | ${ms(r.neighbourCreateToQueuedMs)} | ${cell(r.floodStartedAfterNeighbour)} | ${r.loadBefore.join(' / ')} → ${r.loadAfter.join(' / ')} |`;
+    `| ${r.fairScheduling ? 'fair (`FAIR_SCHEDULING=true`)' : 'FIFO (`FAIR_SCHEDULING=false`)'} | **${cell(r.floodJobsPerS)}** | ${ms(r.neighbourCreateToRunningMs)} | ${ms(r.neighbourCreateToQueuedMs)} | ${cell(r.floodStartedAfterNeighbour)} | ${r.cpuMsPerJob ? `${r.cpuMsPerJob.api} / ${r.cpuMsPerJob.worker} / ${r.cpuMsPerJob.redis}` : '–'} | ${r.loadBefore.join(' / ')} → ${r.loadAfter.join(' / ')} |`;
   const yes = (v) => (v ? 'yes' : 'no');
   return [
     '',
     '## Fair share',
     '',
-    `Organization A creates ${cell(f.fair.floodJobs)} \`noop\` jobs through \`POST /api/jobs/bulk\` (1,000 per request, 2 in flight); 5 s after it starts, organization B creates ${cell(f.fair.neighbourJobs)} jobs one request at a time. One worker (concurrency as above), each setup a fresh stack, fair first. A's rate runs from its first start to its last completion; B's create → running is \`started_at − created_at\`, of which create → queued is the insert to the API's \`pending\` write.`,
+    `Organization A creates ${cell(f.fair.floodJobs)} \`noop\` jobs through \`POST /api/jobs/bulk\` (1,000 per request, 2 in flight); 5 s after it starts, organization B creates ${cell(f.fair.neighbourJobs)} jobs one request at a time. One worker (concurrency as above), each setup a fresh stack, in the order fair, FIFO, FIFO, fair. A's rate runs from its first start to its last completion; B's create → running is \`started_at − created_at\`, of which create → queued is the insert to the API's \`pending\` write. CPU is milliseconds per job of the API / worker / Redis processes (Redis is shared with the rest of the machine).`,
     '',
-    "| setup | A jobs/s | B create → running p50 / p99 ms | B create → queued p50 / p99 ms | A's jobs started after B's last | load average before → after |",
-    '| --- | --- | --- | --- | --- | --- |',
-    row(f.fair),
-    row(f.fifo),
-    `| fair ÷ FIFO | ${cell(f.throughputRatio, '×')} | | | | |`,
+    "| setup | A jobs/s | B create → running p50 / p99 ms | B create → queued p50 / p99 ms | A's jobs started after B's last | CPU ms/job API / worker / Redis | load average before → after |",
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...[f.fair, f.fifo, f.fifo2, f.fair2].filter(Boolean).map(row),
+    `| fair ÷ FIFO (means) | ${cell(f.throughputRatio, '×')} | | | | | |`,
     '',
     `A concurrency key: ${cell(f.key.jobs)} \`sleep\` jobs of 20 ms with \`concurrency_limit\` ${f.key.limit}, two worker processes, the organization's running jobs counted in Postgres every 10 ms (${cell(f.key.samples)} samples): at most **${cell(f.key.maxRunning)}** at once (limit reached: ${yes(f.key.limitReached)}), on ${cell(f.key.workersUsed)} workers, all ${cell(f.key.terminal)} done in ${cell(f.key.seconds)} s (load average ${f.key.loadBefore.join(' / ')} → ${f.key.loadAfter.join(' / ')}).`,
     '',

@@ -64,6 +64,9 @@ export interface FairPick {
 
 /** When a dispatch had to put a job back for a moment (its previous delivery was finishing), the next one runs this much later. */
 const DEFERRED_RETRY_MS = 150;
+/** How long ended attempts of unbounded jobs are gathered before their dispatch, and how many at most. */
+const RELEASE_BATCH_MS = 3;
+const RELEASE_BATCH_MAX = 16;
 /** Jobs staged per script call. */
 const STAGE_CHUNK = 250;
 /** Due jobs further away than this are left to the periodic tick rather than a timer of this process. */
@@ -209,7 +212,7 @@ export class FairScheduler {
         this.timerAt = Infinity;
         this.requestDispatch();
       },
-      Math.max(0, at - Date.now() + 5),
+      Math.max(0, at - Date.now() + 1),
     );
     this.timer.unref();
   }
@@ -227,10 +230,15 @@ export class FairScheduler {
     return this.withMax.has(organizationId);
   }
 
-  /** The slots of an ended attempt go back with the next dispatch, which this asks for. */
+  /**
+   * The slots of an ended attempt go back with the next dispatch. A bounded one (a key, or an organization bound)
+   * may let a waiting job in, so the dispatch is asked for at once; others are gathered for RELEASE_BATCH_MS, so a
+   * busy worker dispatches a few jobs per call rather than one per finished job.
+   */
   releaseLater(slot: FairSlot): void {
     this.releases.push(slot);
-    this.requestDispatch();
+    if (slot.concurrency_key || this.withMax.has(slot.organization_id) || this.releases.length >= RELEASE_BATCH_MAX) this.requestDispatch();
+    else this.dispatchAt(Date.now() + RELEASE_BATCH_MS);
   }
 
   /** Extends the leases of slots still held by running attempts. */
