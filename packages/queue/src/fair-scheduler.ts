@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient as Redis } from './redis';
 import { ADMIT, DISPATCH, GAUGES, MAINTAIN, RELEASE, RENEW, SETTINGS, STAGE, UNSTAGE } from './fair-scripts';
@@ -64,6 +65,13 @@ export interface FairPick {
 
 /** When a dispatch had to put a job back for a moment (its previous delivery was finishing), the next one runs this much later. */
 const DEFERRED_RETRY_MS = 150;
+const shas = new Map<string, string>();
+function scriptSha(script: string): string {
+  let sha = shas.get(script);
+  if (!sha) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+  return sha;
+}
+
 /** How long ended attempts of unbounded jobs are gathered before their dispatch, and how many at most. */
 const RELEASE_BATCH_MS = 3;
 const RELEASE_BATCH_MAX = 16;
@@ -102,8 +110,18 @@ export class FairScheduler {
     this.bullPrefix = queue.toKey('');
   }
 
-  private run(script: string, args: (string | number)[]): Promise<unknown> {
-    return this.redis.eval(script, 1, this.routeKey, this.base, ...args);
+  /**
+   * Runs a script by its SHA1 (EVALSHA), loading it with EVAL when the server does not know it yet (first call, a
+   * restarted Redis, a failover): the scripts are a few KB, which EVAL would send and Redis hash on every call.
+   */
+  private async run(script: string, args: (string | number)[]): Promise<unknown> {
+    const sha = scriptSha(script);
+    try {
+      return await this.redis.evalsha(sha, 1, this.routeKey, this.base, ...args);
+    } catch (err) {
+      if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+      return this.redis.eval(script, 1, this.routeKey, this.base, ...args);
+    }
   }
 
   /** Stages jobs in their organizations' queues (a job already staged keeps its place). Returns how many were new. */
