@@ -27,7 +27,7 @@ export interface FairSchedulerOptions {
   leaseMs: number;
   /**
    * Jobs kept waiting in BullMQ for a worker while every slot is busy (idle slots are always filled); undefined = a
-   * quarter of the live workers' slots. 0 decides every order at the last moment (strict priority), at the cost of
+   * half the live workers' slots. 0 decides every order at the last moment (strict priority), at the cost of
    * a dispatch per job.
    */
   backlog: number | undefined;
@@ -73,8 +73,8 @@ function scriptSha(script: string): string {
 }
 
 /** How long ended attempts of unbounded jobs are gathered before their dispatch, and how many at most. */
-const RELEASE_BATCH_MS = 3;
-const RELEASE_BATCH_MAX = 16;
+const RELEASE_BATCH_MS = 5;
+const RELEASE_BATCH_MAX = 32;
 /** Jobs staged per script call. */
 const STAGE_CHUNK = 250;
 /** Due jobs further away than this are left to the periodic tick rather than a timer of this process. */
