@@ -107,7 +107,7 @@ export const settingsSchema = z.object({
   SWEEP_INTERVAL_MS: int(30000, 100),
   /** Fair share across organizations (SPEC F16): jobs are staged per organization and dispatched in weighted turns. */
   FAIR_SCHEDULING: bool(true),
-  /** Under fair scheduling: dispatched jobs kept waiting in BullMQ while every worker slot is busy; unset = half the live slots. */
+  /** Under fair scheduling: dispatched jobs kept waiting in BullMQ while every worker slot is busy; unset = as many as the live slots. */
   FAIR_BACKLOG: optionalInt(0),
   /** How often each worker runs the fair dispatcher's safety pass (expired slot leases, due jobs) and refreshes organization settings. */
   FAIR_TICK_MS: int(1000, 50),

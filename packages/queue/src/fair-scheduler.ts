@@ -26,8 +26,8 @@ export interface FairSchedulerOptions {
   /** How long a slot stays held without renewal (LOCK_DURATION_MS): a dead worker's slots free after this. */
   leaseMs: number;
   /**
-   * Jobs kept waiting in BullMQ for a worker while every slot is busy (idle slots are always filled); undefined = a
-   * half the live workers' slots. 0 decides every order at the last moment (strict priority), at the cost of
+   * Jobs kept waiting in BullMQ for a worker while every slot is busy (idle slots are always filled); undefined =
+   * as many as the live workers' slots. 0 decides every order at the last moment (strict priority), at the cost of
    * a dispatch per job.
    */
   backlog: number | undefined;

@@ -107,7 +107,7 @@ end
 return staged`;
 
 /**
- * ARGV: base, BullMQ key prefix of the jobs queue, now, lease ms, backlog (-1: half the live workers'
+ * ARGV: base, BullMQ key prefix of the jobs queue, now, lease ms, backlog (-1: as many as the live workers'
  * slots), most picks, count of released slots, then (id, org, key or '') per released slot. Releases first (ended
  * attempts, batched by the worker), then jobs are added until as many wait in BullMQ as there are idle slots, or as
  * the backlog when that is more. Returns {deferred, id, task, org, priority, key, limit, id, ...}: the jobs to add.
@@ -135,7 +135,7 @@ for i = 1, #caps, 2 do
   local c, e = string.match(caps[i + 1], '^(%d+):(%d+)$')
   if not c or tonumber(e) < now then rcall('HDEL', K.cap, caps[i]) else total = total + tonumber(c) end
 end
-if extra < 0 then extra = math.ceil(total / 2) end
+if extra < 0 then extra = total end
 -- Enough waiting for every idle slot, or the backlog, whichever is more: a newcomer waits behind at most that many.
 local idle = total - rcall('LLEN', bull .. 'active')
 local n = math.min(math.max(extra, idle) - rcall('ZCARD', bull .. 'prioritized') - rcall('LLEN', bull .. 'wait'), most)
