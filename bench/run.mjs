@@ -21,12 +21,13 @@ import { paced } from './scenarios/paced.mjs';
 import { reads } from './scenarios/reads.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { cluster, workers } from './scenarios/scale-out.mjs';
+import { fairness } from './scenarios/fairness.mjs';
 import { throughput } from './scenarios/throughput.mjs';
 import { ensureServices } from '../scripts/services.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Run order: reads seeds a large table, so it goes last among the default ones; cluster and workers use stacks of their own.
-const RUNNERS = { throughput, bulk, paced, scale, memory, reads, cluster, workers };
+const RUNNERS = { throughput, bulk, paced, scale, memory, reads, cluster, workers, fairness };
 const log = (msg) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 async function serviceVersions(pool) {

@@ -1,8 +1,8 @@
 // Command-line flags of `npm run bench` (also readable from BENCH_* environment variables).
 export const SCENARIOS = ['throughput', 'paced', 'reads', 'memory', 'scale', 'bulk', 'cold-start'];
 /** Opt-in scenarios, not part of the default run (each starts stacks of its own): `--scenarios cluster,workers`. */
-export const EXTRA_SCENARIOS = ['cluster', 'workers'];
-const ALIASES = { 1: 'throughput', 2: 'paced', 3: 'reads', 4: 'memory', 5: 'scale', 6: 'bulk', 7: 'cold-start', 8: 'cluster', 9: 'workers' };
+export const EXTRA_SCENARIOS = ['cluster', 'workers', 'fairness'];
+const ALIASES = { 1: 'throughput', 2: 'paced', 3: 'reads', 4: 'memory', 5: 'scale', 6: 'bulk', 7: 'cold-start', 8: 'cluster', 9: 'workers', 10: 'fairness' };
 
 const DEFAULTS = {
   scenarios: SCENARIOS.join(','),
@@ -23,6 +23,7 @@ const DEFAULTS = {
   bulkSize: 1000, // jobs per POST /api/jobs/bulk in the bulk scenario (it creates n jobs)
   bulkInflight: 4, // bulk requests in flight
   scaleOutN: 3000, // jobs per setup in the cluster and workers scenarios
+  fairnessN: 50000, // fairness scenario: the flooding organization's jobs (per setup: fair and FIFO)
   timeoutS: 240, // cap per scenario; a capped scenario reports what it processed
   peers: 'bullmq,pgboss,graphile', // '' or --no-peers skips them
   peersDir: '',
@@ -58,6 +59,8 @@ export const USAGE = `usage: npm run bench -- [flags]
   --bulk-size 1000 --bulk-inflight 4                   bulk scenario: n jobs through POST /api/jobs/bulk
   --scenarios cluster,workers (8,9; opt-in)            one Redis vs a Redis Cluster; 1/2/3 workers on sleep 20 ms
   --scale-out-n 3000   jobs per setup in cluster/workers
+  --scenarios fairness (10; opt-in)                    fair share: a 50,000-job flood vs a neighbour, fair vs FIFO; a concurrency key
+  --fairness-n 50000   the flooding organization's jobs per setup
   --timeout-s 240      cap per scenario
   --peers bullmq,pgboss,graphile | --no-peers          --peers-dir <path to shared/bench/peers>
   --cpu-prof           API and worker run with --cpu-prof (profiles in bench/results/prof-*)

@@ -235,6 +235,7 @@ export function markdown(results, appendix = '') {
   for (const [name, v] of Object.entries(s))
     if (v?.error) lines.push(`| ${name} | failed: ${String(v.error).split('\n')[0]} |`);
   lines.push(...scaleOutMarkdown(s));
+  lines.push(...fairnessMarkdown(s));
   lines.push('', '## Targets', '', '| target | measured | met |', '| --- | --- | --- |');
   for (const [t, v] of Object.entries(c.targets))
     lines.push(`| ${t} | ${cell(v.value)} | ${v.met === null ? 'n/a' : v.met ? 'yes' : 'no'} |`);
@@ -247,6 +248,7 @@ export function markdown(results, appendix = '') {
     'npm run bench -- --quick            # small N, no peers: a quick check',
     'npm run bench -- --scenarios 1,2 --no-peers --n 5000',
     'npm run bench -- --scenarios cluster,workers --warmup 0 --no-peers   # scale-out (opt-in; own stacks)',
+    'npm run bench -- --scenarios fairness --warmup 0 --no-peers          # fair share (opt-in; own stacks)',
     'npm run bench -- --help',
     '```',
     '',
@@ -286,4 +288,29 @@ export function scaleOutMarkdown(s) {
     );
   }
   return lines;
+}
+
+/** The opt-in fair share scenario (bench/scenarios/fairness.mjs), when the results hold it. */
+export function fairnessMarkdown(s) {
+  const f = s.fairness;
+  if (!f?.fair) return [];
+  const ms = (p) => (p ? `${cell(p.p50)} / ${cell(p.p99)}` : '–');
+  const row = (r) =>
+    `| ${r.fairScheduling ? 'fair (`FAIR_SCHEDULING=true`)' : 'FIFO (`FAIR_SCHEDULING=false`)'} | **${cell(r.floodJobsPerS)}** | ${ms(r.neighbourCreateToRunningMs)} | ${ms(r.neighbourCreateToQueuedMs)} | ${cell(r.floodStartedAfterNeighbour)} | ${r.cpuMsPerJob ? `${r.cpuMsPerJob.api} / ${r.cpuMsPerJob.worker} / ${r.cpuMsPerJob.redis}` : '–'} | ${r.loadBefore.join(' / ')} → ${r.loadAfter.join(' / ')} |`;
+  const yes = (v) => (v ? 'yes' : 'no');
+  return [
+    '',
+    '## Fair share',
+    '',
+    `Organization A creates ${cell(f.fair.floodJobs)} \`noop\` jobs through \`POST /api/jobs/bulk\` (1,000 per request, 2 in flight); 5 s after it starts, organization B creates ${cell(f.fair.neighbourJobs)} jobs one request at a time. One worker (concurrency as above), each setup a fresh stack, in the order fair, FIFO, FIFO, fair. A's rate runs from its first start to its last completion; B's create → running is \`started_at − created_at\`, of which create → queued is the insert to the API's \`pending\` write. CPU is milliseconds per job of the API / worker / Redis processes (Redis is shared with the rest of the machine).`,
+    '',
+    "| setup | A jobs/s | B create → running p50 / p99 ms | B create → queued p50 / p99 ms | A's jobs started after B's last | CPU ms/job API / worker / Redis | load average before → after |",
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...[f.fair, f.fifo, f.fifo2, f.fair2].filter(Boolean).map(row),
+    `| fair ÷ FIFO (means) | ${cell(f.throughputRatio, '×')} | | | | | |`,
+    '',
+    `A concurrency key: ${cell(f.key.jobs)} \`sleep\` jobs of 20 ms with \`concurrency_limit\` ${f.key.limit}, two worker processes, the organization's running jobs counted in Postgres every 10 ms (${cell(f.key.samples)} samples): at most **${cell(f.key.maxRunning)}** at once (limit reached: ${yes(f.key.limitReached)}), on ${cell(f.key.workersUsed)} workers, all ${cell(f.key.terminal)} done in ${cell(f.key.seconds)} s (load average ${f.key.loadBefore.join(' / ')} → ${f.key.loadAfter.join(' / ')}).`,
+    '',
+    `Targets: B p50 ≤ 50 ms ${yes(f.targets.neighbourP50Le50ms)}, B p99 ≤ 250 ms ${yes(f.targets.neighbourP99Le250ms)}, throughput ≥ 90 % of FIFO ${yes(f.targets.throughputAtLeast90pc)}, key never above its limit ${yes(f.targets.keyNeverAboveLimit)}, limit reached ${yes(f.targets.keyLimitReached)}.`,
+  ];
 }

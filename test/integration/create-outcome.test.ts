@@ -56,7 +56,7 @@ describe('create answers 2xx once the job is queued (201 or nothing)', () => {
       [1, null, 'created', 0, null, null],
       [2, 'created', 'pending', 0, null, 'queued'],
     ]);
-    expect(['prioritized', 'waiting']).toContain(await stack.api.deps.queue.state(job.id));
+    expect(['prioritized', 'waiting', 'staged']).toContain(await stack.api.deps.queue.state(job.id));
   });
 
   it('leaves no job behind when a create fails before its enqueue (a batch whose items cannot be stored)', async () => {

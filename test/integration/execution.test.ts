@@ -51,7 +51,8 @@ describe('execution semantics (in-process API and worker, concurrency 1)', () =>
   }, `job ${id} terminal`, ms);
 
   beforeAll(async () => {
-    stack = await startStack({ worker: true, env: { WORKER_CONCURRENCY: '1' } });
+    // No backlog beyond the worker's slot: fair dispatch decides every order when the worker frees up, so priority holds strictly.
+    stack = await startStack({ worker: true, env: { WORKER_CONCURRENCY: '1', FAIR_BACKLOG: '0' } });
     for (const t of [ignoresSignal, permanent, toggle] as Task[]) {
       stack.api.deps.tasks.register(t);
       stack.worker!.tasks.register(t);

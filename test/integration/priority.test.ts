@@ -12,7 +12,8 @@ describe('priority order (API.md: 1 first, 100 last, null as 50)', () => {
   let worker: WorkerProcess | undefined;
 
   beforeAll(async () => {
-    stack = await startStack({ worker: false, env: { WORKER_CONCURRENCY: '1' } });
+    // A backlog above the workers' slots lets the API move jobs into BullMQ with no worker alive (fair dispatch, SPEC F16).
+    stack = await startStack({ worker: false, env: { WORKER_CONCURRENCY: '1', FAIR_BACKLOG: '100' } });
   });
   afterAll(async () => {
     await worker?.stop();
@@ -57,14 +58,16 @@ describe('priority order (API.md: 1 first, 100 last, null as 50)', () => {
     const queue = stack.api.deps.queue.queue;
     const plain = await create({ task: 'noop' });
     const urgent = await create({ task: 'noop', priority: 3 });
-    expect((await queue.getJob(plain.id))?.opts.priority).toBe(50);
-    expect((await queue.getJob(urgent.id))?.opts.priority).toBe(3);
+    // Fair dispatch adds staged jobs just after the create answers.
+    const entry = (id: string) => waitFor(async () => (await queue.getJob(id)) ?? null, `queue entry of ${id}`);
+    expect((await entry(plain.id)).opts.priority).toBe(50);
+    expect((await entry(urgent.id)).opts.priority).toBe(3);
     expect(await queue.getJobState(plain.id)).toBe('prioritized');
 
     // The reconciler's re-enqueue (the queue entry was lost) and the retry route requeue through the same path.
     await (await queue.getJob(plain.id))!.remove();
     await stack.api.deps.queue.requeue({ ...(await stack.api.deps.jobs.findById(plain.id))! });
-    expect((await queue.getJob(plain.id))?.opts.priority).toBe(50);
+    expect((await entry(plain.id)).opts.priority).toBe(50);
     expect(await queue.getJobState(plain.id)).toBe('prioritized');
   });
 });

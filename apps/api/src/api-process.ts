@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Settings } from '@jobs/core';
 import { AccountStore, CallbackStore, FileStore, JobStore, checkPoolCapacity, createDb, linkFilesToJobs } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, registerSettingsSecrets, registry, setBackgroundErrorLogger, type Logger } from '@jobs/observability';
-import { CallbackQueue, JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, redisTarget, type RedisClient as Redis } from '@jobs/queue';
+import { CallbackQueue, JobBus, JobQueue, MetricsPublisher, SchedulerStatusReader, createRedis, fairnessOf, redisTarget, type RedisClient as Redis } from '@jobs/queue';
 import { enqueueCallbacksOnTransition, publishTransitions } from '@jobs/service';
 import { builtinTasks } from '@jobs/tasks';
 import { HostGuard } from '@jobs/outbound';
@@ -66,7 +66,7 @@ export function createApiProcess(settings: Settings, logger?: Logger): ApiProces
     redis: command,
     jobs,
     accounts,
-    queue: new JobQueue(redis('producer'), settings.QUEUE_PREFIX),
+    queue: new JobQueue(redis('producer'), settings.QUEUE_PREFIX, fairnessOf(settings, (err) => log.warn('fair dispatch failed; the workers retry it', { err: String(err) }))),
     bus,
     tasks: builtinTasks(),
     schedulerStatus: new SchedulerStatusReader(command, settings.QUEUE_PREFIX, settings.POLL_LOCK_TTL_MS),

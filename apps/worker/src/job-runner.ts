@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
-import { type RedisClient as Redis, JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData, WORKER_RUN_RETRY_DELAY_MS } from '@jobs/queue';
+import { type RedisClient as Redis, JOBS_QUEUE, type JobBus, type CancelMessage, type JobQueueData, WORKER_RUN_RETRY_DELAY_MS, type FairScheduler, type FairSlot } from '@jobs/queue';
 import { MAX_ATTEMPTS_CAP, TaskError, isDependencyDown, isPermanent, isTerminal, fieldErrorsFromIssues } from '@jobs/core';
 import type { JobStore, JobRow } from '@jobs/db';
 import { abandonedHandlers, abandonedHandlersTotal, jobDuration, withLogContext, type Logger } from '@jobs/observability';
@@ -17,6 +17,8 @@ export interface JobRunnerOptions {
   /** MAX_STALLED_COUNT: lost attempts re-run beyond max_attempts (SPEC F4). */
   maxStalledCount: number;
   workerId?: string;
+  /** FAIR_SCHEDULING on: a delivery runs only when fair dispatch made it and its concurrency slots are held. */
+  fair?: FairScheduler;
 }
 
 /** Hand-back delay for a job picked up while Postgres is unreachable: min + full jitter, growing per failure. */
@@ -48,6 +50,11 @@ export class JobRunner {
   readonly workerId: string;
   private worker?: Worker<JobQueueData>;
   private readonly running = new Map<string, RunningAttempt>();
+  /** Concurrency slots held by deliveries in process (fair dispatch), renewed with the attempt watch. */
+  private readonly slots = new Map<string, FairSlot>();
+  private renewTimer?: NodeJS.Timeout;
+  /** Deliveries sent back to staging whose entries are about to complete: a dispatch follows each completion. */
+  private readonly restaged = new Set<string>();
   /** Consecutive pick-ups that failed on Postgres; the hand-back delay grows with it. */
   private dbFailures = 0;
   private readonly watch: AttemptWatch;
@@ -102,7 +109,21 @@ export class JobRunner {
       runRetryDelay: WORKER_RUN_RETRY_DELAY_MS,
     });
     this.worker.on('error', (err) => this.logger.error('job worker error', { err: err.message }));
+    this.worker.on('completed', (job) => {
+      if (job.id && this.restaged.delete(job.id)) this.opts.fair?.requestDispatch();
+    });
+    this.worker.on('failed', (job) => {
+      if (job?.id) this.restaged.delete(job.id);
+    });
     this.watch.start();
+    const fair = this.opts.fair;
+    if (fair) {
+      // Half the lease, as BullMQ renews its locks: a live attempt never loses its slot, a dead worker's frees within a lease.
+      this.renewTimer = setInterval(() => {
+        fair.renew([...this.slots.values()]).catch((err: unknown) => this.logger.warn('slot lease renewal failed', { err: String(err) }));
+      }, Math.max(250, Math.floor(this.opts.lockDurationMs / 2)));
+      this.renewTimer.unref();
+    }
   }
 
   runningJobIds(): string[] {
@@ -136,6 +157,7 @@ export class JobRunner {
       for (const h of this.abandoned.values()) h.release();
       // Awaits the check in flight too: the caller disconnects Postgres next.
       await this.watch.stop();
+      if (this.renewTimer) clearInterval(this.renewTimer);
     }
   }
 
@@ -157,7 +179,10 @@ export class JobRunner {
   }
 
   private async process(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
+    let slot: FairSlot | null | undefined;
     try {
+      slot = this.opts.fair ? await this.admit(this.opts.fair, bullJob) : undefined;
+      if (slot === null) return;
       await this.pickUp(bullJob, token);
       this.dbFailures = 0;
     } catch (err) {
@@ -166,9 +191,56 @@ export class JobRunner {
       this.dbFailures++;
       const delay = POSTGRES_BACKOFF_MIN_MS + fullJitterBackoff(POSTGRES_BACKOFF_MIN_MS, this.dbFailures, POSTGRES_BACKOFF_MAX_MS);
       this.logger.warn('postgres unavailable; job handed back', { job_id: bullJob.id, retry_in_ms: delay, err: String(err) });
+      await this.undispatch(bullJob);
       await bullJob.moveToDelayed(Date.now() + delay, token);
       throw new DelayedError();
+    } finally {
+      if (slot) this.releaseSlot(slot);
     }
+  }
+
+  /**
+   * Fair dispatch's gate. A delivery it made (`dispatched` in its data) runs: with a concurrency key or an
+   * organization bound it first holds its slots again (kept while its lease lasts; a stalled re-run whose slot went
+   * to another job finds none). Any other delivery (a retry or run_at come due, a hand-back) and one without room
+   * go back to staging and wait their turn. Null: not to run here.
+   */
+  private async admit(fair: FairScheduler, bullJob: BullJob<JobQueueData>): Promise<FairSlot | null> {
+    const id = bullJob.id!;
+    const data = bullJob.data;
+    if (data.dispatched) {
+      const slot: FairSlot = { id, organization_id: data.organization_id, concurrency_key: data.concurrency_key ?? null, concurrency_limit: data.concurrency_limit ?? null };
+      // The cheap path: nothing bounds this job, or the pick took its slots so recently that their lease (from
+      // the pick) outlasts this worker's first renewal. A stalled re-run comes a lock duration later: it is checked.
+      const fresh = Date.now() - bullJob.timestamp < fair.leaseMs / 4;
+      if (fresh || (!slot.concurrency_key && !fair.bounded(slot.organization_id))) return this.holdSlot(slot);
+      if (await fair.admit(slot)) return this.holdSlot(slot);
+    }
+    const row = await this.jobs.findById(id);
+    if (!row || isTerminal(row.status)) return null;
+    if (row.status === 'running' && row.completion_owner) return null; // handed off: its owner finishes it
+    await fair.stage([{ ...row, run_at: null }]);
+    // Dispatched once this delivery's entry is completed (see start): an add under its id is ignored before that.
+    this.restaged.add(id);
+    return null;
+  }
+
+  private holdSlot(slot: FairSlot): FairSlot {
+    this.slots.set(slot.id, slot);
+    return slot;
+  }
+
+  /** The attempt is over (or never started): its slots go back with the next dispatch, which this asks for. */
+  private releaseSlot(slot: FairSlot): void {
+    if (this.slots.get(slot.id) === slot) this.slots.delete(slot.id);
+    this.opts.fair?.releaseLater(slot);
+  }
+
+  /** A delivery handed back to BullMQ (retry backoff, Postgres down, shutdown) loses its turn: when it comes back it is staged again. */
+  private async undispatch(bullJob: BullJob<JobQueueData>): Promise<void> {
+    if (!bullJob.data.dispatched) return;
+    const { dispatched: _turn, ...data } = bullJob.data;
+    await bullJob.updateData(data);
   }
 
   private async pickUp(bullJob: BullJob<JobQueueData>, token: string | undefined): Promise<void> {
@@ -401,6 +473,7 @@ export class JobRunner {
     if (cause === 'shutdown') {
       const back = await this.jobs.transition(job.id, 'pending', { ...fence, reason: 'worker shutting down' });
       if (back && token) {
+        await this.undispatch(bullJob);
         await bullJob.moveToWait(token);
         throw new WaitingError();
       }
@@ -416,6 +489,7 @@ export class JobRunner {
       const back = await this.persist(log, () => this.jobs.transition(job.id, 'pending', { ...fence, error, runAt, reason: `retry in ${delay} ms: ${message}` }));
       if (back && token) {
         log.info('attempt failed; retrying', { delay_ms: delay, error: message });
+        await this.undispatch(bullJob);
         await bullJob.moveToDelayed(runAt.getTime(), token);
         throw new DelayedError();
       }

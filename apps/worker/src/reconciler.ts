@@ -6,7 +6,7 @@ import type { Enqueueable, JobQueue } from '@jobs/queue';
 export interface ReconcilerReport {
   /** Rows past `expires_at` before they ever ran, now `expired`. */
   expired: number;
-  /** `created`/`pending` rows that had no live queue entry and were enqueued again. */
+  /** `created`/`pending` rows that had no live queue entry (nor a place in fair staging) and were enqueued (staged) again. */
   enqueued: number;
   /** `created` rows whose queue entry existed (the API died before writing `pending`), now `pending`. */
   promoted: number;
@@ -40,8 +40,8 @@ export interface ReconcilerOptions {
   maxStalledCount?: number;
 }
 
-/** Queue states in which a BullMQ entry will still (or is about to) run the job. */
-const LIVE_STATES = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'active', 'waiting-children', 'paused']);
+/** Queue states in which a BullMQ entry will still (or is about to) run the job; `staged`: fair dispatch holds it for its turn. */
+const LIVE_STATES = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'active', 'waiting-children', 'paused', 'staged']);
 
 /**
  * The reconciler (SPEC F4): Postgres is the truth, Redis the work to do, and this makes Redis agree again
@@ -86,6 +86,14 @@ export class Reconciler {
     const report: ReconcilerReport = { expired: 0, enqueued: 0, promoted: 0, recovered: 0, scanned: 0, extra: {}, durationMs: 0 };
     report.expired = await this.expireOverdue();
     await this.reconcile(report);
+    // Fair dispatch's own safety pass too: slots of dead workers lapse, due jobs move in.
+    if (this.queue.fair) {
+      try {
+        await this.queue.fair.maintain();
+      } catch (err) {
+        this.logger.warn('fair dispatch pass failed', { err: String(err) });
+      }
+    }
     for (const step of this.steps) {
       try {
         report.extra[step.name] = await step.run();

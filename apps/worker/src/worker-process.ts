@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type { Settings } from '@jobs/core';
-import { BatchStore, FileStore, JobRetentionStore, JobStore, ReconcilerStore, checkPoolCapacity, createDb, linkFilesToJobs, type Db } from '@jobs/db';
+import { AccountStore, BatchStore, FileStore, JobRetentionStore, JobStore, ReconcilerStore, checkPoolCapacity, createDb, linkFilesToJobs, type Db } from '@jobs/db';
 import { EventLoopWatchdog, countTransitions, createLogger, observeQueueWait, registerSettingsSecrets, registry, setBackgroundErrorLogger, startHealthFile, type Logger } from '@jobs/observability';
-import { JobBus, JobQueue, MetricsPublisher, createRedis, redisTarget, type RedisClient as Redis } from '@jobs/queue';
+import { JobBus, JobQueue, MetricsPublisher, createRedis, fairnessOf, redisTarget, type RedisClient as Redis } from '@jobs/queue';
 import { publishTransitions } from '@jobs/service';
 import { FilePipelinePool, builtinTasks, createAnthropicClient, type FileProcessingClients, type TaskClients, type TaskRegistry } from '@jobs/tasks';
 import { HostGuard } from '@jobs/outbound';
@@ -15,6 +15,7 @@ import { runJobRetention } from './retention/job-retention';
 import { createScheduler } from './scheduler/create-scheduler';
 import type { Scheduler } from './scheduler/scheduler';
 import { Reconciler } from './reconciler';
+import { FairTick } from './fair-tick';
 
 /** Everything one worker process runs, built from settings; `stop` releases every connection it opened. */
 export interface WorkerProcess {
@@ -77,6 +78,9 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   };
   const callbacks = createCallbackDelivery(settings, { db, jobs, guard, logger: log, redis });
   const tasks = builtinTasks();
+  // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging. With fair
+  // scheduling on it also stages retries and dispatches (SPEC F16).
+  const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX, fairnessOf(settings, (err) => log.warn('fair dispatch failed; the tick retries', { err: String(err) })));
   const runner = new JobRunner(jobs, tasks, bus, clients, log, {
     connection: redis('worker'),
     prefix: settings.QUEUE_PREFIX,
@@ -85,7 +89,19 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
     stalledIntervalMs: settings.STALLED_INTERVAL_MS,
     maxStalledCount: settings.MAX_STALLED_COUNT,
     workerId,
+    ...(sweepQueue.fair ? { fair: sweepQueue.fair } : {}),
   });
+  const accounts = new AccountStore(db);
+  const fairTick = sweepQueue.fair
+    ? new FairTick(sweepQueue.fair, {
+        workerId,
+        concurrency: settings.WORKER_CONCURRENCY,
+        intervalMs: settings.FAIR_TICK_MS,
+        loadSettings: () => accounts.fairnessSettings(),
+        settingsEveryMs: 5000,
+        logger: log,
+      })
+    : undefined;
   countTransitions(jobs);
   observeQueueWait(jobs);
   linkFilesToJobs(jobs, files, (err) => log.warn('could not end the file of a processing job', { err: String(err) }));
@@ -99,8 +115,6 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
   // Its own fail-fast connection: a snapshot that cannot be written during an outage is skipped, not queued.
   let healthFile: { stop(): void } | undefined;
   const metrics = new MetricsPublisher(redis('command'), settings.QUEUE_PREFIX, registry);
-  // Producer connection: fails fast while Redis is down, so a sweep errors out instead of hanging.
-  const sweepQueue = new JobQueue(redis('producer'), settings.QUEUE_PREFIX);
   const reconciler = new Reconciler(new ReconcilerStore(db), jobs, sweepQueue, log, { workerId: runner.workerId, maxStalledCount: settings.MAX_STALLED_COUNT });
   reconciler.addStep({ name: 'callbacks', run: () => callbacks.sweep() });
   reconciler.addStep({ name: 'file_timeouts', run: () => timeOutFiles(settings, { files, jobs, bus, queue: sweepQueue, logger: log }) });
@@ -133,6 +147,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
       healthFile = settings.HEALTH_FILE ? startHealthFile(settings.HEALTH_FILE) : undefined;
       await bus.subscribe({ cancel: true });
       runner.start();
+      fairTick?.start();
       callbacks.start();
       scheduler.start();
       // One sweep per process at start, leader or not (sweeps are idempotent and safe in parallel): a worker
@@ -150,6 +165,7 @@ export function createWorkerProcess(settings: Settings, logger?: Logger): Worker
       await scheduler.stop();
       await startupSweep;
       await runner.close(settings.SHUTDOWN_GRACE_MS);
+      await fairTick?.stop();
       await filePipeline.close();
       await metrics.stop();
       await sweepQueue.close().catch(() => undefined);

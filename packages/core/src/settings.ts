@@ -105,6 +105,12 @@ export const settingsSchema = z.object({
   /** Lost attempts (worker died) re-run beyond max_attempts before the job fails `worker_lost` (SPEC F4). */
   MAX_STALLED_COUNT: int(1, 0, 100),
   SWEEP_INTERVAL_MS: int(30000, 100),
+  /** Fair share across organizations (SPEC F16): jobs are staged per organization and dispatched in weighted turns. */
+  FAIR_SCHEDULING: bool(true),
+  /** Under fair scheduling: dispatched jobs kept waiting in BullMQ while every worker slot is busy; unset = as many as the live slots. */
+  FAIR_BACKLOG: optionalInt(0),
+  /** How often each worker runs the fair dispatcher's safety pass (expired slot leases, due jobs) and refreshes organization settings. */
+  FAIR_TICK_MS: int(1000, 50),
   /** Terminal jobs older than this many days (by completed_at) are deleted by the sweep (SPEC F13); 0 keeps everything. */
   JOB_RETENTION_DAYS: int(30, 0, 36500),
   /** Jobs deleted per retention statement (with everything that hangs off them). */

@@ -10,6 +10,8 @@ export interface ReconcilerCandidate {
   organization_id: string;
   priority: number | null;
   run_at: Date | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
   updated_at: Date;
 }
 
@@ -40,7 +42,7 @@ export class ReconcilerStore {
    */
   async staleActive(minAgeMs: number, after: ReconcilerCursor | null, limit: number): Promise<ReconcilerCandidate[]> {
     return this.db.$queryRawUnsafe<ReconcilerCandidate[]>(
-      `SELECT id, status, attempts, task, organization_id, priority, run_at, updated_at FROM jobs
+      `SELECT id, status, attempts, task, organization_id, priority, run_at, concurrency_key, concurrency_limit, updated_at FROM jobs
        WHERE status IN ('created', 'pending', 'running')
          -- A running row handed off by its task (an LLM batch waiting for the poller) has no live queue
          -- entry by design; its owner, not the reconciler, finishes it.

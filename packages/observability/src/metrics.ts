@@ -47,6 +47,17 @@ export const queueDepth = new client.Gauge({
   registers: [registry],
 });
 
+/**
+ * Fair dispatch (SPEC F16): jobs waiting in staging (ready or behind a full key) and running, per organization
+ * that has any, measured from Redis at scrape. One series per such organization and state.
+ */
+export const organizationJobs = new client.Gauge({
+  name: 'jobsvc_organization_jobs',
+  help: 'Jobs waiting for their turn (staged) and running under fair dispatch, by organization (only organizations with any)',
+  labelNames: ['organization', 'state'] as const,
+  registers: [registry],
+});
+
 export const leaderGauge = new client.Gauge({
   name: 'jobsvc_scheduler_leader',
   help: '1 while this process holds the scheduler lock',

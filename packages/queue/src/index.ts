@@ -7,3 +7,4 @@ export * from './leader-lock';
 export * from './scheduler-status';
 export * from './callback-queue';
 export * from './job-states';
+export * from './fair-scheduler';

@@ -3,6 +3,7 @@ import { backgroundErrorListener } from '@jobs/observability';
 import { type RedisClient as Redis, READY_WAIT_MS, waitReady } from './redis';
 import { jobStates } from './job-states';
 import { JOBS_QUEUE } from './names';
+import { FairScheduler, type FairSchedulerOptions } from './fair-scheduler';
 
 /** What the queue needs of a job row to schedule it. */
 export interface Enqueueable {
@@ -11,11 +12,21 @@ export interface Enqueueable {
   organization_id: string;
   priority: number | null;
   run_at: Date | null;
+  concurrency_key?: string | null;
+  concurrency_limit?: number | null;
 }
 
 export interface JobQueueData {
   organization_id: string;
+  /** Set by fair dispatch: this delivery had its turn. A retry or hand-back clears it, and comes back to staging. */
+  dispatched?: boolean;
+  /** Set by fair dispatch on jobs with a key: the slot the delivery must hold. */
+  concurrency_key?: string;
+  concurrency_limit?: number;
 }
+
+/** FAIR_SCHEDULING on: adds go through staging and fair dispatch instead of straight into BullMQ. */
+export type JobQueueFairness = Pick<FairSchedulerOptions, 'leaseMs' | 'backlog' | 'onError' | 'maxPick'>;
 
 /**
  * API.md: priority 1 runs first, 100 last, and a job without one ranks as 50. BullMQ takes every
@@ -38,20 +49,30 @@ export const JOB_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail
 /** Producer side of the `jobs` queue. The BullMQ job id is the row id, so adding twice is harmless. */
 export class JobQueue {
   readonly queue: Queue<JobQueueData>;
+  /** Fair dispatch, when FAIR_SCHEDULING is on: every add below stages the job instead. */
+  readonly fair?: FairScheduler;
 
   constructor(
     private readonly connection: Redis,
     prefix: string,
+    fairness?: JobQueueFairness,
   ) {
     this.queue = new Queue<JobQueueData>(JOBS_QUEUE, { connection, prefix, skipVersionCheck: true });
     // Outages reach callers as rejected adds (503); unheard, BullMQ would also print every connection error.
     this.queue.on('error', backgroundErrorListener('bullmq_queue'));
+    if (fairness) this.fair = new FairScheduler(connection, this.queue, prefix, { ...fairness, priorityOf: queuePriority, addOptions: { ...JOB_RETENTION } });
   }
 
   async enqueue(job: Enqueueable): Promise<void> {
     // BullMQ waits indefinitely for a connection that never came up; callers want a fast failure instead
     // (the API then leaves the row `created` for the reconciler).
     await waitReady(this.connection, READY_WAIT_MS);
+    if (this.fair && !isDelayed(job)) {
+      await this.fair.stage([job]);
+      this.fair.requestDispatch();
+      return;
+    }
+    // A delayed job waits in BullMQ (visible as delayed); when due, the worker stages it for its turn.
     await this.queue.add(job.task, { organization_id: job.organization_id }, addOptions(job));
   }
 
@@ -62,7 +83,15 @@ export class JobQueue {
   async enqueueMany(jobs: readonly Enqueueable[]): Promise<void> {
     if (jobs.length === 0) return;
     await waitReady(this.connection, READY_WAIT_MS);
-    await this.queue.addBulk(jobs.map((job) => ({ name: job.task, data: { organization_id: job.organization_id }, opts: addOptions(job) })));
+    let direct = jobs;
+    if (this.fair) {
+      const due = jobs.filter((j) => !isDelayed(j));
+      await this.fair.stage(due);
+      if (due.length > 0) this.fair.requestDispatch();
+      direct = jobs.filter(isDelayed);
+      if (direct.length === 0) return;
+    }
+    await this.queue.addBulk(direct.map((job) => ({ name: job.task, data: { organization_id: job.organization_id }, opts: addOptions(job) })));
   }
 
   /**
@@ -88,10 +117,12 @@ export class JobQueue {
     await this.enqueue(job);
   }
 
-  /** The BullMQ state of a job id ('unknown' when the queue holds no entry for it). */
+  /** The BullMQ state of a job id ('unknown' when the queue holds no entry for it; 'staged' when fair dispatch holds it). */
   async state(id: string): Promise<string> {
     await waitReady(this.connection, READY_WAIT_MS);
-    return this.queue.getJobState(id);
+    const state = await this.queue.getJobState(id);
+    if (this.fair && !QUEUED.has(state) && (await this.fair.staged([id])).has(id)) return 'staged';
+    return state;
   }
 
   /** The BullMQ states of many ids in one round trip (see jobStates; `missing`: no trace of the id at all). */
@@ -99,12 +130,15 @@ export class JobQueue {
     if (ids.length === 0) return new Map();
     await waitReady(this.connection, READY_WAIT_MS);
     const states = await jobStates(this.queue, this.connection, ids);
-    return new Map(ids.map((id, i) => [id, states[i]!]));
+    // A staged job is as good as queued: fair dispatch will add it when its turn comes.
+    const staged = this.fair ? await this.fair.staged(ids) : new Set<string>();
+    return new Map(ids.map((id, i) => [id, staged.has(id) && !QUEUED.has(states[i]!) ? 'staged' : states[i]!]));
   }
 
   /** Removes a job that has not started; an active one is left to its worker (it sees the cancelled row). */
   async removeIfWaiting(id: string): Promise<void> {
     await waitReady(this.connection, READY_WAIT_MS);
+    if (this.fair) await this.fair.unstage([id]);
     const existing = await this.queue.getJob(id);
     if (!existing) return;
     const state = await existing.getState();
@@ -113,12 +147,28 @@ export class JobQueue {
   }
 
   async close(): Promise<void> {
+    await this.fair?.close();
     await this.queue.close();
   }
+}
+
+/** BullMQ states in which an entry will be delivered (a staged id with one of these is not reported `staged`). */
+const QUEUED = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'active', 'waiting-children', 'paused']);
+
+function isDelayed(job: Enqueueable): boolean {
+  return job.run_at !== null && job.run_at.getTime() > Date.now();
 }
 
 // Retries (moveToDelayed) and hand-backs keep the entry's options, so they stay prioritized too.
 function addOptions(job: Enqueueable): JobsOptions {
   const delay = job.run_at ? Math.max(0, job.run_at.getTime() - Date.now()) : 0;
   return { jobId: job.id, ...(delay > 0 ? { delay } : {}), priority: queuePriority(job.priority), ...JOB_RETENTION };
+}
+
+/** The fair dispatch options the settings ask for; undefined when FAIR_SCHEDULING is off (adds go straight to BullMQ). */
+export function fairnessOf(
+  s: { FAIR_SCHEDULING: boolean; FAIR_BACKLOG?: number | undefined; LOCK_DURATION_MS: number },
+  onError: (err: unknown) => void,
+): JobQueueFairness | undefined {
+  return s.FAIR_SCHEDULING ? { leaseMs: s.LOCK_DURATION_MS, backlog: s.FAIR_BACKLOG, onError } : undefined;
 }

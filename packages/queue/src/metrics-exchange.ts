@@ -12,7 +12,7 @@ const keys = (prefix: string) => ({
 });
 
 /** Measured from Redis, the same whichever process asks: served by the answering process alone, unlabelled. */
-const SERVICE_WIDE = new Set(['jobsvc_queue_jobs', 'jobsvc_scheduler_last_success_timestamp_seconds']);
+const SERVICE_WIDE = new Set(['jobsvc_queue_jobs', 'jobsvc_organization_jobs', 'jobsvc_scheduler_last_success_timestamp_seconds']);
 
 type Snapshot = MetricObjectWithValues<MetricValue<string>>[];
 

@@ -38,6 +38,8 @@ export function adminRoutes(deps: AppDeps, table: RouteTable): Router {
     const body = parse(updateOrganizationBodySchema, req.body);
     const org = await deps.accounts.updateOrganizationFairness(id, body);
     if (!org) throw new NotFoundError(`Organization ${id} not found`);
+    // Fair dispatch reads the new values at once (best effort: workers also re-read Postgres every few seconds).
+    await deps.queue.fair?.applySettings([{ id: org.id, weight: org.weight, max_concurrency: org.maxConcurrency }], false).catch((err: unknown) => deps.logger.warn('fairness settings not pushed to Redis; workers pick them up shortly', { organization_id: org.id, err: String(err) }));
     res.json(toApiOrganization(org));
   });
   table.add(r, 'post', '/api/admin/organizations/:id/webhook-secret/rotate', admin, async (req: Request, res: Response) => {

@@ -5,6 +5,7 @@ import { clusterMetrics } from '@jobs/queue';
 import type { AppDeps } from '../deps';
 import type { QueueDepths } from '../metrics/queue-depths';
 import { refreshSchedulerLastSuccess } from '../metrics/scheduler-last-success';
+import { refreshOrganizationLoads } from '../metrics/organization-loads';
 import { checkHealth } from '../health';
 import { authenticate } from '../middleware/auth';
 import type { RouteTable } from '../route-table';
@@ -29,6 +30,7 @@ export function operationsRoutes(deps: AppDeps, table: RouteTable, depths?: Queu
     if (!deps.settings.METRICS_PUBLIC && !(req.actor && hasRole(req.actor, 'operator'))) throw new ForbiddenError('Metrics need an operator key');
     // Counting is best effort: with Redis down the depths stay as last counted and the rest still answers.
     await depths?.refresh().catch(() => undefined);
+    if (deps.queue.fair) await refreshOrganizationLoads(deps.queue.fair).catch(() => undefined);
     if (deps.schedulerStatus) await refreshSchedulerLastSuccess(deps.schedulerStatus).catch(() => undefined);
     res.setHeader('Cache-Control', 'no-store');
     res.type(registry.contentType).send(await clusterMetrics(deps.redis, deps.settings.QUEUE_PREFIX, registry));
