@@ -99,6 +99,17 @@ export function compare(results) {
     'POST /api/jobs/bulk ≥ 10,000 jobs/s created': check(s.bulk?.createRate, (v) => v >= TARGETS.bulkCreateRate),
     'POST /api/jobs/bulk ≥ 5,000 jobs/s end to end': check(s.bulk?.e2eRate, (v) => v >= TARGETS.bulkE2eRate),
   });
+  const fair = s.fairness && !s.fairness.error ? s.fairness : null;
+  if (fair) {
+    const fairRuns = [fair.fair, fair.fair2].filter(Boolean);
+    const worst = (pick) => (fairRuns.length ? Math.max(...fairRuns.map(pick)) : null);
+    Object.assign(targets, {
+      'fair share: neighbour create→running p50 ≤ 50 ms (worst fair run)': check(worst((r) => r.neighbourCreateToRunningMs?.p50 ?? Infinity), (v) => v <= 50),
+      'fair share: neighbour create→running p99 ≤ 250 ms (worst fair run)': check(worst((r) => r.neighbourCreateToRunningMs?.p99 ?? Infinity), (v) => v <= 250),
+      'fair share: throughput ≥ 90 % of FIFO (means)': check(fair.throughputRatio ?? null, (v) => v >= 0.9),
+      'concurrency key limit 5 on 2 workers: never above, and reached': check(fair.key ? `max ${fair.key.maxRunning}, reached ${fair.key.limitReached ? 'yes' : 'no'}` : null, () => fair.key.maxRunning <= fair.key.limit && fair.key.limitReached),
+    });
+  }
   return { ratios, scaleRatio, targets };
 }
 
