@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { FairScheduler, createRedis, queuePriority, type FairJob, type RedisClient, waitReady } from '../../packages/queue/src';
+import { FairScheduler, JobQueue, createRedis, queuePriority, type FairJob, type RedisClient, waitReady } from '../../packages/queue/src';
+import { waitFor } from '../support/wait';
 import { REDIS_URL } from '../support/env';
 import { deleteKeysWithPrefix, testPrefix } from '../support/redis';
 
@@ -129,5 +130,64 @@ describe('fair pick', () => {
     expect((await fair.pick(10)).map((p) => p.id)).toEqual([now.id]);
     expect(await fair.staged([gone.id, later.id, now.id])).toEqual(new Set([later.id]));
     await fair.close();
+  });
+
+  it('keeps the slot of a dispatched job still waiting in BullMQ past its lease: no second job of a full key is let in', async () => {
+    // Before, only running jobs renewed their leases: a job waiting its turn in BullMQ longer than the lease lost
+    // its slot, the next job of the key was dispatched, and one of the two bounced back to staging at admission.
+    const fair = scheduler(300);
+    const keyed = Array.from({ length: 2 }, () => job('org_a', { concurrency_key: 'k', concurrency_limit: 1 }));
+    await fair.stage(keyed);
+    expect(await fair.dispatch()).toBe(1);
+    await new Promise((r) => setTimeout(r, 400));
+    await fair.maintain();
+    expect(await fair.staged([keyed[1]!.id])).toEqual(new Set([keyed[1]!.id]));
+    // Once the first has left BullMQ without a release (a lost entry), its lease lapses as before.
+    await queues[queues.length - 1]!.remove(keyed[0]!.id);
+    await new Promise((r) => setTimeout(r, 400));
+    await fair.maintain();
+    expect(await fair.staged([keyed[1]!.id])).toEqual(new Set());
+    await fair.close();
+  });
+
+  it('puts picked jobs back in staging when their add to BullMQ fails, and frees their slots', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const broken = createRedis(REDIS_URL, 'command');
+    await waitReady(broken);
+    const queue = new Queue('jobs', { connection: broken, prefix, skipVersionCheck: true });
+    queue.on('error', () => undefined);
+    const fair = new FairScheduler(redis, queue, prefix, { leaseMs: 30_000, backlog: 10_000, priorityOf: queuePriority, onError: () => undefined });
+    const keyed = Array.from({ length: 2 }, () => job('org_a', { concurrency_key: 'k', concurrency_limit: 1 }));
+    await fair.stage(keyed);
+    broken.disconnect();
+    await expect(fair.dispatch()).rejects.toThrow();
+    expect(await fair.staged([keyed[0]!.id, keyed[1]!.id])).toEqual(new Set([keyed[0]!.id, keyed[1]!.id]));
+    // The slot the failed pick took goes back with the next call, so the key's one slot is free at once (the job put
+    // back takes a new place in its organization's line, behind the one that was parked).
+    expect(await fair.pick(10)).toHaveLength(1);
+    await fair.close();
+    await queue.close();
+  });
+
+  it('a cancelled job that was dispatched but never ran gives its slot back at once', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const connection = createRedis(REDIS_URL, 'producer');
+    await waitReady(connection);
+    const jobs = new JobQueue(connection, prefix, { leaseMs: 30_000, backlog: 10, onError: () => undefined });
+    try {
+      const [first, second] = [job('org_a', { concurrency_key: 'k', concurrency_limit: 1 }), job('org_a', { concurrency_key: 'k', concurrency_limit: 1 })];
+      await jobs.enqueue(first);
+      await jobs.enqueue(second);
+      await waitFor(async () => (await jobs.state(first.id)) === 'prioritized', 'the first job dispatched', 5000);
+      expect(await jobs.state(second.id)).toBe('staged');
+      await jobs.removeIfWaiting(first.id);
+      // Without the release the key stays full until the first job's lease (30 s) lapses.
+      await waitFor(async () => (await jobs.state(second.id)) === 'prioritized', 'the second job dispatched', 5000);
+    } finally {
+      await jobs.close();
+      connection.disconnect();
+    }
   });
 });

@@ -174,13 +174,20 @@ export class FairScheduler {
     const most = this.opts.maxPick ?? 1000;
     const picks = await this.pick(most);
     if (picks.length > 0) {
-      await this.queue.addBulk(
-        picks.map((p) => ({
-          name: p.task,
-          data: { organization_id: p.organization_id, dispatched: true, ...(p.concurrency_key ? { concurrency_key: p.concurrency_key, concurrency_limit: p.concurrency_limit ?? 1 } : {}) },
-          opts: { jobId: p.id, priority: p.priority, ...this.opts.addOptions },
-        })),
-      );
+      try {
+        await this.queue.addBulk(
+          picks.map((p) => ({
+            name: p.task,
+            data: { organization_id: p.organization_id, dispatched: true, ...(p.concurrency_key ? { concurrency_key: p.concurrency_key, concurrency_limit: p.concurrency_limit ?? 1 } : {}) },
+            opts: { jobId: p.id, priority: p.priority, ...this.opts.addOptions },
+          })),
+        );
+      } catch (err) {
+        // The picks left staging and took slots: put them back (their slots go with the next call) rather than
+        // leave them to the reconciler's next sweep with their keys held meanwhile.
+        await this.restage(picks).catch(() => undefined);
+        throw err;
+      }
     }
     // A full pick may have left more room (the backlog target is above one pick): go on.
     if (picks.length >= most) this.again = true;
@@ -257,6 +264,12 @@ export class FairScheduler {
     this.releases.push(slot);
     if (slot.concurrency_key || this.withMax.has(slot.organization_id) || this.releases.length >= RELEASE_BATCH_MAX) this.requestDispatch();
     else this.dispatchAt(Date.now() + RELEASE_BATCH_MS);
+  }
+
+  /** Picks whose add failed go back to staging, and their slots are released with the next dispatch. */
+  private async restage(picks: readonly FairPick[]): Promise<void> {
+    await this.stage(picks.map((p) => ({ id: p.id, task: p.task, organization_id: p.organization_id, priority: p.priority, run_at: null, concurrency_key: p.concurrency_key, concurrency_limit: p.concurrency_limit })));
+    this.releases.push(...picks.map((p) => ({ id: p.id, organization_id: p.organization_id, concurrency_key: p.concurrency_key, concurrency_limit: p.concurrency_limit })));
   }
 
   /** Extends the leases of slots still held by running attempts. */

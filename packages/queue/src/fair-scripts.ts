@@ -17,6 +17,7 @@
  *   B:cfg            hash  w:<org> → weight, m:<org> → max_concurrency (mirrored from Postgres)
  *   B:cap            hash  worker id → "concurrency:expiry ms" (the automatic backlog target)
  *   B:known          set   organizations that may have waiting or running jobs (the per-organization gauges)
+ *   B:bull, B:lease  string the jobs queue's BullMQ key prefix and the slot lease (ms), for the lease pruning
  */
 const COMMON = `
 local rcall = redis.call
@@ -28,7 +29,22 @@ local function run(org) return B .. ':run:' .. org end
 local function kr(org, key) return B .. ':kr:' .. org .. ':' .. key end
 local function kp(org, key) return B .. ':kp:' .. org .. ':' .. key end
 local function fmt(x) return string.format('%.17g', x) end
-local function prune(key, now) rcall('ZREMRANGEBYSCORE', key, '-inf', now) end
+-- Drops slots whose lease ran out (a dead worker's). A dispatched job still waiting in BullMQ for a worker renews
+-- nothing yet, so its lease is extended instead: its slot must not go to another job while it waits its turn.
+-- B:bull and B:lease are the jobs queue's key prefix and the lease, set by every dispatch.
+local function prune(key, now)
+  local lapsed = rcall('ZRANGEBYSCORE', key, '-inf', now)
+  if #lapsed == 0 then return end
+  local bull = rcall('GET', B .. ':bull')
+  local lease = tonumber(rcall('GET', B .. ':lease') or '0')
+  for _, id in ipairs(lapsed) do
+    if bull and lease > 0 and (rcall('ZSCORE', bull .. 'prioritized', id) or rcall('LPOS', bull .. 'wait', id)) then
+      rcall('ZADD', key, fmt(now + lease), id)
+    else
+      rcall('ZREM', key, id)
+    end
+  end
+end
 local function orgMax(org) return tonumber(rcall('HGET', K.cfg, 'm:' .. org)) end
 local function orgWeight(org) return tonumber(rcall('HGET', K.cfg, 'w:' .. org)) or 1 end
 local function clock() return tonumber(rcall('GET', K.clock) or '0') end
@@ -115,6 +131,8 @@ return staged`;
 export const DISPATCH = `${COMMON}
 local bull, now, lease, extra, most = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local released = tonumber(ARGV[7])
+rcall('SET', B .. ':bull', bull)
+rcall('SET', B .. ':lease', lease)
 for i = 8, 7 + released * 3, 3 do
   local id, org, key = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   rcall('ZREM', run(org), id)

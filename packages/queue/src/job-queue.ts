@@ -143,7 +143,15 @@ export class JobQueue {
     if (!existing) return;
     const state = await existing.getState();
     if (state === 'active') return;
-    await existing.remove().catch(() => undefined);
+    const removed = await existing.remove().then(
+      () => true,
+      () => false,
+    );
+    // A dispatched entry that never ran holds its slots: they go back now, not when their lease would lapse.
+    const data = existing.data;
+    if (removed && this.fair && data?.dispatched) {
+      this.fair.releaseLater({ id, organization_id: data.organization_id, concurrency_key: data.concurrency_key ?? null, concurrency_limit: data.concurrency_limit ?? null });
+    }
   }
 
   async close(): Promise<void> {
