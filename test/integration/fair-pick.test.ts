@@ -190,4 +190,18 @@ describe('fair pick', () => {
       connection.disconnect();
     }
   });
+
+  it('a job staged again while its dispatched entry still waits in BullMQ is skipped without freeing the slot that entry holds', async () => {
+    const fair = scheduler();
+    const keyed = () => job('org_a', { concurrency_key: 'k', concurrency_limit: 2 });
+    const [x, y, z] = [keyed(), keyed(), keyed()];
+    await fair.stage([x]);
+    expect(await fair.dispatch()).toBe(1);
+    // E.g. an add that landed but answered with an error: the id is staged once more beside its waiting entry.
+    await fair.stage([x, y, z]);
+    expect((await fair.pick(10)).map((p) => p.id)).toEqual([y.id]);
+    // z waits: x's waiting entry and y fill the key. Before, the skip of x dropped x's slot and z was let in too.
+    expect(await fair.staged([z.id])).toEqual(new Set([z.id]));
+    await fair.close();
+  });
 });

@@ -202,6 +202,9 @@ while pops < n do
       pops = pops + 1
       rcall('ZREM', qk, id)
       local exp = now + lease
+      -- Slots an earlier delivery of this id still holds stay with it if this pick turns out to be a skip.
+      local hadRun = rcall('ZSCORE', rk, id)
+      local hadKey = m.k and rcall('ZSCORE', kr(org, m.k), id)
       rcall('ZADD', rk, exp, id)
       if m.k then rcall('ZADD', kr(org, m.k), exp, id) end
       rcall('SET', K.clock, top[2])
@@ -217,16 +220,19 @@ while pops < n do
         elseif rcall('LPOS', bull .. 'active', id) then
           -- Its worker is still finishing the previous delivery: the job is staged again for a moment later.
           add = false
-          rcall('ZREM', rk, id)
-          if m.k then rcall('ZREM', kr(org, m.k), id) end
+          if not hadRun then rcall('ZREM', rk, id) end
+          if m.k and not hadKey then rcall('ZREM', kr(org, m.k), id) end
+          -- Not a turn: the organization keeps its virtual time.
+          if rcall('ZSCORE', K.orgs, org) then rcall('ZADD', K.orgs, top[2], org) end
           rcall('ZADD', K.due, now + 100, id)
           out[1] = out[1] + 1
           id = nil
         else
           -- Waiting or delayed already: that delivery comes back to staging (or runs) by itself.
           add = false
-          rcall('ZREM', rk, id)
-          if m.k then rcall('ZREM', kr(org, m.k), id) end
+          if not hadRun then rcall('ZREM', rk, id) end
+          if m.k and not hadKey then rcall('ZREM', kr(org, m.k), id) end
+          if rcall('ZSCORE', K.orgs, org) then rcall('ZADD', K.orgs, top[2], org) end
         end
       end
       if id then rcall('HDEL', K.job, id) end
