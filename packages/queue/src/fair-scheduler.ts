@@ -342,5 +342,9 @@ export class FairScheduler {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.inFlight;
+    // Releases still gathered for the next dispatch go now: a closing worker would otherwise leave its ended
+    // attempts' slots held until their leases lapse.
+    const released = this.releases.splice(0);
+    if (released.length > 0) await this.release(released).catch(() => undefined);
   }
 }
