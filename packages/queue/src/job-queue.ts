@@ -3,18 +3,10 @@ import { backgroundErrorListener } from '@jobs/observability';
 import { type RedisClient as Redis, READY_WAIT_MS, waitReady } from './redis';
 import { jobStates } from './job-states';
 import { JOBS_QUEUE } from './names';
-import { FairScheduler, type FairSchedulerOptions } from './fair-scheduler';
+import { FairScheduler, type FairJob, type FairSchedulerOptions } from './fair-scheduler';
 
-/** What the queue needs of a job row to schedule it. */
-export interface Enqueueable {
-  id: string;
-  task: string;
-  organization_id: string;
-  priority: number | null;
-  run_at: Date | null;
-  concurrency_key?: string | null;
-  concurrency_limit?: number | null;
-}
+/** What the queue needs of a job row to schedule it: the same as fair dispatch needs to stage it. */
+export type Enqueueable = FairJob;
 
 export interface JobQueueData {
   organization_id: string;
